@@ -1,0 +1,54 @@
+import type { IncomingMessage } from "node:http";
+import { GatewayError } from "../errors";
+import { authFailure } from "../ports/token-verifier/firebase-token-verifier";
+import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
+import type { Logger } from "../ports/logger";
+import type { Clock } from "../ports/clock";
+import type { GatewaySocket } from "./types";
+
+type Next = (err?: Error) => void;
+
+/**
+ * `io.use` middleware: admits a socket only with a valid Firebase ID token, taken from the handshake's
+ * `auth.token`, an `Authorization: Bearer` header, or a `token` query parameter, in that order.
+ * A refusal reaches the client as `connect_error` with `err.data = { code, reason, message }`.
+ */
+export function createAuthMiddleware(deps: {
+  verifier: TokenVerifier;
+  logger: Logger;
+  clock: Clock;
+  isAdmitting: () => boolean;
+}) {
+  return async (socket: GatewaySocket, next: Next) => {
+    if (!deps.isAdmitting()) {
+      return next(new GatewayError("UNAVAILABLE", "The gateway is not admitting connections; reconnect later."));
+    }
+    const token = tokenFromHandshake(socket.handshake);
+    if (!token) return next(authFailure("TOKEN_MISSING"));
+    try {
+      const identity = await deps.verifier.verify(token);
+      socket.data = { uid: identity.uid, roles: identity.roles, claims: identity.claims, connectedAt: deps.clock.now() };
+      next();
+    } catch (error) {
+      const refusal = GatewayError.from(error);
+      if (refusal.code === "INTERNAL") deps.logger.error("token verification failed", { error: String(error) });
+      else deps.logger.info("connection refused", { reason: refusal.data.reason, address: socket.handshake.address });
+      next(refusal);
+    }
+  };
+}
+
+export function tokenFromHandshake(handshake: {
+  auth: Record<string, unknown>;
+  headers: IncomingMessage["headers"];
+  query: Record<string, unknown>;
+}): string | undefined {
+  const fromAuth = handshake.auth?.token;
+  if (typeof fromAuth === "string" && fromAuth.trim()) return fromAuth.trim();
+  const header = handshake.headers?.authorization;
+  const bearer = typeof header === "string" ? /^Bearer\s+(.+)$/i.exec(header.trim())?.[1] : undefined;
+  if (bearer) return bearer;
+  const fromQuery = handshake.query?.token;
+  if (typeof fromQuery === "string" && fromQuery.trim()) return fromQuery.trim();
+  return undefined;
+}

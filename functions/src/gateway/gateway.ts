@@ -1,0 +1,189 @@
+import { createServer, IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { hostname } from "node:os";
+import { Server } from "socket.io";
+import type { GatewayConfig } from "../config";
+import { GatewayError } from "../errors";
+import { PROTOCOL_VERSION } from "../protocol";
+import { Clock, systemClock } from "../ports/clock";
+import { Logger, silentLogger } from "../ports/logger";
+import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
+import { createAuthMiddleware } from "./auth-middleware";
+import { ConnectionStats } from "./connection-stats";
+import { heartbeatFeature } from "./heartbeat";
+import { GatewayContext, GatewayFeature, GatewayServer, GatewaySocket, userRoom } from "./types";
+
+export interface GatewayDeps {
+  verifier: TokenVerifier;
+  logger?: Logger;
+  clock?: Clock;
+  /** Extra capabilities (messaging, presence ...), built from the gateway's context once the server exists. */
+  features?: Array<(ctx: GatewayContext) => GatewayFeature>;
+}
+
+export type GatewayState = "idle" | "running" | "stopping" | "stopped";
+
+/** Listen backlog: the default 511 overflows with ~1,000 handshakes in flight (measured), and clients then wait 1 s. */
+const LISTEN_BACKLOG = 4096;
+
+/**
+ * The Socket.IO messaging gateway. It knows nothing of Cloud Functions: a host (standalone process,
+ * the `websocketServer` function, a test) builds it with a config and its ports, then calls start/stop.
+ */
+export class Gateway {
+  readonly io: GatewayServer;
+  readonly httpServer: HttpServer;
+  readonly instanceId: string;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly connections = new ConnectionStats();
+  private readonly features: GatewayFeature[];
+  private state: GatewayState = "idle";
+  private startedAt = 0;
+
+  constructor(
+    readonly config: GatewayConfig,
+    deps: GatewayDeps,
+  ) {
+    this.logger = deps.logger ?? silentLogger;
+    this.clock = deps.clock ?? systemClock;
+    this.instanceId = config.instanceId || `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+    this.httpServer = createServer((req, res) => this.serveHttp(req, res));
+    this.io = new Server(this.httpServer, {
+      path: config.path,
+      transports: config.transports,
+      maxHttpBufferSize: config.maxHttpBufferSize,
+      pingInterval: config.pingIntervalMs,
+      pingTimeout: config.pingTimeoutMs,
+      cors: { origin: config.corsOrigins.includes("*") ? true : config.corsOrigins, credentials: true },
+    });
+    const ctx: GatewayContext = { config, io: this.io, logger: this.logger, clock: this.clock, instanceId: this.instanceId };
+    this.features = [heartbeatFeature(ctx), ...(deps.features ?? []).map((build) => build(ctx))];
+    this.io.use(
+      createAuthMiddleware({
+        verifier: deps.verifier,
+        logger: this.logger,
+        clock: this.clock,
+        isAdmitting: () => this.state === "running",
+      }),
+    );
+    this.io.engine.on("connection_error", () => this.connections.refusedOne());
+    this.io.on("connection", (socket) => this.admit(socket));
+  }
+
+  get status(): GatewayState {
+    return this.state;
+  }
+
+  /** Listens on the configured host and port (0 picks one) and resolves with the bound port. */
+  async start(): Promise<number> {
+    if (this.state === "running") return this.port;
+    if (this.state !== "idle") throw new Error(`cannot start a gateway that is ${this.state}`);
+    await new Promise<void>((resolve, reject) => {
+      this.httpServer.once("error", reject);
+      this.httpServer.listen({ port: this.config.port, host: this.config.host, backlog: LISTEN_BACKLOG }, () => {
+        this.httpServer.off("error", reject);
+        resolve();
+      });
+    });
+    this.state = "running";
+    this.startedAt = this.clock.now();
+    this.logger.info("gateway started", { instanceId: this.instanceId, port: this.port, host: this.config.host });
+    return this.port;
+  }
+
+  get port(): number {
+    return (this.httpServer.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /**
+   * Graceful stop: refuse new connections, tell every client to reconnect later (`server_shutdown`),
+   * give them `shutdownTimeoutMs` to leave, then close what is left. Idempotent.
+   */
+  async stop(reason: "shutdown" | "stopped" = "shutdown"): Promise<void> {
+    if (this.state === "stopping" || this.state === "stopped" || this.state === "idle") {
+      this.state = this.state === "idle" ? "stopped" : this.state;
+      return;
+    }
+    this.state = "stopping";
+    const started = this.clock.now();
+    this.logger.info("gateway stopping", { reason, sockets: this.io.of("/").sockets.size });
+    this.io.emit("server_shutdown", { reason, reconnectAfterMs: this.config.reconnectAfterMs });
+    for (const feature of this.features) await feature.stop?.().catch((e) => this.logger.error("feature stop failed", { feature: feature.name, error: String(e) }));
+    await this.waitForSocketsToLeave(this.config.shutdownTimeoutMs);
+    this.io.disconnectSockets(true);
+    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    this.state = "stopped";
+    this.logger.info("gateway stopped", { reason, tookMs: this.clock.now() - started });
+  }
+
+  stats() {
+    const uptimeMs = this.state === "running" ? this.clock.now() - this.startedAt : 0;
+    const connections = { ...this.connections.snapshot(), active: this.io.engine.clientsCount };
+    return {
+      instanceId: this.instanceId,
+      state: this.state,
+      startedAt: this.startedAt || null,
+      uptimeMs,
+      protocolVersion: PROTOCOL_VERSION,
+      connections,
+      memory: process.memoryUsage(),
+    };
+  }
+
+  private async admit(socket: GatewaySocket): Promise<void> {
+    const { uid, roles } = socket.data;
+    this.connections.connected(uid);
+    socket.join(userRoom(uid));
+    socket.on("disconnect", (reason) => {
+      this.connections.disconnected(uid);
+      for (const feature of this.features) this.runHook(feature, "onDisconnect", () => feature.onDisconnect?.(socket, reason));
+    });
+    socket.emit("auth_success", {
+      uid,
+      roles,
+      instanceId: this.instanceId,
+      heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      presenceTtlMs: this.config.presenceTtlMs,
+      serverTime: this.clock.now(),
+      protocolVersion: PROTOCOL_VERSION,
+    });
+    for (const feature of this.features) await this.runHook(feature, "onConnection", () => feature.onConnection(socket));
+  }
+
+  private async runHook(feature: GatewayFeature, hook: string, run: () => unknown): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      this.logger.error("feature hook failed", { feature: feature.name, hook, error: String(error) });
+    }
+  }
+
+  private waitForSocketsToLeave(timeoutMs: number): Promise<void> {
+    const sockets = this.io.of("/").sockets;
+    if (sockets.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const deadline = setTimeout(done, timeoutMs);
+      const poll = setInterval(() => sockets.size === 0 && done(), 50);
+      function done() {
+        clearTimeout(deadline);
+        clearInterval(poll);
+        resolve();
+      }
+    });
+  }
+
+  /** Plain HTTP beside Socket.IO: a liveness probe for load balancers and Cloud Run. */
+  private serveHttp(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url?.split("?")[0];
+    if (url === "/healthz" || url === "/") {
+      const healthy = this.state === "running";
+      res.writeHead(healthy ? 200 : 503, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ok: healthy, state: this.state, instanceId: this.instanceId }));
+      return;
+    }
+    const error = new GatewayError("NOT_FOUND", `No route ${req.method} ${url}`);
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end(JSON.stringify({ ok: false, error: error.data }));
+  }
+}

@@ -1,0 +1,32 @@
+import type { Server, Socket } from "socket.io";
+import type { GatewayConfig } from "../config";
+import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from "../protocol";
+import type { Clock } from "../ports/clock";
+import type { Logger } from "../ports/logger";
+
+export type GatewayServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type GatewaySocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** What every feature module of the gateway is handed. */
+export interface GatewayContext {
+  config: GatewayConfig;
+  io: GatewayServer;
+  logger: Logger;
+  clock: Clock;
+  instanceId: string;
+}
+
+/**
+ * A capability of the gateway (heartbeats, messaging, presence ...). The gateway calls `onConnection`
+ * for every admitted socket, after it joined its user room and got `auth_success`.
+ */
+export interface GatewayFeature {
+  readonly name: string;
+  onConnection(socket: GatewaySocket): void | Promise<void>;
+  /** Runs after the socket is gone, whatever the reason. */
+  onDisconnect?(socket: GatewaySocket, reason: string): void | Promise<void>;
+  /** Runs once when the gateway stops, before its sockets are closed. */
+  stop?(): Promise<void>;
+}
+
+export const userRoom = (uid: string) => `user:${uid}`;

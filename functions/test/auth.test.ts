@@ -1,0 +1,141 @@
+import { expect } from "chai";
+import { firebaseAuth } from "../src/firebase";
+import { connectAs, connectError, createClient, startGateway } from "./support/gateway";
+import { createUser, forgeEmulatorToken } from "./support/users";
+
+describe("admission with a Firebase ID token", () => {
+  it("admits a client with a real token over websocket and tells it its uid, heartbeat and presence TTL", async () => {
+    const alice = await createUser({ name: "alice" });
+    const { url } = await startGateway({ heartbeatIntervalMs: 15_000, presenceTtlMs: 45_000 });
+
+    const { socket, welcome } = await connectAs(url, alice.idToken);
+
+    expect(socket.connected).to.equal(true);
+    expect(welcome.uid).to.equal(alice.uid);
+    expect(welcome.heartbeatIntervalMs).to.equal(15_000);
+    expect(welcome.presenceTtlMs).to.equal(45_000);
+    expect(welcome.roles).to.deep.equal(["member"]);
+  });
+
+  it("admits a client over HTTP long-polling", async () => {
+    const bob = await createUser({ name: "bob" });
+    const { url } = await startGateway();
+
+    const { socket, welcome } = await connectAs(url, bob.idToken, { transports: ["polling"] });
+
+    expect(welcome.uid).to.equal(bob.uid);
+    expect(socket.io.engine.transport.name).to.equal("polling");
+  });
+
+  it("accepts the token from an Authorization: Bearer header", async () => {
+    const carol = await createUser({ name: "carol" });
+    const { url } = await startGateway();
+
+    const { welcome } = await connectAs(url, "", { auth: {}, extraHeaders: { Authorization: `Bearer ${carol.idToken}` } });
+
+    expect(welcome.uid).to.equal(carol.uid);
+  });
+
+  it("accepts the token from a token query parameter", async () => {
+    const dan = await createUser({ name: "dan" });
+    const { url } = await startGateway();
+
+    const { welcome } = await connectAs(url, "", { auth: {}, query: { token: dan.idToken } });
+
+    expect(welcome.uid).to.equal(dan.uid);
+  });
+
+  it("gives roles from custom claims", async () => {
+    const admin = await createUser({ name: "admin", claims: { admin: true, role: "coordinator" } });
+    const { url } = await startGateway();
+
+    const { welcome } = await connectAs(url, admin.idToken);
+
+    expect(welcome.roles).to.have.members(["member", "coordinator", "admin"]);
+  });
+
+  it("answers heartbeats with the server time", async () => {
+    const erin = await createUser({ name: "erin" });
+    const { url } = await startGateway();
+    const { socket } = await connectAs(url, erin.idToken);
+
+    const answer = await socket.timeout(2_000).emitWithAck("heartbeat");
+
+    expect(answer.ok).to.equal(true);
+    if (answer.ok) expect(answer.serverTime).to.be.closeTo(Date.now(), 5_000);
+  });
+});
+
+describe("refusal without a valid token", () => {
+  async function refusalFor(auth: Record<string, unknown>) {
+    const { url } = await startGateway();
+    const client = createClient(url, { auth });
+    const error = await connectError(client);
+    return { error, client };
+  }
+
+  it("refuses a client with no token", async () => {
+    const { error, client } = await refusalFor({});
+
+    expect(error.message).to.match(/No ID token was presented/);
+    expect(error.data).to.include({ code: "UNAUTHENTICATED", reason: "TOKEN_MISSING" });
+    expect(client.connected).to.equal(false);
+  });
+
+  it("refuses a malformed token", async () => {
+    const { error } = await refusalFor({ token: "not-a-jwt" });
+
+    expect(error.data).to.include({ code: "UNAUTHENTICATED", reason: "TOKEN_MALFORMED" });
+  });
+
+  it("refuses an expired token", async () => {
+    const frank = await createUser({ name: "frank" });
+    const twoHoursAgo = Math.floor(Date.now() / 1000) - 7200;
+    const expired = forgeEmulatorToken(frank.uid, { iat: twoHoursAgo, auth_time: twoHoursAgo, exp: twoHoursAgo + 3600 });
+
+    const { error } = await refusalFor({ token: expired });
+
+    expect(error.data).to.include({ code: "UNAUTHENTICATED", reason: "TOKEN_EXPIRED" });
+    expect(error.message).to.match(/expired/);
+  });
+
+  it("refuses a token issued for another project", async () => {
+    const grace = await createUser({ name: "grace" });
+    const foreign = forgeEmulatorToken(grace.uid, { aud: "another-project", iss: "https://securetoken.google.com/another-project" });
+
+    const { error } = await refusalFor({ token: foreign });
+
+    expect(error.data).to.include({ code: "UNAUTHENTICATED", reason: "TOKEN_WRONG_PROJECT" });
+  });
+
+  it("refuses a revoked token", async () => {
+    const heidi = await createUser({ name: "heidi" });
+    await new Promise((r) => setTimeout(r, 1_100)); // revocation has a one-second resolution
+    await firebaseAuth().revokeRefreshTokens(heidi.uid);
+
+    const { error } = await refusalFor({ token: heidi.idToken });
+
+    expect(error.data).to.include({ code: "UNAUTHENTICATED", reason: "TOKEN_REVOKED" });
+  });
+
+  it("refuses the token of a disabled account", async () => {
+    const ivan = await createUser({ name: "ivan" });
+    await firebaseAuth().updateUser(ivan.uid, { disabled: true });
+
+    const { error } = await refusalFor({ token: ivan.idToken });
+
+    expect(error.data).to.include({ code: "UNAUTHENTICATED", reason: "USER_DISABLED" });
+  });
+
+  it("keeps serving admitted clients while others are refused", async () => {
+    const judy = await createUser({ name: "judy" });
+    const { url } = await startGateway();
+    const { socket } = await connectAs(url, judy.idToken);
+
+    for (let i = 0; i < 5; i += 1) await connectError(createClient(url, { auth: { token: `bad-${i}` } }));
+    const answer = await socket.timeout(2_000).emitWithAck("heartbeat");
+
+    expect(answer.ok).to.equal(true);
+    expect(socket.connected).to.equal(true);
+  });
+});
