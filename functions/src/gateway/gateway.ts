@@ -173,17 +173,32 @@ export class Gateway {
     });
   }
 
-  /** Plain HTTP beside Socket.IO: a liveness probe for load balancers and Cloud Run. */
+  /**
+   * Plain HTTP beside Socket.IO: `/healthz` for load balancers and Cloud Run; `/stats` and `POST /stop`
+   * for the control plane of the same host, answered on loopback only.
+   */
   private serveHttp(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url?.split("?")[0];
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
     if (url === "/healthz" || url === "/") {
       const healthy = this.state === "running";
-      res.writeHead(healthy ? 200 : 503, { "content-type": "application/json" });
-      res.end(JSON.stringify({ ok: healthy, state: this.state, instanceId: this.instanceId }));
-      return;
+      return reply(healthy ? 200 : 503, { ok: healthy, state: this.state, instanceId: this.instanceId });
     }
-    const error = new GatewayError("NOT_FOUND", `No route ${req.method} ${url}`);
-    res.writeHead(404, { "content-type": "application/json" });
-    res.end(JSON.stringify({ ok: false, error: error.data }));
+    if (isLoopback(req.socket.remoteAddress)) {
+      if (url === "/stats" && req.method === "GET") return reply(200, this.stats());
+      if (url === "/stop" && req.method === "POST") {
+        reply(202, { ok: true, state: "stopping" });
+        void this.stop("stopped");
+        return;
+      }
+    }
+    reply(404, { ok: false, error: new GatewayError("NOT_FOUND", `No route ${req.method} ${url}`).data });
   }
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return !!address && (address.startsWith("127.") || address === "::1" || address.startsWith("::ffff:127."));
 }

@@ -1,0 +1,46 @@
+/**
+ * A command-line client for the local stack: signs in (or up) a user in the Auth emulator, connects to
+ * the gateway with its ID token and prints every event it receives.
+ *   npm run client -- --email you@example.com [--url http://127.0.0.1:8081] [--auth 127.0.0.1:9099]
+ */
+import { io } from "socket.io-client";
+import { parseArgs } from "node:util";
+import type { ClientToServerEvents, ServerToClientEvents } from "../src/protocol";
+
+const { values } = parseArgs({
+  options: {
+    email: { type: "string", default: "demo@talowa.local" },
+    password: { type: "string", default: "talowa-demo" },
+    url: { type: "string", default: "http://127.0.0.1:8081" },
+    auth: { type: "string", default: process.env.FIREBASE_AUTH_EMULATOR_HOST || "127.0.0.1:9099" },
+  },
+});
+
+async function idToken(): Promise<string> {
+  const call = async (method: string) => {
+    const res = await fetch(`http://${values.auth}/identitytoolkit.googleapis.com/v1/accounts:${method}?key=any`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: values.email, password: values.password, returnSecureToken: true }),
+    });
+    return (await res.json()) as { idToken?: string };
+  };
+  return (await call("signInWithPassword")).idToken ?? (await call("signUp")).idToken ?? Promise.reject(new Error("could not sign in"));
+}
+
+async function main(): Promise<void> {
+  const token = await idToken();
+  const socket = io(values.url!, { auth: { token }, transports: ["websocket"] }) as import("socket.io-client").Socket<ServerToClientEvents, ClientToServerEvents>;
+  socket.onAny((event, ...args) => console.log(`← ${event}`, JSON.stringify(args)));
+  socket.on("connect_error", (error) => console.log("connect_error", error.message, JSON.stringify((error as { data?: unknown }).data)));
+  socket.on("disconnect", (reason) => console.log("disconnected:", reason));
+  process.on("SIGINT", () => {
+    socket.disconnect();
+    process.exit(0);
+  });
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
