@@ -1,0 +1,32 @@
+import Redis from "ioredis";
+import type { Logger } from "./logger";
+
+/**
+ * One ioredis connection for a gateway's stores (presence, rate limits, sequence numbers).
+ * Commands fail fast while Redis is down (no offline queue, one retry) so callers can fall back to
+ * memory at once; the client keeps reconnecting in the background and emits "ready" when Redis is back.
+ */
+export function createRedisConnection(url: string, logger: Logger, name = "talowa"): Redis {
+  const redis = new Redis(url, {
+    connectionName: name,
+    lazyConnect: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(200 * attempt, 2_000),
+  });
+  let reported = false;
+  redis.on("error", (error) => {
+    if (!reported) logger.warn("redis unavailable", { url: redactUrl(url), error: error.message });
+    reported = true;
+  });
+  redis.on("ready", () => {
+    if (reported) logger.info("redis available again", { url: redactUrl(url) });
+    reported = false;
+  });
+  return redis;
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, "//***@");
+}
