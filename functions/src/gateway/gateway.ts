@@ -19,6 +19,8 @@ export interface GatewayDeps {
   clock?: Clock;
   /** Extra capabilities (messaging, presence ...), built from the gateway's context once the server exists. */
   features?: Array<(ctx: GatewayContext) => GatewayFeature>;
+  /** Run after every socket is closed (Redis connections, store clients ...). */
+  closers?: Array<() => Promise<unknown> | unknown>;
 }
 
 export type GatewayState = "idle" | "running" | "stopping" | "stopped";
@@ -38,6 +40,7 @@ export class Gateway {
   private readonly clock: Clock;
   private readonly connections = new ConnectionStats();
   private readonly features: GatewayFeature[];
+  private readonly closers: Array<() => Promise<unknown> | unknown>;
   private state: GatewayState = "idle";
   private startedAt = 0;
 
@@ -58,6 +61,7 @@ export class Gateway {
       cors: { origin: config.corsOrigins.includes("*") ? true : config.corsOrigins, credentials: true },
     });
     const ctx: GatewayContext = { config, io: this.io, logger: this.logger, clock: this.clock, instanceId: this.instanceId };
+    this.closers = deps.closers ?? [];
     this.features = [heartbeatFeature(ctx), ...(deps.features ?? []).map((build) => build(ctx))];
     this.io.use(
       createAuthMiddleware({
@@ -113,6 +117,7 @@ export class Gateway {
     await this.waitForSocketsToLeave(this.config.shutdownTimeoutMs);
     this.io.disconnectSockets(true);
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    for (const close of this.closers) await Promise.resolve(close()).catch((e) => this.logger.warn("close failed", { error: String(e) }));
     this.state = "stopped";
     this.logger.info("gateway stopped", { reason, tookMs: this.clock.now() - started });
   }
