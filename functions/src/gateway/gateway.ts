@@ -1,7 +1,7 @@
 import { createServer, IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
-import { Server } from "socket.io";
+import { Server, ServerOptions } from "socket.io";
 import type { GatewayConfig } from "../config";
 import { GatewayError } from "../errors";
 import { PROTOCOL_VERSION } from "../protocol";
@@ -11,7 +11,7 @@ import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
 import { createAuthMiddleware } from "./auth-middleware";
 import { ConnectionStats } from "./connection-stats";
 import { heartbeatFeature } from "./heartbeat";
-import { GatewayContext, GatewayFeature, GatewayServer, GatewaySocket, userRoom } from "./types";
+import { GatewayContext, GatewayFeature, GatewayServer, GatewayServices, GatewaySocket, userRoom } from "./types";
 
 export interface GatewayDeps {
   verifier: TokenVerifier;
@@ -21,6 +21,9 @@ export interface GatewayDeps {
   features?: Array<(ctx: GatewayContext) => GatewayFeature>;
   /** Run after every socket is closed (Redis connections, store clients ...). */
   closers?: Array<() => Promise<unknown> | unknown>;
+  /** Socket.IO adapter factory (the sharded Redis adapter when several instances share Redis). */
+  adapter?: ServerOptions["adapter"];
+  services?: GatewayServices;
 }
 
 export type GatewayState = "idle" | "running" | "stopping" | "stopped";
@@ -59,8 +62,16 @@ export class Gateway {
       pingInterval: config.pingIntervalMs,
       pingTimeout: config.pingTimeoutMs,
       cors: { origin: config.corsOrigins.includes("*") ? true : config.corsOrigins, credentials: true },
+      ...(deps.adapter ? { adapter: deps.adapter } : {}),
     });
-    const ctx: GatewayContext = { config, io: this.io, logger: this.logger, clock: this.clock, instanceId: this.instanceId };
+    const ctx: GatewayContext = {
+      config,
+      io: this.io,
+      logger: this.logger,
+      clock: this.clock,
+      instanceId: this.instanceId,
+      services: deps.services ?? {},
+    };
     this.closers = deps.closers ?? [];
     this.features = [heartbeatFeature(ctx), ...(deps.features ?? []).map((build) => build(ctx))];
     this.io.use(
@@ -112,10 +123,11 @@ export class Gateway {
     this.state = "stopping";
     const started = this.clock.now();
     this.logger.info("gateway stopping", { reason, sockets: this.io.of("/").sockets.size });
-    this.io.emit("server_shutdown", { reason, reconnectAfterMs: this.config.reconnectAfterMs });
+    // local: only this instance's clients; the others keep theirs.
+    this.io.local.emit("server_shutdown", { reason, reconnectAfterMs: this.config.reconnectAfterMs });
     for (const feature of this.features) await feature.stop?.().catch((e) => this.logger.error("feature stop failed", { feature: feature.name, error: String(e) }));
     await this.waitForSocketsToLeave(this.config.shutdownTimeoutMs);
-    this.io.disconnectSockets(true);
+    for (const socket of this.io.of("/").sockets.values()) socket.disconnect(true);
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
     for (const close of this.closers) await Promise.resolve(close()).catch((e) => this.logger.warn("close failed", { error: String(e) }));
     this.state = "stopped";

@@ -7,6 +7,16 @@ import type { Logger } from "../ports/logger";
 export type GatewayServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type GatewaySocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
+/** Tells which users have at least one live connection on any instance (the presence feature provides it). */
+export interface OnlineDirectory {
+  onlineUsers(uids: string[]): Promise<Set<string>>;
+}
+
+/** Services features offer each other through the context, filled in by createGateway. */
+export interface GatewayServices {
+  online?: OnlineDirectory;
+}
+
 /** What every feature module of the gateway is handed. */
 export interface GatewayContext {
   config: GatewayConfig;
@@ -14,6 +24,7 @@ export interface GatewayContext {
   logger: Logger;
   clock: Clock;
   instanceId: string;
+  services: GatewayServices;
 }
 
 /**

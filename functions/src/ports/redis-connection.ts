@@ -6,11 +6,12 @@ import type { Logger } from "./logger";
  * Commands fail fast while Redis is down (no offline queue, one retry) so callers can fall back to
  * memory at once; the client keeps reconnecting in the background and emits "ready" when Redis is back.
  */
-export function createRedisConnection(url: string, logger: Logger, name = "talowa"): Redis {
+export function createRedisConnection(url: string, logger: Logger, name = "talowa", options: { queueWhileDown?: boolean } = {}): Redis {
   const redis = new Redis(url, {
     connectionName: name,
     lazyConnect: false,
-    enableOfflineQueue: false,
+    // Subscriber connections queue their (re)subscriptions; command connections fail fast.
+    enableOfflineQueue: options.queueWhileDown ?? false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(200 * attempt, 2_000),
