@@ -25,14 +25,123 @@ export interface ServerShutdownPayload {
   reconnectAfterMs: number;
 }
 
+// --- messaging ---------------------------------------------------------------------------------
+
+export const MESSAGE_TYPES = ["text", "image", "document", "voice", "emergency"] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+export type EncryptionLevel = "standard" | "high";
+export type DeliveryState = "sent" | "delivered" | "read";
+
+/** `send_message`: exactly one of `conversationId` (existing conversation) or `recipientId` (direct). */
+export interface SendMessagePayload {
+  /** The client's own id for this message; a resend with the same clientId is the same message. */
+  clientId: string;
+  type: MessageType;
+  /** Text, a media URL/reference, or ciphertext (base64) when encryptionLevel is "high". */
+  content: string;
+  conversationId?: string;
+  recipientId?: string;
+  encryptionLevel?: EncryptionLevel;
+  isAnonymous?: boolean;
+  /** Client clock, ms since epoch; informative only (order comes from `seq`). */
+  timestamp?: number;
+  metadata?: Record<string, unknown>;
+}
+
+export interface SendMessageResult {
+  messageId: string;
+  conversationId: string;
+  seq: number;
+  status: "sent";
+  createdAt: number;
+  /** true when this was a resend of an already stored clientId. */
+  duplicate: boolean;
+}
+
+/** A stored message as recipients see it (`new_message`, history, offline queue). */
+export interface ChatMessage {
+  id: string;
+  conversationId: string;
+  seq: number;
+  /** null for anonymous messages. */
+  senderId: string | null;
+  type: MessageType;
+  content: string;
+  encryptionLevel: EncryptionLevel;
+  isAnonymous: boolean;
+  clientId: string;
+  clientTimestamp: number | null;
+  createdAt: number;
+  metadata: Record<string, unknown>;
+}
+
+export interface DeliveryStatusPayload {
+  conversationId: string;
+  /** The member whose devices received or read the messages. */
+  userId: string;
+  status: Exclude<DeliveryState, "sent">;
+  /** Every message of the conversation with seq <= upToSeq is in this state for this member. */
+  upToSeq: number;
+  messageIds: string[];
+  timestamp: number;
+}
+
+export interface TypingPayload {
+  conversationId: string;
+  userId: string;
+  isTyping: boolean;
+  /** The indicator disappears by itself after this long without a refresh. */
+  expiresInMs: number;
+}
+
+export interface ConversationSummary {
+  id: string;
+  type: "direct" | "group";
+  name: string | null;
+  members: string[];
+  admins: string[];
+  announcement: boolean;
+  postingRoles: string[];
+  createdBy: string;
+  createdAt: number;
+}
+
+export interface ReceiptState {
+  userId: string;
+  deliveredSeq: number;
+  readSeq: number;
+}
+
 export interface ServerToClientEvents {
   auth_success: (payload: AuthSuccessPayload) => void;
   server_shutdown: (payload: ServerShutdownPayload) => void;
   error: (error: ErrorBody) => void;
+  new_message: (message: ChatMessage) => void;
+  message_delivery_status: (payload: DeliveryStatusPayload) => void;
+  typing: (payload: TypingPayload) => void;
+  conversation_updated: (conversation: ConversationSummary) => void;
+  conversation_removed: (payload: { conversationId: string }) => void;
 }
 
 export interface ClientToServerEvents {
   heartbeat: (ack?: AckCallback<{ serverTime: number }>) => void;
+  send_message: (payload: SendMessagePayload, ack: AckCallback<SendMessageResult>) => void;
+  mark_delivered: (payload: { conversationId: string; upToSeq: number }, ack?: AckCallback<{ upToSeq: number }>) => void;
+  mark_read: (payload: { conversationId: string; upToSeq: number }, ack?: AckCallback<{ upToSeq: number }>) => void;
+  fetch_history: (
+    payload: { conversationId: string; beforeSeq?: number; afterSeq?: number; limit?: number },
+    ack: AckCallback<{ messages: ChatMessage[]; hasMore: boolean }>,
+  ) => void;
+  typing_start: (payload: { conversationId: string }, ack?: AckCallback) => void;
+  typing_stop: (payload: { conversationId: string }, ack?: AckCallback) => void;
+  create_group: (
+    payload: { name: string; memberIds: string[]; announcement?: boolean; postingRoles?: string[] },
+    ack: AckCallback<{ conversation: ConversationSummary }>,
+  ) => void;
+  add_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
+  remove_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
+  list_conversations: (payload: Record<string, never>, ack: AckCallback<{ conversations: ConversationSummary[] }>) => void;
+  get_receipts: (payload: { conversationId: string }, ack: AckCallback<{ receipts: ReceiptState[] }>) => void;
 }
 
 export interface InterServerEvents {

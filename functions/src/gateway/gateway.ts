@@ -134,9 +134,11 @@ export class Gateway {
     this.logger.info("gateway stopped", { reason, tookMs: this.clock.now() - started });
   }
 
-  stats() {
+  async stats() {
     const uptimeMs = this.state === "running" ? this.clock.now() - this.startedAt : 0;
     const connections = { ...this.connections.snapshot(), active: this.io.engine.clientsCount };
+    const features: Record<string, unknown> = {};
+    for (const feature of this.features) if (feature.stats) features[feature.name] = await feature.stats();
     return {
       instanceId: this.instanceId,
       state: this.state,
@@ -145,6 +147,7 @@ export class Gateway {
       protocolVersion: PROTOCOL_VERSION,
       connections,
       memory: process.memoryUsage(),
+      ...features,
     };
   }
 
@@ -205,7 +208,10 @@ export class Gateway {
       return reply(healthy ? 200 : 503, { ok: healthy, state: this.state, instanceId: this.instanceId });
     }
     if (isLoopback(req.socket.remoteAddress)) {
-      if (url === "/stats" && req.method === "GET") return reply(200, this.stats());
+      if (url === "/stats" && req.method === "GET") {
+        void this.stats().then((stats) => reply(200, stats), () => reply(500, { ok: false }));
+        return;
+      }
       if (url === "/stop" && req.method === "POST") {
         reply(202, { ok: true, state: "stopping" });
         void this.stop("stopped");

@@ -38,6 +38,8 @@ export interface GatewayFeature {
   onDisconnect?(socket: GatewaySocket, reason: string): void | Promise<void>;
   /** Runs once when the gateway stops, before its sockets are closed. */
   stop?(): Promise<void>;
+  /** Figures for `/status`, under the feature's name. */
+  stats?(): Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 export const userRoom = (uid: string) => `user:${uid}`;
