@@ -38,6 +38,41 @@ export const defaultConfig = {
   reconnectAfterMs: 2_000,
   /** Name of this gateway instance in logs and status reports; empty derives one from host and pid. */
   instanceId: "",
+
+  // --- messaging ---
+  /** Calls allowed per user in a window, by message type, plus `typing` events (issue #3 defaults). */
+  rateLimits: {
+    text: { limit: 60, windowMs: 60_000 },
+    image: { limit: 10, windowMs: 60_000 },
+    document: { limit: 5, windowMs: 60_000 },
+    voice: { limit: 20, windowMs: 60_000 },
+    emergency: { limit: 3, windowMs: 60_000 },
+    typing: { limit: 10, windowMs: 10_000 },
+  } as Record<string, { limit: number; windowMs: number }>,
+  /** Largest message `content` in bytes (UTF-8); media travel as references, not inline. */
+  maxContentBytes: 64 * 1024,
+  /** Largest `metadata` object, serialised as JSON, in bytes. */
+  maxMetadataBytes: 4 * 1024,
+  /** Most members a group may have. */
+  maxGroupMembers: 1_000,
+  /** Most messages one `fetch_history` call returns. */
+  historyPageMax: 100,
+  /** Most offline-queue entries delivered at connect; the rest follow once those are marked delivered. */
+  offlineFlushLimit: 500,
+  /** Delivered offline-queue entries are deleted after this many days (cleanup function and TTL policy). */
+  offlineRetentionDays: 7,
+  /** A typing indicator disappears after this long without a refresh. */
+  typingTtlMs: 5_000,
+  /** How long this instance trusts its cached copy of a conversation's members (changes invalidate at once). */
+  membershipCacheMs: 60_000,
+  /** A store call (Firestore) that takes longer fails with UNAVAILABLE; a retry with the same clientId is safe. */
+  storeTimeoutMs: 10_000,
+  /** Roles (custom claims) that may send `emergency` messages. */
+  emergencyRoles: ["coordinator", "admin"] as string[],
+  /** Roles that may create announcement groups. */
+  announcementRoles: ["coordinator", "admin"] as string[],
+  /** Roles that may add and remove members of any group (moderation). */
+  moderatorRoles: ["admin"] as string[],
 };
 
 export type GatewayConfig = typeof defaultConfig;
@@ -63,6 +98,19 @@ export const configSchema = z
     shutdownTimeoutMs: positiveMs,
     reconnectAfterMs: z.number().int().min(0),
     instanceId: z.string(),
+    rateLimits: z.record(z.string(), z.object({ limit: z.number().int().positive(), windowMs: positiveMs }).strict()),
+    maxContentBytes: z.number().int().positive(),
+    maxMetadataBytes: z.number().int().positive(),
+    maxGroupMembers: z.number().int().min(2),
+    historyPageMax: z.number().int().positive(),
+    offlineFlushLimit: z.number().int().positive(),
+    offlineRetentionDays: z.number().int().positive(),
+    typingTtlMs: positiveMs,
+    membershipCacheMs: z.number().int().min(0),
+    storeTimeoutMs: positiveMs,
+    emergencyRoles: z.array(z.string()),
+    announcementRoles: z.array(z.string()),
+    moderatorRoles: z.array(z.string()),
   })
   .strict()
   .refine((c) => c.presenceTtlMs > c.heartbeatIntervalMs, {
@@ -82,7 +130,8 @@ export function resolveConfig(
   overrides: Partial<GatewayConfig> = {},
   nameOf: (key: string) => string = (key) => key,
 ): GatewayConfig {
-  const merged = { ...defaultConfig, ...stripUndefined(overrides) };
+  const given = stripUndefined(overrides);
+  const merged = { ...defaultConfig, ...given, rateLimits: { ...defaultConfig.rateLimits, ...given.rateLimits } };
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${nameOf(String(i.path[0] ?? "config"))}: ${i.message}`));
@@ -109,6 +158,19 @@ export const envNames: Record<keyof GatewayConfig, string> = {
   shutdownTimeoutMs: "SHUTDOWN_TIMEOUT_MS",
   reconnectAfterMs: "RECONNECT_AFTER_MS",
   instanceId: "INSTANCE_ID",
+  rateLimits: "RATE_LIMITS",
+  maxContentBytes: "MAX_CONTENT_BYTES",
+  maxMetadataBytes: "MAX_METADATA_BYTES",
+  maxGroupMembers: "MAX_GROUP_MEMBERS",
+  historyPageMax: "HISTORY_PAGE_MAX",
+  offlineFlushLimit: "OFFLINE_FLUSH_LIMIT",
+  offlineRetentionDays: "OFFLINE_RETENTION_DAYS",
+  typingTtlMs: "TYPING_TTL_MS",
+  membershipCacheMs: "MEMBERSHIP_CACHE_MS",
+  storeTimeoutMs: "STORE_TIMEOUT_MS",
+  emergencyRoles: "EMERGENCY_ROLES",
+  announcementRoles: "ANNOUNCEMENT_ROLES",
+  moderatorRoles: "MODERATOR_ROLES",
 };
 
 /**
@@ -142,6 +204,13 @@ function parseLike(example: unknown, raw: string): unknown {
     return undefined;
   }
   if (Array.isArray(example)) return raw.split(",").map((s) => s.trim()).filter(Boolean);
+  if (typeof example === "object" && example !== null) {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return undefined;
+    }
+  }
   return raw;
 }
 
@@ -149,6 +218,7 @@ function describe(example: unknown): string {
   if (typeof example === "number") return "a whole number";
   if (typeof example === "boolean") return "true or false";
   if (Array.isArray(example)) return "a comma-separated list";
+  if (typeof example === "object" && example !== null) return "JSON";
   return "a string";
 }
 

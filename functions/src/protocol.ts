@@ -146,6 +146,8 @@ export interface ClientToServerEvents {
 
 export interface InterServerEvents {
   ping: () => void;
+  /** A conversation's members or settings changed: drop cached copies. */
+  conversation_changed: (conversationId: string) => void;
 }
 
 /** What the gateway keeps on each admitted socket (`socket.data`). */
@@ -154,4 +156,6 @@ export interface SocketData {
   roles: string[];
   claims: Record<string, unknown>;
   connectedAt: number;
+  /** Loaded by features' `prepare` before the socket connects (e.g. the offline queue). */
+  prepared?: Record<string, unknown>;
 }

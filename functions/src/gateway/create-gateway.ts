@@ -1,13 +1,26 @@
 import { createShardedAdapter } from "@socket.io/redis-adapter";
+import type Redis from "ioredis";
 import { GatewayConfig, resolveConfig } from "../config";
-import { firebaseAuth } from "../firebase";
+import { firebaseAuth, firestore } from "../firebase";
+import { systemClock } from "../ports/clock";
+import { createMessageStore, MessageStore } from "../ports/message-store";
+import { RateLimiterFacade } from "../ports/rate-limiter";
+import { SequenceFacade } from "../ports/sequence";
+import { FirestoreSequenceAllocator } from "../ports/sequence/firestore-sequence-allocator";
+import { MemorySequenceAllocator } from "../ports/sequence/memory-sequence-allocator";
+import { FirebaseUserDirectory } from "../ports/user-directory/firebase-user-directory";
+import { messagingFeatures } from "./messaging/messaging";
 import { Logger, silentLogger } from "../ports/logger";
 import { createRedisConnection } from "../ports/redis-connection";
 import { FirebaseTokenVerifier } from "../ports/token-verifier/firebase-token-verifier";
 import { Gateway, GatewayDeps } from "./gateway";
 import type { GatewayContext, GatewayFeature, GatewayServices } from "./types";
 
-export type CreateGatewayOptions = { logger?: Logger } & Partial<GatewayDeps>;
+export type CreateGatewayOptions = {
+  logger?: Logger;
+  /** Replaces the store the config names (tests wrap the real one to inject failures). */
+  messageStore?: (real: MessageStore) => MessageStore;
+} & Partial<GatewayDeps>;
 
 /**
  * Builds a gateway wired to its real adapters: firebase-admin token verification, Redis (one command
@@ -23,16 +36,34 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
   const services: GatewayServices = { ...options.services };
   const features: Array<(ctx: GatewayContext) => GatewayFeature> = [...(options.features ?? [])];
   let adapter = options.adapter;
+  let redis: Redis | undefined;
 
   if (config.redisUrl) {
-    const redis = createRedisConnection(config.redisUrl, logger, "talowa-gateway");
+    redis = createRedisConnection(config.redisUrl, logger, "talowa-gateway");
     const pub = createRedisConnection(config.redisUrl, logger, "talowa-adapter-pub");
     const sub = createRedisConnection(config.redisUrl, logger, "talowa-adapter-sub", { queueWhileDown: true });
     // One channel per public room: an instance receives only the traffic of rooms it holds (see docs/SCALING.md).
     adapter ??= createShardedAdapter(pub, sub, { subscriptionMode: "dynamic" });
-    closers.push(() => Promise.all([redis, pub, sub].map((c) => c.quit().catch(() => c.disconnect()))));
-    void redis;
+    const connections = [redis, pub, sub];
+    closers.push(() => Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect()))));
   }
 
-  return new Gateway(config, { ...options, logger, verifier, features, closers, adapter, services });
+  const clock = options.clock ?? systemClock;
+  const realStore = createMessageStore(config.messageStore, {
+    projectId: config.projectId,
+    queueRetentionMs: config.offlineRetentionDays * 86_400_000,
+  });
+  const store = options.messageStore ? options.messageStore(realStore) : realStore;
+  const sequenceFallback =
+    store.kind === "firestore" ? new FirestoreSequenceAllocator(firestore(config.projectId)) : new MemorySequenceAllocator();
+  features.push(
+    ...messagingFeatures({
+      store,
+      sequences: new SequenceFacade(sequenceFallback, logger, redis),
+      rateLimiter: new RateLimiterFacade(clock, redis),
+      users: new FirebaseUserDirectory(firebaseAuth(config.projectId)),
+    }),
+  );
+
+  return new Gateway(config, { ...options, logger, clock, verifier, features, closers, adapter, services });
 }

@@ -82,6 +82,7 @@ export class Gateway {
         isAdmitting: () => this.state === "running",
       }),
     );
+    this.io.use((socket, next) => void this.prepare(socket).then(() => next()));
     this.io.engine.on("connection_error", () => this.connections.refusedOne());
     this.io.on("connection", (socket) => this.admit(socket));
   }
@@ -168,7 +169,25 @@ export class Gateway {
       serverTime: this.clock.now(),
       protocolVersion: PROTOCOL_VERSION,
     });
-    for (const feature of this.features) await this.runHook(feature, "onConnection", () => feature.onConnection(socket));
+    // Started together: each feature registers its handlers synchronously before its first await,
+    // so no client event can arrive before its handler exists.
+    const connecting = this.features.map((feature) => this.runHook(feature, "onConnection", () => feature.onConnection(socket)));
+    socket.onAny((event: string, ...args: unknown[]) => this.refuseUnknownEvent(socket, event, args));
+    await Promise.all(connecting);
+  }
+
+  private async prepare(socket: GatewaySocket): Promise<void> {
+    socket.data.prepared = {};
+    await Promise.all(this.features.map((feature) => this.runHook(feature, "prepare", () => feature.prepare?.(socket))));
+  }
+
+  private refuseUnknownEvent(socket: GatewaySocket, event: string, args: unknown[]): void {
+    if (socket.listenerCount(event as never) > 0) return;
+    const error = new GatewayError("INVALID_ARGUMENT", `Unknown event "${event}".`);
+    this.logger.info("unknown event", { uid: socket.data.uid, event });
+    const ack = args[args.length - 1];
+    if (typeof ack === "function") ack({ ok: false, error: error.data });
+    else socket.emit("error", error.data);
   }
 
   private async runHook(feature: GatewayFeature, hook: string, run: () => unknown): Promise<void> {

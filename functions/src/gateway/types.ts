@@ -33,6 +33,11 @@ export interface GatewayContext {
  */
 export interface GatewayFeature {
   readonly name: string;
+  /**
+   * Runs after authentication and before the socket is connected (it is in no room yet and receives
+   * nothing): load what `onConnection` must deliver first. A failure is logged, never refuses the client.
+   */
+  prepare?(socket: GatewaySocket): Promise<void>;
   onConnection(socket: GatewaySocket): void | Promise<void>;
   /** Runs after the socket is gone, whatever the reason. */
   onDisconnect?(socket: GatewaySocket, reason: string): void | Promise<void>;

@@ -13,6 +13,7 @@ import { closeTrackedResources } from "./gateway";
 
 const projectId = process.env.GCLOUD_PROJECT || "demo-talowa-test";
 process.env.GCLOUD_PROJECT = projectId;
+process.env.METADATA_SERVER_DETECTION = "none"; // no metadata server off Google Cloud: do not probe for one
 
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {

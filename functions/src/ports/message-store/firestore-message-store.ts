@@ -1,0 +1,241 @@
+import { Firestore, Timestamp, WriteBatch } from "firebase-admin/firestore";
+import type { ReceiptState } from "../../protocol";
+import {
+  Conversation,
+  HistoryQuery,
+  MessageStore,
+  orderQueue,
+  QueueEntry,
+  queueEntryFor,
+  ReceiptField,
+  StoredMessage,
+} from "./message-store";
+
+const MAX_BATCH = 500;
+const ALREADY_EXISTS = 6;
+
+/**
+ * The message store on Firestore (docs/DATA-MODEL.md). Written so that it runs unchanged on the
+ * official emulator and on the Node emulator we test with: no query cursors (range filters on `seq`),
+ * no collection-group queries (the queue is a top-level collection with an owner field), batches ≤ 500.
+ */
+export class FirestoreMessageStore implements MessageStore {
+  readonly kind = "firestore";
+
+  constructor(
+    private readonly db: Firestore,
+    private readonly queueRetentionMs: number,
+  ) {}
+
+  private conversationRef(id: string) {
+    return this.db.collection("conversations").doc(id);
+  }
+
+  private messagesOf(conversationId: string) {
+    return this.conversationRef(conversationId).collection("messages");
+  }
+
+  private queueRef(recipientId: string, messageId: string) {
+    return this.db.collection("offline_queue").doc(`${recipientId}_${messageId}`);
+  }
+
+  async getConversation(id: string) {
+    const snapshot = await this.conversationRef(id).get();
+    return snapshot.exists ? toConversation(snapshot.data()!) : undefined;
+  }
+
+  async createConversation(conversation: Conversation) {
+    const ref = this.conversationRef(conversation.id);
+    try {
+      await ref.create({ ...conversation, updatedAt: conversation.createdAt });
+      return conversation;
+    } catch (error) {
+      if ((error as { code?: number }).code !== ALREADY_EXISTS) throw error;
+      return toConversation((await ref.get()).data()!);
+    }
+  }
+
+  async updateMembers(id: string, change: { add: string[]; remove: string[] }, now: number) {
+    const ref = this.conversationRef(id);
+    return this.db.runTransaction(async (tx) => {
+      const snapshot = await tx.get(ref);
+      if (!snapshot.exists) throw new Error(`no conversation ${id}`);
+      const current = toConversation(snapshot.data()!);
+      const members = [...new Set([...current.members, ...change.add])].filter((m) => !change.remove.includes(m));
+      const admins = current.admins.filter((a) => !change.remove.includes(a));
+      tx.update(ref, { members, admins, updatedAt: now });
+      return { ...current, members, admins };
+    });
+  }
+
+  async conversationsOf(uid: string) {
+    const snapshot = await this.db.collection("conversations").where("members", "array-contains", uid).get();
+    return snapshot.docs.map((d) => toConversation(d.data()));
+  }
+
+  async highestSeq(conversationId: string) {
+    const snapshot = await this.messagesOf(conversationId).orderBy("seq", "desc").limit(1).get();
+    return snapshot.empty ? 0 : Number(snapshot.docs[0].get("seq"));
+  }
+
+  async appendMessage(message: StoredMessage, options: { queueFor: string[]; realSenderId?: string }) {
+    const ref = this.messagesOf(message.conversationId).doc(message.id);
+    const entries = options.queueFor.map((r) => queueEntryFor(r, message));
+    const together = entries.length < MAX_BATCH - 1;
+    const batch = this.db.batch();
+    batch.create(ref, message);
+    if (options.realSenderId) {
+      batch.set(this.db.collection("message_moderation").doc(message.id), {
+        conversationId: message.conversationId,
+        senderId: options.realSenderId,
+        createdAt: message.createdAt,
+      });
+    }
+    if (together) for (const entry of entries) this.writeQueueEntry(batch, entry);
+    try {
+      await batch.commit();
+    } catch (error) {
+      if ((error as { code?: number }).code !== ALREADY_EXISTS) throw error;
+      const existing = await ref.get();
+      return { message: existing.data() as StoredMessage, duplicate: true };
+    }
+    if (!together) await this.enqueue(entries);
+    return { message, duplicate: false };
+  }
+
+  async getMessage(conversationId: string, messageId: string) {
+    const snapshot = await this.messagesOf(conversationId).doc(messageId).get();
+    return snapshot.exists ? (snapshot.data() as StoredMessage) : undefined;
+  }
+
+  async history(conversationId: string, query: HistoryQuery) {
+    const messages = this.messagesOf(conversationId);
+    if (query.afterSeq !== undefined) {
+      const snapshot = await messages.where("seq", ">", query.afterSeq).orderBy("seq", "asc").limit(query.limit).get();
+      return snapshot.docs.map((d) => d.data() as StoredMessage);
+    }
+    const ordered = query.beforeSeq !== undefined ? messages.where("seq", "<", query.beforeSeq) : messages;
+    const snapshot = await ordered.orderBy("seq", "desc").limit(query.limit).get();
+    return snapshot.docs.map((d) => d.data() as StoredMessage).reverse();
+  }
+
+  async enqueue(entries: QueueEntry[]) {
+    const commits: Promise<unknown>[] = [];
+    for (let i = 0; i < entries.length; i += MAX_BATCH) {
+      const batch = this.db.batch();
+      for (const entry of entries.slice(i, i + MAX_BATCH)) this.writeQueueEntry(batch, entry);
+      commits.push(batch.commit());
+    }
+    await Promise.all(commits);
+  }
+
+  private writeQueueEntry(batch: WriteBatch, entry: QueueEntry): void {
+    batch.set(this.queueRef(entry.recipientId, entry.messageId), {
+      ...entry,
+      delivered: false,
+      deliveredAt: null,
+      expireAt: Timestamp.fromMillis(entry.createdAt + this.queueRetentionMs),
+    });
+  }
+
+  async pendingFor(recipientId: string, limit: number) {
+    const snapshot = await this.db
+      .collection("offline_queue")
+      .where("recipientId", "==", recipientId)
+      .where("delivered", "==", false)
+      .orderBy("createdAt", "asc")
+      .limit(limit)
+      .get();
+    return orderQueue(snapshot.docs.map((d) => toQueueEntry(d.data())));
+  }
+
+  async markDelivered(recipientId: string, conversationId: string, upToSeq: number, now: number) {
+    const snapshot = await this.db
+      .collection("offline_queue")
+      .where("recipientId", "==", recipientId)
+      .where("conversationId", "==", conversationId)
+      .where("delivered", "==", false)
+      .get();
+    const due = snapshot.docs.filter((d) => Number(d.get("seq")) <= upToSeq);
+    for (let i = 0; i < due.length; i += MAX_BATCH) {
+      const batch = this.db.batch();
+      for (const doc of due.slice(i, i + MAX_BATCH)) {
+        // The delivered entry lives on for the retention period (cleanupOfflineMessages / the TTL policy).
+        batch.update(doc.ref, { delivered: true, deliveredAt: now, expireAt: Timestamp.fromMillis(now + this.queueRetentionMs) });
+      }
+      await batch.commit();
+    }
+    return due.length;
+  }
+
+  async queueDepth() {
+    const snapshot = await this.db.collection("offline_queue").where("delivered", "==", false).count().get();
+    return snapshot.data().count;
+  }
+
+  async advanceReceipt(conversationId: string, uid: string, field: ReceiptField, seq: number, now: number) {
+    const ref = this.conversationRef(conversationId).collection("receipts").doc(uid);
+    return this.db.runTransaction(async (tx) => {
+      const snapshot = await tx.get(ref);
+      const current = { deliveredSeq: 0, readSeq: 0, ...(snapshot.data() ?? {}) } as { deliveredSeq: number; readSeq: number };
+      const before = current[field];
+      if (seq <= before) return { before, after: before };
+      const update: Record<string, unknown> = { userId: uid, [field]: seq, updatedAt: now };
+      if (field === "readSeq" && current.deliveredSeq < seq) update.deliveredSeq = seq;
+      tx.set(ref, update, { merge: true });
+      return { before, after: seq };
+    });
+  }
+
+  async receipts(conversationId: string) {
+    const snapshot = await this.conversationRef(conversationId).collection("receipts").get();
+    return snapshot.docs.map(
+      (d): ReceiptState => ({ userId: d.id, deliveredSeq: Number(d.get("deliveredSeq") ?? 0), readSeq: Number(d.get("readSeq") ?? 0) }),
+    );
+  }
+
+  async sendersBetween(conversationId: string, before: number, upTo: number, limit: number) {
+    const snapshot = await this.messagesOf(conversationId)
+      .where("seq", ">", before)
+      .where("seq", "<=", upTo)
+      .orderBy("seq", "asc")
+      .limit(limit)
+      .get();
+    return snapshot.docs.map((d) => ({ senderId: (d.get("senderId") as string | null) ?? null, messageId: d.id }));
+  }
+
+  async ping() {
+    try {
+      await this.db.collection("conversations").limit(1).get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function toConversation(data: FirebaseFirestore.DocumentData): Conversation {
+  return {
+    id: data.id,
+    type: data.type,
+    name: data.name ?? null,
+    members: data.members ?? [],
+    admins: data.admins ?? [],
+    announcement: data.announcement ?? false,
+    postingRoles: data.postingRoles ?? [],
+    createdBy: data.createdBy,
+    createdAt: Number(data.createdAt),
+  };
+}
+
+function toQueueEntry(data: FirebaseFirestore.DocumentData): QueueEntry {
+  return {
+    recipientId: data.recipientId,
+    conversationId: data.conversationId,
+    messageId: data.messageId,
+    seq: Number(data.seq),
+    message: data.message,
+    createdAt: Number(data.createdAt),
+  };
+}
+

@@ -1,0 +1,135 @@
+import type { ReceiptState } from "../../protocol";
+import { Conversation, HistoryQuery, MessageStore, orderQueue, QueueEntry, queueEntryFor, ReceiptField, StoredMessage } from "./message-store";
+
+interface MemoryQueueEntry extends QueueEntry {
+  delivered: boolean;
+}
+
+/** The message store in this process's memory: single-process runs and benchmarks. Nothing survives a restart. */
+export class MemoryMessageStore implements MessageStore {
+  readonly kind = "memory";
+  private readonly conversations = new Map<string, Conversation>();
+  private readonly messages = new Map<string, StoredMessage[]>();
+  private readonly messageIds = new Map<string, StoredMessage>();
+  private readonly queue = new Map<string, MemoryQueueEntry>();
+  private readonly receiptDocs = new Map<string, Map<string, ReceiptState>>();
+
+  async getConversation(id: string) {
+    const found = this.conversations.get(id);
+    return found && clone(found);
+  }
+
+  async createConversation(conversation: Conversation) {
+    if (!this.conversations.has(conversation.id)) this.conversations.set(conversation.id, clone(conversation));
+    return clone(this.conversations.get(conversation.id)!);
+  }
+
+  async updateMembers(id: string, change: { add: string[]; remove: string[] }) {
+    const conversation = this.conversations.get(id);
+    if (!conversation) throw new Error(`no conversation ${id}`);
+    conversation.members = applyChange(conversation.members, change);
+    conversation.admins = conversation.admins.filter((a) => !change.remove.includes(a));
+    return clone(conversation);
+  }
+
+  async conversationsOf(uid: string) {
+    return [...this.conversations.values()].filter((c) => c.members.includes(uid)).map(clone);
+  }
+
+  async highestSeq(conversationId: string) {
+    const list = this.messages.get(conversationId) ?? [];
+    return list.reduce((max, m) => Math.max(max, m.seq), 0);
+  }
+
+  private readonly moderation = new Map<string, string>();
+
+  async appendMessage(message: StoredMessage, options: { queueFor: string[]; realSenderId?: string }) {
+    const existing = this.messageIds.get(message.id);
+    if (existing) return { message: clone(existing), duplicate: true };
+    const stored = clone(message);
+    this.messageIds.set(message.id, stored);
+    const list = this.messages.get(message.conversationId) ?? [];
+    list.push(stored);
+    this.messages.set(message.conversationId, list);
+    if (options.realSenderId) this.moderation.set(message.id, options.realSenderId);
+    await this.enqueue(options.queueFor.map((recipientId) => queueEntryFor(recipientId, stored)));
+    return { message: clone(stored), duplicate: false };
+  }
+
+  async getMessage(conversationId: string, messageId: string) {
+    const found = this.messageIds.get(messageId);
+    return found && found.conversationId === conversationId ? clone(found) : undefined;
+  }
+
+  async history(conversationId: string, query: HistoryQuery) {
+    const sorted = [...(this.messages.get(conversationId) ?? [])].sort((a, b) => a.seq - b.seq);
+    if (query.afterSeq !== undefined) return sorted.filter((m) => m.seq > query.afterSeq!).slice(0, query.limit).map(clone);
+    const before = query.beforeSeq ?? Number.POSITIVE_INFINITY;
+    return sorted.filter((m) => m.seq < before).slice(-query.limit).map(clone);
+  }
+
+  async enqueue(entries: QueueEntry[]) {
+    for (const entry of entries) {
+      const key = `${entry.recipientId}_${entry.messageId}`;
+      if (!this.queue.has(key)) this.queue.set(key, { ...clone(entry), delivered: false });
+    }
+  }
+
+  async pendingFor(recipientId: string, limit: number) {
+    const pending = [...this.queue.values()].filter((e) => e.recipientId === recipientId && !e.delivered);
+    return orderQueue(pending.map(({ delivered: _d, ...entry }) => clone(entry))).slice(0, limit);
+  }
+
+  async markDelivered(recipientId: string, conversationId: string, upToSeq: number) {
+    let count = 0;
+    for (const entry of this.queue.values()) {
+      if (entry.recipientId === recipientId && entry.conversationId === conversationId && !entry.delivered && entry.seq <= upToSeq) {
+        entry.delivered = true;
+        count += 1;
+      }
+    }
+    return count;
+  }
+
+  async queueDepth() {
+    return [...this.queue.values()].filter((e) => !e.delivered).length;
+  }
+
+  async advanceReceipt(conversationId: string, uid: string, field: ReceiptField, seq: number) {
+    const docs = this.receiptDocs.get(conversationId) ?? new Map<string, ReceiptState>();
+    this.receiptDocs.set(conversationId, docs);
+    const receipt = docs.get(uid) ?? { userId: uid, deliveredSeq: 0, readSeq: 0 };
+    const before = receipt[field];
+    receipt[field] = Math.max(before, seq);
+    if (field === "readSeq") receipt.deliveredSeq = Math.max(receipt.deliveredSeq, receipt.readSeq);
+    docs.set(uid, receipt);
+    return { before, after: receipt[field] };
+  }
+
+  async receipts(conversationId: string) {
+    return [...(this.receiptDocs.get(conversationId)?.values() ?? [])].map(clone);
+  }
+
+  async sendersBetween(conversationId: string, before: number, upTo: number, limit: number) {
+    return (this.messages.get(conversationId) ?? [])
+      .filter((m) => m.seq > before && m.seq <= upTo)
+      .sort((a, b) => a.seq - b.seq)
+      .slice(0, limit)
+      .map((m) => ({ senderId: m.senderId, messageId: m.id }));
+  }
+
+  async ping() {
+    return true;
+  }
+}
+
+function applyChange(members: string[], change: { add: string[]; remove: string[] }): string[] {
+  const next = new Set(members);
+  for (const uid of change.add) next.add(uid);
+  for (const uid of change.remove) next.delete(uid);
+  return [...next];
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}

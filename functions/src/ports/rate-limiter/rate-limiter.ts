@@ -1,0 +1,11 @@
+export interface RateDecision {
+  allowed: boolean;
+  /** When not allowed: how long until the window frees a slot. */
+  retryAfterMs: number;
+  remaining: number;
+}
+
+/** The rate limiter port: at most `limit` calls per `windowMs` for a key (fixed window). */
+export interface RateLimiter {
+  consume(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+}

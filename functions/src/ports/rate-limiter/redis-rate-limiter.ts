@@ -1,0 +1,25 @@
+import type Redis from "ioredis";
+import type { RateDecision, RateLimiter } from "./rate-limiter";
+
+// INCR the window's counter, start its expiry on the first hit, answer count and time left: one round trip.
+const CONSUME = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return { count, ttl }
+`;
+
+/** Fixed windows in Redis, shared by every gateway instance. */
+export class RedisRateLimiter implements RateLimiter {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = "talowa:rl:",
+  ) {}
+
+  async consume(key: string, limit: number, windowMs: number): Promise<RateDecision> {
+    const [count, ttl] = (await this.redis.eval(CONSUME, 1, this.prefix + key, windowMs)) as [number, number];
+    const allowed = count <= limit;
+    return { allowed, retryAfterMs: allowed ? 0 : Math.max(1, ttl), remaining: Math.max(0, limit - count) };
+  }
+}
