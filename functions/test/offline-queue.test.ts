@@ -1,0 +1,118 @@
+import { expect } from "chai";
+import { firestore } from "../src/firebase";
+import type { ConversationSummary } from "../src/protocol";
+import { connectAs, startGateway } from "./support/gateway";
+import { callOk, collect, sendOk, settle, until } from "./support/messaging";
+import { createUser } from "./support/users";
+
+async function queueOf(uid: string) {
+  const snapshot = await firestore().collection("offline_queue").where("recipientId", "==", uid).get();
+  return snapshot.docs.map((d) => d.data());
+}
+
+describe("offline queue", () => {
+  it("queues messages for an offline recipient and delivers them in order when it connects", async () => {
+    const alice = await createUser({ name: "alice" });
+    const bob = await createUser({ name: "bob" });
+    const { url } = await startGateway();
+    const a = await connectAs(url, alice.idToken);
+    const acks = [];
+    for (const content of ["one", "two", "three"]) acks.push(await sendOk(a.socket, { recipientId: bob.uid, content }));
+
+    const queued = await queueOf(bob.uid);
+    expect(queued).to.have.length(3);
+    expect(queued.every((e) => e.delivered === false)).to.equal(true);
+    expect(queued.map((e) => e.seq).sort()).to.deep.equal(acks.map((x) => x.seq));
+    expect(queued[0].message).to.include({ conversationId: acks[0].conversationId, senderId: alice.uid });
+  });
+
+  it("delivers the queue before live traffic, per conversation in sequence order, then marks it delivered", async () => {
+    const [alice, carol, bob] = await Promise.all(["alice", "carol", "bob"].map((name) => createUser({ name })));
+    const { url } = await startGateway();
+    const a = await connectAs(url, alice.idToken);
+    const c = await connectAs(url, carol.idToken);
+    for (const content of ["a1", "a2", "a3"]) await sendOk(a.socket, { recipientId: bob.uid, content });
+    for (const content of ["c1", "c2"]) await sendOk(c.socket, { recipientId: bob.uid, content });
+
+    const { createClient } = await import("./support/gateway");
+    const bobClient = createClient(url, { auth: { token: bob.idToken }, autoConnect: false });
+    const received = collect(bobClient);
+    bobClient.connect();
+    await until(received, 5);
+    const live = await sendOk(a.socket, { recipientId: bob.uid, content: "a4" });
+    await until(received, 6);
+
+    const byConversation = (id: string) => received.filter((m) => m.conversationId === id).map((m) => m.content);
+    expect(byConversation(live.conversationId)).to.deep.equal(["a1", "a2", "a3", "a4"]);
+    expect(received.filter((m) => m.senderId === carol.uid).map((m) => m.content)).to.deep.equal(["c1", "c2"]);
+
+    for (const conversationId of new Set(received.map((m) => m.conversationId))) {
+      const upToSeq = Math.max(...received.filter((m) => m.conversationId === conversationId).map((m) => m.seq));
+      await callOk(bobClient, "mark_delivered", { conversationId, upToSeq });
+    }
+    const queue = await queueOf(bob.uid);
+    expect(queue).to.have.length(5);
+    expect(queue.every((e) => e.delivered === true && typeof e.deliveredAt === "number")).to.equal(true);
+  });
+
+  it("redelivers entries the client did not confirm, and not those it did", async () => {
+    const alice = await createUser({ name: "alice" });
+    const bob = await createUser({ name: "bob" });
+    const { url } = await startGateway();
+    const a = await connectAs(url, alice.idToken);
+    const first = await sendOk(a.socket, { recipientId: bob.uid, content: "confirmed" });
+    await sendOk(a.socket, { recipientId: bob.uid, content: "unconfirmed" });
+
+    const { createClient } = await import("./support/gateway");
+    const session1 = createClient(url, { auth: { token: bob.idToken }, autoConnect: false });
+    const got1 = collect(session1);
+    session1.connect();
+    await until(got1, 2);
+    await callOk(session1, "mark_delivered", { conversationId: first.conversationId, upToSeq: first.seq });
+    session1.disconnect();
+
+    const session2 = createClient(url, { auth: { token: bob.idToken }, autoConnect: false });
+    const got2 = collect(session2);
+    session2.connect();
+    await until(got2, 1);
+    await settle();
+
+    expect(got2.map((m) => m.content)).to.deep.equal(["unconfirmed"]);
+  });
+
+  it("queues a group message only for the members who are offline", async () => {
+    const [owner, online, offline] = await Promise.all(["owner", "online", "offline"].map((name) => createUser({ name })));
+    const { url } = await startGateway();
+    const o = await connectAs(url, owner.idToken);
+    await connectAs(url, online.idToken);
+    const { conversation } = await callOk<{ conversation: ConversationSummary }>(o.socket, "create_group", {
+      name: "g",
+      memberIds: [online.uid, offline.uid],
+    });
+
+    await sendOk(o.socket, { conversationId: conversation.id, content: "hello group" });
+
+    expect(await queueOf(online.uid)).to.have.length(0);
+    const queued = await queueOf(offline.uid);
+    expect(queued).to.have.length(1);
+    expect(queued[0].message.content).to.equal("hello group");
+  });
+
+  it("a large group's queue entries are written in several batches of at most 500", async () => {
+    const owner = await createUser({ name: "owner" });
+    const { firebaseAuth } = await import("../src/firebase");
+    const memberIds: string[] = [];
+    for (let i = 0; i < 520; i += 20) {
+      const batch = await Promise.all(Array.from({ length: 20 }, (_, j) => firebaseAuth().createUser({ email: `big-${i + j}@talowa.test` })));
+      memberIds.push(...batch.map((u) => u.uid));
+    }
+    const { url } = await startGateway();
+    const o = await connectAs(url, owner.idToken);
+    const { conversation } = await callOk<{ conversation: ConversationSummary }>(o.socket, "create_group", { name: "district", memberIds });
+
+    const ack = await sendOk(o.socket, { conversationId: conversation.id, content: "to 520 offline members" });
+
+    const snapshot = await firestore().collection("offline_queue").where("messageId", "==", ack.messageId).get();
+    expect(snapshot.size).to.equal(520);
+  });
+});
