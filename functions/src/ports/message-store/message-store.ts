@@ -84,7 +84,8 @@ export function orderQueue(entries: QueueEntry[]): QueueEntry[] {
     byConversation.set(entry.conversationId, list);
   }
   const groups = [...byConversation.values()].map((list) => list.sort((a, b) => a.seq - b.seq));
-  groups.sort((a, b) => Math.min(...a.map((e) => e.createdAt)) - Math.min(...b.map((e) => e.createdAt)));
+  const oldest = (list: QueueEntry[]) => Math.min(...list.map((e) => e.createdAt));
+  groups.sort((a, b) => oldest(a) - oldest(b) || (a[0].conversationId < b[0].conversationId ? -1 : 1));
   return groups.flat();
 }
 
