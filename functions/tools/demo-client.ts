@@ -1,9 +1,11 @@
 /**
  * A command-line client for the local stack: signs in (or up) a user in the Auth emulator, connects to
- * the gateway with its ID token and prints every event it receives.
- *   npm run client -- --email you@example.com [--url http://127.0.0.1:8081] [--auth 127.0.0.1:9099]
+ * the gateway with its ID token, prints every event it receives and confirms delivery of messages.
+ * With --to <uid>, every line typed on standard input is sent to that user as a text message.
+ *   npm run client -- --email you@example.com [--to <uid>] [--url http://127.0.0.1:8081] [--auth 127.0.0.1:9099]
  */
 import { io } from "socket.io-client";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { ClientToServerEvents, ServerToClientEvents } from "../src/protocol";
 
@@ -13,6 +15,7 @@ const { values } = parseArgs({
     password: { type: "string", default: "talowa-demo" },
     url: { type: "string", default: "http://127.0.0.1:8081" },
     auth: { type: "string", default: process.env.FIREBASE_AUTH_EMULATOR_HOST || "127.0.0.1:9099" },
+    to: { type: "string" },
   },
 });
 
@@ -34,6 +37,17 @@ async function main(): Promise<void> {
   socket.onAny((event, ...args) => console.log(`← ${event}`, JSON.stringify(args)));
   socket.on("connect_error", (error) => console.log("connect_error", error.message, JSON.stringify((error as { data?: unknown }).data)));
   socket.on("disconnect", (reason) => console.log("disconnected:", reason));
+  socket.on("auth_success", ({ uid }) => console.log(`you are ${uid}${values.to ? `; type a line to message ${values.to}` : ""}`));
+  socket.on("new_message", (message) => socket.emit("mark_delivered", { conversationId: message.conversationId, upToSeq: message.seq }));
+  if (values.to) {
+    let n = 0;
+    createInterface({ input: process.stdin }).on("line", async (line) => {
+      const answer = await socket
+        .timeout(10_000)
+        .emitWithAck("send_message", { clientId: `cli-${process.pid}-${++n}`, type: "text", content: line, recipientId: values.to });
+      console.log("→ ack", JSON.stringify(answer));
+    });
+  }
   process.on("SIGINT", () => {
     socket.disconnect();
     process.exit(0);
