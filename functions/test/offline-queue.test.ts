@@ -115,4 +115,28 @@ describe("offline queue", () => {
     const snapshot = await firestore().collection("offline_queue").where("messageId", "==", ack.messageId).get();
     expect(snapshot.size).to.equal(520);
   });
+
+  it("a queue longer than one flush continues as the client confirms, each message once", async () => {
+    const alice = await createUser({ name: "alice" });
+    const bob = await createUser({ name: "bob" });
+    const { url } = await startGateway({ offlineFlushLimit: 3 });
+    const a = await connectAs(url, alice.idToken);
+    for (let i = 1; i <= 7; i += 1) await sendOk(a.socket, { recipientId: bob.uid, content: `q${i}` });
+
+    const { createClient } = await import("./support/gateway");
+    const bobClient = createClient(url, { auth: { token: bob.idToken }, autoConnect: false });
+    const received = collect(bobClient);
+    bobClient.connect();
+    await until(received, 3);
+    await settle(200);
+    expect(received).to.have.length(3);
+    for (let confirmed = 3; received.length < 7; confirmed = received.length) {
+      await callOk(bobClient, "mark_delivered", { conversationId: received[0].conversationId, upToSeq: received[confirmed - 1].seq });
+      await until(received, Math.min(7, confirmed + 3));
+    }
+    await callOk(bobClient, "mark_delivered", { conversationId: received[0].conversationId, upToSeq: received[6].seq });
+    await settle();
+
+    expect(received.map((m) => m.content)).to.deep.equal(["q1", "q2", "q3", "q4", "q5", "q6", "q7"]);
+  });
 });

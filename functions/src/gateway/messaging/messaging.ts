@@ -51,6 +51,8 @@ class Messaging implements GatewayFeature {
   private readonly stats_: MessagingStats;
   private readonly recentSends = new Map<string, SendMessageResult>();
   private readonly creatingDirect = new Map<string, Promise<Conversation>>();
+  /** Sockets whose offline queue did not fit one flush, with the entries already sent to them. */
+  private readonly queueFlushes = new Map<string, Set<string>>();
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -95,8 +97,31 @@ class Messaging implements GatewayFeature {
     const groupRooms = conversations.filter((c) => c.type === "group").map((c) => conversationRoom(c.id));
     if (groupRooms.length > 0) socket.join(groupRooms);
     for (const conversation of conversations) this.membership.remember(conversation);
-    for (const entry of (socket.data.prepared?.pending ?? []) as QueueEntry[]) socket.emit("new_message", entry.message);
+    const pending = (socket.data.prepared?.pending ?? []) as QueueEntry[];
+    this.emitQueued(socket, pending);
+    if (pending.length >= this.ctx.config.offlineFlushLimit) this.queueFlushes.set(socket.id, new Set(pending.map((e) => e.messageId)));
     delete socket.data.prepared;
+  }
+
+  private emitQueued(socket: GatewaySocket, entries: QueueEntry[]): void {
+    for (const entry of entries) socket.emit("new_message", entry.message);
+  }
+
+  /** A queue longer than one flush: once the client confirms, the next entries follow (never one twice). */
+  private async continueFlush(socket: GatewaySocket): Promise<void> {
+    const sent = this.queueFlushes.get(socket.id);
+    if (!sent) return;
+    const next = (await this.ports.store.pendingFor(socket.data.uid, this.ctx.config.offlineFlushLimit)).filter((e) => !sent.has(e.messageId));
+    if (next.length === 0) {
+      this.queueFlushes.delete(socket.id);
+      return;
+    }
+    for (const entry of next) sent.add(entry.messageId);
+    this.emitQueued(socket, next);
+  }
+
+  onDisconnect(socket: GatewaySocket): void {
+    this.queueFlushes.delete(socket.id);
   }
 
   stats() {
@@ -276,6 +301,7 @@ class Messaging implements GatewayFeature {
     const { before, after } = await this.store(store.advanceReceipt(conversationId, uid, field, target, now), "storing the receipt");
     await this.store(store.markDelivered(uid, conversationId, after, now), "updating the offline queue");
     if (after > before) await this.notifySenders(conversationId, uid, status, before, after);
+    await this.continueFlush(socket);
     return { upToSeq: after };
   }
 
