@@ -39,6 +39,12 @@ export const defaultConfig = {
   /** Name of this gateway instance in logs and status reports; empty derives one from host and pid. */
   instanceId: "",
 
+  /** A client whose unsent backlog passes either bound is disconnected (it stopped reading). */
+  maxPendingPackets: 5_000,
+  maxBufferedBytes: 8 * 1024 * 1024,
+  /** How often backlogs are checked. */
+  backpressureCheckMs: 1_000,
+
   // --- messaging ---
   /** Calls allowed per user in a window, by message type, plus `typing` events (issue #3 defaults). */
   rateLimits: {
@@ -98,6 +104,9 @@ export const configSchema = z
     shutdownTimeoutMs: positiveMs,
     reconnectAfterMs: z.number().int().min(0),
     instanceId: z.string(),
+    maxPendingPackets: z.number().int().positive(),
+    maxBufferedBytes: z.number().int().positive(),
+    backpressureCheckMs: positiveMs,
     rateLimits: z.record(z.string(), z.object({ limit: z.number().int().positive(), windowMs: positiveMs }).strict()),
     maxContentBytes: z.number().int().positive(),
     maxMetadataBytes: z.number().int().positive(),
@@ -158,6 +167,9 @@ export const envNames: Record<keyof GatewayConfig, string> = {
   shutdownTimeoutMs: "SHUTDOWN_TIMEOUT_MS",
   reconnectAfterMs: "RECONNECT_AFTER_MS",
   instanceId: "INSTANCE_ID",
+  maxPendingPackets: "MAX_PENDING_PACKETS",
+  maxBufferedBytes: "MAX_BUFFERED_BYTES",
+  backpressureCheckMs: "BACKPRESSURE_CHECK_MS",
   rateLimits: "RATE_LIMITS",
   maxContentBytes: "MAX_CONTENT_BYTES",
   maxMetadataBytes: "MAX_METADATA_BYTES",

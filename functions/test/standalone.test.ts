@@ -1,35 +1,8 @@
 import { expect } from "chai";
-import { join } from "node:path";
 import { freePort } from "../tools/free-port";
-import { OwnedProcess } from "../tools/processes";
 import { connectAs, nextEvent } from "./support/gateway";
-import { environment } from "./support/environment";
+import { exitOf, listening, runStandalone } from "./support/standalone";
 import { createUser } from "./support/users";
-
-const entry = join(__dirname, "..", "lib", "hosts", "standalone.js");
-
-function runStandalone(env: Record<string, string>) {
-  const { projectId, authHost, redis } = environment();
-  return OwnedProcess.start("gateway", process.execPath, [entry], {
-    env: { ...process.env, FIREBASE_PROJECT_ID: projectId, FIREBASE_AUTH_EMULATOR_HOST: authHost, REDIS_URL: redis.url, ...env },
-  });
-}
-
-function exitOf(gateway: OwnedProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (!gateway.alive) return resolve(gateway.child.exitCode);
-    gateway.child.once("exit", (code) => resolve(code));
-  });
-}
-
-async function listening(gateway: OwnedProcess): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const check = () => (gateway.recentOutput().includes("listening on") ? resolve() : undefined);
-    gateway.child.stdout?.on("data", check);
-    gateway.child.once("exit", () => reject(new Error(`the gateway exited: ${gateway.recentOutput()}`)));
-    check();
-  });
-}
 
 describe("standalone gateway process", () => {
   it("refuses to start with a bad setting and names it", async () => {

@@ -1,5 +1,6 @@
 import { createShardedAdapter } from "@socket.io/redis-adapter";
 import type Redis from "ioredis";
+import { EventEmitter } from "node:events";
 import { GatewayConfig, resolveConfig } from "../config";
 import { firebaseAuth, firestore } from "../firebase";
 import { systemClock } from "../ports/clock";
@@ -12,6 +13,7 @@ import { FirebaseUserDirectory } from "../ports/user-directory/firebase-user-dir
 import { messagingFeatures } from "./messaging/messaging";
 import { Logger, silentLogger } from "../ports/logger";
 import { createRedisConnection } from "../ports/redis-connection";
+import { createRoutedLedger } from "../ports/routed-ledger";
 import { FirebaseTokenVerifier } from "../ports/token-verifier/firebase-token-verifier";
 import { Gateway, GatewayDeps } from "./gateway";
 import type { GatewayContext, GatewayFeature, GatewayServices } from "./types";
@@ -44,6 +46,7 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     const sub = createRedisConnection(config.redisUrl, logger, "talowa-adapter-sub", { queueWhileDown: true });
     // One channel per public room: an instance receives only the traffic of rooms it holds (see docs/SCALING.md).
     adapter ??= createShardedAdapter(pub, sub, { subscriptionMode: "dynamic" });
+    services.events ??= redisHealthEvents(redis);
     const connections = [redis, pub, sub];
     closers.push(() => Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect()))));
   }
@@ -62,8 +65,24 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
       sequences: new SequenceFacade(sequenceFallback, logger, redis),
       rateLimiter: new RateLimiterFacade(clock, redis),
       users: new FirebaseUserDirectory(firebaseAuth(config.projectId)),
+      routed: createRoutedLedger(redis),
     }),
   );
 
   return new Gateway(config, { ...options, logger, clock, verifier, features, closers, adapter, services });
+}
+
+/** Turns the connection's error/ready churn into one "redis-down" per outage and one "redis-up" after it. */
+function redisHealthEvents(redis: Redis): EventEmitter {
+  const events = new EventEmitter();
+  let down = false;
+  redis.on("error", () => {
+    if (!down) events.emit("redis-down");
+    down = true;
+  });
+  redis.on("ready", () => {
+    if (down) events.emit("redis-up");
+    down = false;
+  });
+  return events;
 }

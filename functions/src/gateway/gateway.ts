@@ -10,6 +10,7 @@ import { Logger, silentLogger } from "../ports/logger";
 import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
 import { createAuthMiddleware } from "./auth-middleware";
 import { ConnectionStats } from "./connection-stats";
+import { backpressureFeature } from "./backpressure";
 import { heartbeatFeature } from "./heartbeat";
 import { GatewayContext, GatewayFeature, GatewayServer, GatewayServices, GatewaySocket, userRoom } from "./types";
 
@@ -73,7 +74,7 @@ export class Gateway {
       services: deps.services ?? {},
     };
     this.closers = deps.closers ?? [];
-    this.features = [heartbeatFeature(ctx), ...(deps.features ?? []).map((build) => build(ctx))];
+    this.features = [heartbeatFeature(ctx), backpressureFeature(ctx), ...(deps.features ?? []).map((build) => build(ctx))];
     this.io.use(
       createAuthMiddleware({
         verifier: deps.verifier,

@@ -15,6 +15,8 @@ export interface OnlineDirectory {
 /** Services features offer each other through the context, filled in by createGateway. */
 export interface GatewayServices {
   online?: OnlineDirectory;
+  /** "redis-down" when the gateway's Redis connection fails, "redis-up" when it is back. */
+  events?: import("node:events").EventEmitter;
 }
 
 /** What every feature module of the gateway is handed. */

@@ -10,6 +10,7 @@ import { FirestoreEmulator } from "../../tools/firestore-emulator";
 import { LocalRedis } from "../../tools/redis-server";
 import { environment, environmentIfStarted, setEnvironment } from "./environment";
 import { closeTrackedResources } from "./gateway";
+import { stopStandalones } from "./standalone";
 
 const projectId = process.env.GCLOUD_PROJECT || "demo-talowa-test";
 process.env.GCLOUD_PROJECT = projectId;
@@ -46,6 +47,7 @@ export const mochaHooks = {
 
   async afterEach() {
     await closeTrackedResources();
+    await stopStandalones();
   },
 
   async afterAll(this: Mocha.Context) {

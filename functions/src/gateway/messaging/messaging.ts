@@ -3,6 +3,7 @@ import { GatewayError } from "../../errors";
 import type { ChatMessage, ConversationSummary, SendMessageResult } from "../../protocol";
 import { Conversation, directConversationId, MessageStore, QueueEntry } from "../../ports/message-store";
 import type { RateLimiter } from "../../ports/rate-limiter";
+import type { RoutedLedger } from "../../ports/routed-ledger";
 import type { SequenceAllocator } from "../../ports/sequence";
 import type { UserDirectory } from "../../ports/user-directory/user-directory";
 import { registerCall, withTimeout } from "../calls";
@@ -27,6 +28,7 @@ export interface MessagingPorts {
   sequences: SequenceAllocator;
   rateLimiter: RateLimiter;
   users: UserDirectory;
+  routed: RoutedLedger;
 }
 
 
@@ -60,6 +62,23 @@ class Messaging implements GatewayFeature {
   ) {
     this.membership = new MembershipCache(ports.store, ctx.io, ctx.clock, ctx.config.membershipCacheMs);
     this.stats_ = new MessagingStats(() => ctx.clock.now());
+    ctx.services.events?.on("redis-up", () => void this.redeliverQueuedToLocalUsers());
+  }
+
+  /**
+   * While Redis was away, users on other instances looked offline from here, so their messages went to
+   * the offline queue. Once Redis is back, every instance hands its connected users what is queued for them.
+   */
+  private async redeliverQueuedToLocalUsers(): Promise<void> {
+    const users = new Set([...this.ctx.io.of("/").sockets.values()].map((s) => s.data.uid));
+    for (const uid of users) {
+      try {
+        const pending = await this.ports.store.pendingFor(uid, this.ctx.config.offlineFlushLimit);
+        for (const entry of pending) this.ctx.io.local.to(userRoom(uid)).emit("new_message", entry.message);
+      } catch (error) {
+        this.ctx.logger.warn("redelivery after redis recovery failed", { uid, error: String(error) });
+      }
+    }
   }
 
   /** Before the socket connects: its conversations (to join their rooms) and its offline queue. */
@@ -187,6 +206,8 @@ class Messaging implements GatewayFeature {
     this.rememberSend(recentKey, result);
     if (duplicate) {
       this.stats_.duplicate();
+      // The first attempt may have been stored but never routed (it failed, or its instance died, in between).
+      if (!(await this.ports.routed.wasRouted(stored.id))) this.route(socket, conversation, stored);
       return result;
     }
     this.route(socket, conversation, stored);
@@ -196,6 +217,7 @@ class Messaging implements GatewayFeature {
 
   /** Every online device of every member, the sender's other devices included; never the sending socket. */
   private route(socket: GatewaySocket, conversation: Conversation, message: ChatMessage): void {
+    void this.ports.routed.markRouted(message.id);
     if (conversation.type === "group") {
       socket.to(conversationRoom(conversation.id)).emit("new_message", message);
       return;
