@@ -121,6 +121,8 @@ export interface ServerToClientEvents {
   typing: (payload: TypingPayload) => void;
   conversation_updated: (conversation: ConversationSummary) => void;
   conversation_removed: (payload: { conversationId: string }) => void;
+  /** Live delivery between instances was interrupted (Redis outage): catch up every conversation from the last seq you have. */
+  resync: (payload: { reason: "redis-recovered" }) => void;
 }
 
 export interface ClientToServerEvents {

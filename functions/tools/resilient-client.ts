@@ -1,8 +1,10 @@
 /**
  * The reference client behaviour of docs/PROTOCOL.md, used by the fault tests and the chaos run:
- * reconnects to another gateway when one goes away, resumes every conversation from the last seq it
- * has (fetch_history afterSeq), holds live messages back until the resume is done, drops messages it
- * already has (by id), confirms delivery, and retries unacknowledged sends with the same clientId.
+ * reconnects to another gateway when one goes away; per conversation it keeps `synced`, the seq up to
+ * which it has everything the server stored; a live message beyond `synced + 1` (a gap), a reconnect or
+ * a `resync` hint makes it catch up with fetch_history afterSeq=synced while holding live messages back,
+ * so the application gets each conversation complete and in seq order. It drops messages it already has
+ * (by id), confirms delivery, and retries unacknowledged sends with the same clientId.
  */
 import { io, Socket } from "socket.io-client";
 import type { Ack, ChatMessage, ClientToServerEvents, ConversationSummary, SendMessageResult, ServerToClientEvents } from "../src/protocol";
@@ -25,9 +27,14 @@ export class ResilientClient {
   redeliveriesDropped = 0;
   /** Messages that reached the application with a seq below one it already had in that conversation. */
   outOfOrder = 0;
+  /** Catch-ups started because a live message showed a gap. */
+  gapCatchUps = 0;
   connects = 0;
   private readonly seen = new Set<string>();
-  private readonly lastSeq = new Map<string, number>();
+  private readonly synced = new Map<string, number>();
+  private readonly highestDelivered = new Map<string, number>();
+  private readonly heldByConversation = new Map<string, ChatMessage[]>();
+  private readonly catchingUp = new Set<string>();
   private socket?: ClientSocket;
   private urlIndex = 0;
   private resuming = false;
@@ -57,6 +64,18 @@ export class ResilientClient {
   ready(): Promise<void> {
     if (this.connected) return Promise.resolve();
     return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /** Drops the current connection as a network loss would; the client reconnects by itself. */
+  dropConnection(): void {
+    this.socket?.disconnect();
+  }
+
+  /** Any call with an ack, once connected. */
+  async request<T extends object>(event: string, payload: unknown): Promise<Ack<T>> {
+    await this.ready();
+    const socket = this.socket as unknown as { timeout(ms: number): { emitWithAck(event: string, payload: unknown): Promise<Ack<T>> } };
+    return socket.timeout(this.options.ackTimeoutMs ?? 5_000).emitWithAck(event, payload);
   }
 
   close(): void {
@@ -93,8 +112,14 @@ export class ResilientClient {
     this.socket = socket;
     this.resuming = true;
     this.held = [];
-    socket.on("new_message", (message) => (this.resuming ? this.held.push(message) : this.accept(message)));
-    socket.on("auth_success", () => void this.resume(socket));
+    socket.on("new_message", (message) => (this.resuming ? this.held.push(message) : this.receive(socket, message)));
+    socket.on("auth_success", () => {
+      this.connects += 1;
+      void this.resume(socket);
+    });
+    socket.on("resync", () => {
+      if (!this.resuming) void this.resume(socket);
+    });
     socket.on("connect_error", () => this.failover(socket));
     socket.on("disconnect", () => this.failover(socket));
   }
@@ -108,47 +133,78 @@ export class ResilientClient {
     setTimeout(() => void this.open(), this.options.reconnectDelayMs ?? 200);
   }
 
-  /** Learns every conversation, fetches what came after the last seq it has, then releases held messages in order. */
+  /** Learns every conversation and catches each up, holding live messages; then releases them. */
   private async resume(socket: ClientSocket): Promise<void> {
+    this.resuming = true;
     try {
       const list = (await socket.timeout(5_000).emitWithAck("list_conversations", {})) as Ack<{ conversations: ConversationSummary[] }>;
       if (!list.ok) throw new Error(list.error.message);
-      for (const conversation of list.conversations) await this.catchUp(socket, conversation.id);
+      for (const conversation of list.conversations) await this.fetchAfterSynced(socket, conversation.id);
     } catch {
       if (this.socket === socket) this.failover(socket);
       return;
     }
     if (this.socket !== socket) return;
-    const held = this.held.sort((a, b) => (a.conversationId === b.conversationId ? a.seq - b.seq : 0));
+    const held = this.held;
     this.held = [];
     this.resuming = false;
-    this.connects += 1;
-    for (const message of held) this.accept(message);
+    for (const message of held) this.receive(socket, message);
     for (const wake of this.readyWaiters.splice(0)) wake();
   }
 
+  /** A live message: delivered if it continues its conversation, else held while the gap is filled. */
+  private receive(socket: ClientSocket, message: ChatMessage): void {
+    if (this.seen.has(message.id)) {
+      this.redeliveriesDropped += 1;
+      return;
+    }
+    const id = message.conversationId;
+    if (this.catchingUp.has(id) || message.seq > (this.synced.get(id) ?? 0) + 1) {
+      this.heldByConversation.set(id, [...(this.heldByConversation.get(id) ?? []), message]);
+      if (!this.catchingUp.has(id)) void this.catchUp(socket, id);
+      return;
+    }
+    this.deliver(message);
+  }
+
   private async catchUp(socket: ClientSocket, conversationId: string): Promise<void> {
+    this.catchingUp.add(conversationId);
+    this.gapCatchUps += 1;
+    try {
+      await this.fetchAfterSynced(socket, conversationId);
+    } catch {
+      // connection trouble: the reconnect's resume fetches again; held messages are released below either way
+    }
+    this.catchingUp.delete(conversationId);
+    const held = (this.heldByConversation.get(conversationId) ?? []).sort((a, b) => a.seq - b.seq);
+    this.heldByConversation.delete(conversationId);
+    for (const message of held) this.deliver(message);
+  }
+
+  private async fetchAfterSynced(socket: ClientSocket, conversationId: string): Promise<void> {
     for (;;) {
-      const afterSeq = this.lastSeq.get(conversationId) ?? 0;
+      const afterSeq = this.synced.get(conversationId) ?? 0;
       const page = (await socket.timeout(5_000).emitWithAck("fetch_history", { conversationId, afterSeq, limit: 100 })) as Ack<{
         messages: ChatMessage[];
         hasMore: boolean;
       }>;
       if (!page.ok) throw new Error(page.error.message);
-      for (const message of page.messages) this.accept(message);
+      for (const message of page.messages) this.deliver(message);
       if (!page.hasMore) return;
     }
   }
 
-  private accept(message: ChatMessage): void {
+  /** To the application, once per id; `synced` moves up (history pages and held messages are complete ranges). */
+  private deliver(message: ChatMessage): void {
+    const id = message.conversationId;
+    this.synced.set(id, Math.max(this.synced.get(id) ?? 0, message.seq));
     if (this.seen.has(message.id)) {
       this.redeliveriesDropped += 1;
       return;
     }
     this.seen.add(message.id);
-    const last = this.lastSeq.get(message.conversationId) ?? 0;
-    if (message.seq < last) this.outOfOrder += 1;
-    this.lastSeq.set(message.conversationId, Math.max(last, message.seq));
+    if (message.seq < (this.highestDelivered.get(id) ?? 0)) this.outOfOrder += 1;
+    this.highestDelivered.set(id, Math.max(this.highestDelivered.get(id) ?? 0, message.seq));
     this.delivered.push(message);
     this.options.onMessage?.(message);
     this.confirmSoon(message);

@@ -32,6 +32,9 @@ export interface MessagingPorts {
 }
 
 
+/** When, after Redis returns, clients are told to resync and queued messages are handed over. */
+const REDIS_RECOVERY_PASSES_MS = [1_000, 6_000];
+
 /** Results of recent sends by (sender, clientId): a resend answers at once, without a store call. */
 const RECENT_SENDS = 10_000;
 
@@ -55,6 +58,7 @@ class Messaging implements GatewayFeature {
   private readonly creatingDirect = new Map<string, Promise<Conversation>>();
   /** Sockets whose offline queue did not fit one flush, with the entries already sent to them. */
   private readonly queueFlushes = new Map<string, Set<string>>();
+  private stopped = false;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -62,7 +66,22 @@ class Messaging implements GatewayFeature {
   ) {
     this.membership = new MembershipCache(ports.store, ctx.io, ctx.clock, ctx.config.membershipCacheMs);
     this.stats_ = new MessagingStats(() => ctx.clock.now());
-    ctx.services.events?.on("redis-up", () => void this.redeliverQueuedToLocalUsers());
+    ctx.services.events?.on("redis-up", () => this.afterRedisOutage());
+  }
+
+  /**
+   * Instances notice Redis coming back at slightly different times, so messages can still be queued for
+   * (or miss) users connected here for a few seconds after this instance's own recovery: hand over what
+   * is queued, and tell the clients to catch up from their last seq, twice, a little apart.
+   */
+  private afterRedisOutage(): void {
+    for (const delayMs of REDIS_RECOVERY_PASSES_MS) {
+      setTimeout(() => {
+        if (this.stopped) return;
+        this.ctx.io.local.emit("resync", { reason: "redis-recovered" });
+        void this.redeliverQueuedToLocalUsers();
+      }, delayMs).unref();
+    }
   }
 
   /**
@@ -141,6 +160,10 @@ class Messaging implements GatewayFeature {
 
   onDisconnect(socket: GatewaySocket): void {
     this.queueFlushes.delete(socket.id);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
   }
 
   stats() {
