@@ -33,6 +33,7 @@ let seed = Number(values.seed);
 const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
 const projectId = "demo-talowa-chaos";
 const owned: Array<{ stop(): Promise<void> | void }> = [];
+const users: User[] = [];
 const log = (line: string) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
 interface Gateway {
@@ -49,7 +50,8 @@ interface User {
 
 async function main(): Promise<void> {
   const hardStop = setTimeout(() => {
-    log("hard time limit reached");
+    log("hard time limit reached; client states:");
+    for (const [i, u] of users.entries()) log(`  client ${i}: ${u.client.describe()}`);
     void shutdown(2);
   }, (runSeconds + 180) * 1000);
   hardStop.unref();
@@ -84,7 +86,6 @@ async function main(): Promise<void> {
   owned.push({ stop: () => Promise.all(gateways.map((g) => g.process?.stop(2_000))).then(() => undefined) });
   log(`${gatewayCount} gateways up; Redis ${redis.url}; Firestore (${firestore.kind}) ${firestore.host}; seed ${values.seed}`);
 
-  const users: User[] = [];
   for (let i = 0; i < pairCount * 2 + 4; i += 1) {
     const token = await signUp(auth.host, `chaos-${i}@talowa.test`);
     const uid = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString()).user_id as string;

@@ -66,6 +66,11 @@ export class ResilientClient {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
+  /** A line about this client's state, for diagnosing a run that did not converge. */
+  describe(): string {
+    return `url=${this.currentUrl} socket=${this.socket ? (this.socket.connected ? "connected" : "connecting") : "none"} resuming=${this.resuming} waiters=${this.readyWaiters.length} catchingUp=${this.catchingUp.size} delivered=${this.delivered.length}`;
+  }
+
   /** Drops the current connection as a network loss would; the client reconnects by itself. */
   dropConnection(): void {
     this.socket?.disconnect();
