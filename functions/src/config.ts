@@ -79,6 +79,19 @@ export const defaultConfig = {
   announcementRoles: ["coordinator", "admin"] as string[],
   /** Roles that may add and remove members of any group (moderation). */
   moderatorRoles: ["admin"] as string[],
+  // --- presence ---
+  /** How often each instance looks for expired connections (one instance at a time sweeps, under a Redis lock). */
+  presenceSweepIntervalMs: 5_000,
+  /** A user whose connections all saw no activity (or are in the background) for this long shows as away. */
+  presenceIdleAfterMs: 300_000,
+  /** `users/{uid}.lastActiveAt` is written at most this often per user. */
+  presenceLastActiveWriteMs: 60_000,
+  /** Longest wait for a Redis presence command before the instance falls back to in-memory presence. */
+  presenceRedisTimeoutMs: 2_000,
+  /** Most users a client may ask about in one `get_presence` call or follow through `presence_subscribe`. */
+  presenceMaxQueryUsers: 500,
+  /** How long a user's conversation partners (fan-out targets) are cached. */
+  presenceContactsCacheMs: 30_000,
 };
 
 export type GatewayConfig = typeof defaultConfig;
@@ -120,6 +133,13 @@ export const configSchema = z
     emergencyRoles: z.array(z.string()),
     announcementRoles: z.array(z.string()),
     moderatorRoles: z.array(z.string()),
+    // --- presence ---
+    presenceSweepIntervalMs: positiveMs,
+    presenceIdleAfterMs: positiveMs,
+    presenceLastActiveWriteMs: positiveMs,
+    presenceRedisTimeoutMs: positiveMs,
+    presenceMaxQueryUsers: z.number().int().min(1).max(5_000),
+    presenceContactsCacheMs: z.number().int().min(0),
   })
   .strict()
   .refine((c) => c.presenceTtlMs > c.heartbeatIntervalMs, {
@@ -183,6 +203,13 @@ export const envNames: Record<keyof GatewayConfig, string> = {
   emergencyRoles: "EMERGENCY_ROLES",
   announcementRoles: "ANNOUNCEMENT_ROLES",
   moderatorRoles: "MODERATOR_ROLES",
+  // --- presence ---
+  presenceSweepIntervalMs: "PRESENCE_SWEEP_INTERVAL_MS",
+  presenceIdleAfterMs: "PRESENCE_IDLE_AFTER_MS",
+  presenceLastActiveWriteMs: "PRESENCE_LAST_ACTIVE_WRITE_MS",
+  presenceRedisTimeoutMs: "PRESENCE_REDIS_TIMEOUT_MS",
+  presenceMaxQueryUsers: "PRESENCE_MAX_QUERY_USERS",
+  presenceContactsCacheMs: "PRESENCE_CONTACTS_CACHE_MS",
 };
 
 /**

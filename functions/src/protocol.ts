@@ -161,3 +161,45 @@ export interface SocketData {
   /** Loaded by features' `prepare` before the socket connects (e.g. the offline queue). */
   prepared?: Record<string, unknown>;
 }
+
+// --- presence ----------------------------------------------------------------------------------
+// Declared as interface merges so this block stays apart from the other features' entries.
+
+export const PRESENCE_STATUSES = ["online", "away", "busy", "offline"] as const;
+export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+/** What a client may choose; `offline` only ever follows from having no live connection. */
+export const CHOSEN_PRESENCE_STATUSES = ["online", "away", "busy"] as const;
+export type ChosenPresenceStatus = (typeof CHOSEN_PRESENCE_STATUSES)[number];
+
+/** One user's presence as others see it. */
+export interface UserPresence {
+  userId: string;
+  status: PresenceStatus;
+  customStatus?: string;
+  /** When the user was last connected (ms); present when offline and known. */
+  lastSeen?: number;
+}
+
+/** `presence_update`: a contact or a followed user changed status or custom status. */
+export interface PresenceUpdatePayload extends UserPresence {
+  timestamp: number;
+}
+
+/** `update_presence`: every field optional; `customStatus: null` or `""` clears it. */
+export interface UpdatePresencePayload {
+  status?: ChosenPresenceStatus;
+  customStatus?: string | null;
+  /** The app went to the background (this connection stops counting as active) or came back. */
+  appState?: "foreground" | "background";
+}
+
+export interface ServerToClientEvents {
+  presence_update: (payload: PresenceUpdatePayload) => void;
+}
+
+export interface ClientToServerEvents {
+  update_presence: (payload: UpdatePresencePayload, ack?: AckCallback<{ presence: UserPresence }>) => void;
+  get_presence: (payload: { userIds: string[] }, ack: AckCallback<{ presence: UserPresence[] }>) => void;
+  presence_subscribe: (payload: { userIds: string[] }, ack?: AckCallback<{ presence: UserPresence[] }>) => void;
+  presence_unsubscribe: (payload: { userIds: string[] }, ack?: AckCallback) => void;
+}

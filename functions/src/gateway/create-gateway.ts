@@ -16,6 +16,7 @@ import { createRedisConnection } from "../ports/redis-connection";
 import { createRoutedLedger } from "../ports/routed-ledger";
 import { FirebaseTokenVerifier } from "../ports/token-verifier/firebase-token-verifier";
 import { Gateway, GatewayDeps } from "./gateway";
+import { createPresenceDeps, presenceFeature } from "./presence";
 import type { GatewayContext, GatewayFeature, GatewayServices } from "./types";
 
 export type CreateGatewayOptions = {
@@ -68,6 +69,11 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
       routed: createRoutedLedger(redis),
     }),
   );
+
+  // --- presence ---
+  const presence = createPresenceDeps(config, redis, logger, clock, store);
+  features.push(presenceFeature(presence));
+  services.online ??= presence.store;
 
   return new Gateway(config, { ...options, logger, clock, verifier, features, closers, adapter, services });
 }

@@ -1,0 +1,363 @@
+import { randomUUID } from "node:crypto";
+import type Redis from "ioredis";
+import { z } from "zod";
+import type { GatewayConfig } from "../config";
+import { GatewayError } from "../errors";
+import { firestore } from "../firebase";
+import { CHOSEN_PRESENCE_STATUSES, PresenceUpdatePayload, UserPresence } from "../protocol";
+import type { Clock } from "../ports/clock";
+import type { ContactDirectory } from "../ports/contact-directory/contact-directory";
+import { FirestoreContactDirectory } from "../ports/contact-directory/firestore-contact-directory";
+import { ConversationSource, StoreContactDirectory } from "../ports/contact-directory/store-contact-directory";
+import type { Logger } from "../ports/logger";
+import { createPresenceStore } from "../ports/presence-store";
+import type { ConnectionRef, PresenceChange, PresenceStore } from "../ports/presence-store/presence-store";
+import { FirestoreUserRecords } from "../ports/user-records/firestore-user-records";
+import { MemoryUserRecords } from "../ports/user-records/memory-user-records";
+import type { UserRecords } from "../ports/user-records/user-records";
+import { GatewayContext, GatewayFeature, GatewayServer, GatewaySocket, userRoom } from "./types";
+
+/** Sockets that see a user's presence changes: its conversations' members and explicit subscribers. */
+export const presenceRoom = (uid: string) => `presence:${uid}`;
+
+/**
+ * Lets the members of a conversation see each other's presence from now on, on every instance.
+ * Sockets join their contacts' rooms when they connect; messaging calls this when members are added.
+ */
+export function watchEachOther(io: GatewayServer, members: string[]): void {
+  for (const watcher of members) {
+    const rooms = members.filter((m) => m !== watcher).map(presenceRoom);
+    if (rooms.length > 0) io.in(userRoom(watcher)).socketsJoin(rooms);
+  }
+}
+
+export interface PresenceDeps {
+  store: PresenceStore;
+  contacts: ContactDirectory;
+  records: UserRecords;
+}
+
+/** The presence ports a gateway runs with: Redis (with memory fallback) or memory, Firestore or memory records. */
+export function createPresenceDeps(
+  config: GatewayConfig,
+  redis: Redis | undefined,
+  logger: Logger,
+  clock: Clock,
+  conversations: ConversationSource,
+): PresenceDeps {
+  const store = createPresenceStore(redis, {
+    owner: randomUUID(),
+    sweepLockMs: Math.max(3 * config.presenceSweepIntervalMs, 1_000),
+    timeoutMs: config.presenceRedisTimeoutMs,
+    logger,
+    clock,
+  });
+  if (config.messageStore === "memory") return { store, contacts: new StoreContactDirectory(conversations), records: new MemoryUserRecords() };
+  const db = firestore(config.projectId);
+  return {
+    store,
+    contacts: new FirestoreContactDirectory(db, config.presenceContactsCacheMs, () => clock.now()),
+    records: new FirestoreUserRecords(db),
+  };
+}
+
+export function presenceFeature(deps: PresenceDeps) {
+  return (ctx: GatewayContext): GatewayFeature => new PresenceFeature(ctx, deps);
+}
+
+interface LocalConnection {
+  socket: GatewaySocket;
+  ref: ConnectionRef;
+  foreground: boolean;
+  lastActivityAt: number;
+  /** As last written to the store. */
+  active: boolean;
+  expiresAt: number;
+  lastRefreshAt: number;
+  closed: boolean;
+  /** Settles once the connection is in the store and its socket watches its contacts. */
+  ready: Promise<void>;
+  contactRooms: Set<string>;
+  subscriptions: Set<string>;
+}
+
+const SWEEP_BATCH = 1_000;
+const MAX_CUSTOM_STATUS = 140;
+
+const userIdsSchema = z.object({ userIds: z.array(z.string().min(1).max(128)).min(1) }).strict();
+const updateSchema = z
+  .object({
+    status: z.enum(CHOSEN_PRESENCE_STATUSES).optional(),
+    customStatus: z.string().max(MAX_CUSTOM_STATUS).nullable().optional(),
+    appState: z.enum(["foreground", "background"]).optional(),
+  })
+  .strict();
+
+/**
+ * Presence: every admitted connection is written to the presence store with an expiry that heartbeats
+ * (the `heartbeat` event or Engine.IO pongs) push forward; a sweeper removes connections that stopped
+ * heartbeating; changes go to `presenceRoom(uid)` only.
+ */
+class PresenceFeature implements GatewayFeature {
+  readonly name = "presence";
+  private readonly local = new Map<string, LocalConnection>();
+  private readonly lastActiveWritten = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+  private ticking = false;
+  private lastSweepAt = 0;
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly deps: PresenceDeps,
+  ) {
+    this.timer = setInterval(() => void this.tick(), ctx.config.presenceSweepIntervalMs);
+    this.timer.unref();
+    deps.store.onResync?.((changes) => changes.forEach((change) => this.announce(change)));
+  }
+
+  /** Does not wait for the store: later features must register their handlers without delay. */
+  onConnection(socket: GatewaySocket): void {
+    const now = this.now();
+    const conn: LocalConnection = {
+      socket,
+      ref: { uid: socket.data.uid, connId: socket.id },
+      foreground: true,
+      lastActivityAt: now,
+      active: true,
+      expiresAt: 0,
+      lastRefreshAt: now,
+      closed: false,
+      ready: Promise.resolve(),
+      contactRooms: new Set(),
+      subscriptions: new Set(),
+    };
+    this.local.set(socket.id, conn);
+    this.listen(conn);
+    this.background(this.deps.records.loggedIn(conn.ref.uid, now), "lastLoginAt");
+    void this.recordActivity(conn.ref.uid, now);
+    conn.ready = this.watchContacts(conn).then(() => this.write(conn, now, true));
+    conn.ready.catch((error) => this.warn("connect", error));
+  }
+
+  async onDisconnect(socket: GatewaySocket): Promise<void> {
+    const conn = this.local.get(socket.id);
+    if (!conn) return;
+    conn.closed = true;
+    this.local.delete(socket.id);
+    await conn.ready.catch(() => undefined);
+    this.announce(await this.deps.store.removeConnection(conn.ref, this.now()));
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+  }
+
+  async stats(): Promise<Record<string, unknown>> {
+    const counts = await this.deps.store.counts();
+    return { mode: this.deps.store.mode, ...counts, localConnections: this.local.size, lastSweepAt: this.lastSweepAt || null };
+  }
+
+  private listen(conn: LocalConnection): void {
+    const { socket } = conn;
+    socket.on("heartbeat", () => void this.refresh(conn));
+    socket.conn.on("heartbeat", () => void this.refresh(conn));
+    socket.onAny((event: string) => {
+      if (event !== "heartbeat" && event !== "update_presence") this.noteActivity(conn);
+    });
+    socket.on("update_presence", (payload, ack) => this.respond(conn, payload, ack, (p) => this.update(conn, p)));
+    socket.on("get_presence", (payload, ack) => this.respond(conn, payload, ack, (p) => this.query(p)));
+    socket.on("presence_subscribe", (payload, ack) => this.respond(conn, payload, ack, (p) => this.subscribe(conn, p)));
+    socket.on("presence_unsubscribe", (payload, ack) => this.respond(conn, payload, ack, (p) => this.unsubscribe(conn, p)));
+  }
+
+  private async update(conn: LocalConnection, payload: unknown): Promise<{ presence: UserPresence }> {
+    const { status, customStatus, appState } = parse(updateSchema, payload);
+    const now = this.now();
+    if (appState) conn.foreground = appState === "foreground";
+    if (appState === "foreground" || status) conn.lastActivityAt = now;
+    if (this.shouldBeActive(conn, now) !== conn.active) {
+      conn.active = !conn.active;
+      await this.write(conn, now, false);
+    }
+    if (status !== undefined || customStatus !== undefined) {
+      this.announce(await this.deps.store.setChosen(conn.ref.uid, { status, customStatus }, now));
+      this.background(this.deps.records.choseStatus(conn.ref.uid, { status, customStatus: customStatus === "" ? null : customStatus }), "presence");
+    }
+    const [presence] = await this.deps.store.get([conn.ref.uid]);
+    return { presence };
+  }
+
+  private async query(payload: unknown): Promise<{ presence: UserPresence[] }> {
+    return { presence: await this.presenceOf(this.userIds(payload)) };
+  }
+
+  private async subscribe(conn: LocalConnection, payload: unknown): Promise<{ presence: UserPresence[] }> {
+    const uids = this.userIds(payload);
+    const total = new Set([...conn.subscriptions, ...uids]).size;
+    const max = this.ctx.config.presenceMaxQueryUsers;
+    if (total > max) throw new GatewayError("INVALID_ARGUMENT", `userIds: a connection may follow at most ${max} users`);
+    uids.forEach((uid) => conn.subscriptions.add(uid));
+    conn.socket.join(uids.map(presenceRoom));
+    return { presence: await this.presenceOf(uids) };
+  }
+
+  private async unsubscribe(conn: LocalConnection, payload: unknown): Promise<object> {
+    for (const uid of this.userIds(payload)) {
+      conn.subscriptions.delete(uid);
+      if (!conn.contactRooms.has(presenceRoom(uid))) conn.socket.leave(presenceRoom(uid));
+    }
+    return {};
+  }
+
+  private userIds(payload: unknown): string[] {
+    const { userIds } = parse(userIdsSchema, payload);
+    const max = this.ctx.config.presenceMaxQueryUsers;
+    if (userIds.length > max) throw new GatewayError("INVALID_ARGUMENT", `userIds: at most ${max} users per call`);
+    return [...new Set(userIds)];
+  }
+
+  /** Presence from the store; lastSeen of offline users the store no longer remembers comes from `users/{uid}`. */
+  private async presenceOf(uids: string[]): Promise<UserPresence[]> {
+    const presence = await this.deps.store.get(uids);
+    const unknown = presence.filter((p) => p.status === "offline" && p.lastSeen === undefined).map((p) => p.userId);
+    if (unknown.length === 0) return presence;
+    const lastSeen = await this.deps.records.lastSeenOf(unknown).catch(() => new Map<string, number>());
+    return presence.map((p) => (lastSeen.has(p.userId) && p.lastSeen === undefined ? { ...p, lastSeen: lastSeen.get(p.userId) } : p));
+  }
+
+  private async watchContacts(conn: LocalConnection): Promise<void> {
+    try {
+      const contacts = await this.deps.contacts.contactsOf(conn.ref.uid);
+      if (conn.closed) return;
+      conn.contactRooms = new Set(contacts.map(presenceRoom));
+      conn.socket.join([...conn.contactRooms]);
+    } catch (error) {
+      this.ctx.logger.warn("presence: contacts lookup failed", { uid: conn.ref.uid, error: String(error) });
+    }
+  }
+
+  private async refresh(conn: LocalConnection): Promise<void> {
+    const now = this.now();
+    if (conn.closed || now - conn.lastRefreshAt < this.refreshGapMs) return;
+    conn.lastRefreshAt = now;
+    await conn.ready
+      .then(() => this.write(conn, now, true))
+      .catch((error) => this.warn("heartbeat", error));
+  }
+
+  /** Writes the connection (a fresh expiry when `extend`, else its current one) and announces a change. */
+  private async write(conn: LocalConnection, now: number, extend: boolean): Promise<void> {
+    if (conn.closed) return;
+    if (extend || conn.expiresAt === 0) conn.expiresAt = now + this.ctx.config.presenceTtlMs;
+    this.announce(await this.deps.store.upsertConnection(conn.ref, conn.expiresAt, conn.active, now));
+  }
+
+  private noteActivity(conn: LocalConnection): void {
+    const now = this.now();
+    conn.lastActivityAt = now;
+    if (!conn.active && this.shouldBeActive(conn, now)) {
+      conn.active = true;
+      void conn.ready.then(() => this.write(conn, now, false)).catch((e) => this.warn("activity", e));
+    }
+    void this.recordActivity(conn.ref.uid, now);
+  }
+
+  /** `users/{uid}.lastActiveAt`, at most once per `presenceLastActiveWriteMs` per user across instances. */
+  private async recordActivity(uid: string, now: number): Promise<void> {
+    const interval = this.ctx.config.presenceLastActiveWriteMs;
+    if (now - (this.lastActiveWritten.get(uid) ?? 0) < interval) return;
+    this.lastActiveWritten.set(uid, now);
+    try {
+      if (await this.deps.store.claimOnce(`active:${uid}`, interval)) await this.deps.records.wasActive(uid, now);
+    } catch (error) {
+      this.warn("lastActiveAt", error);
+    }
+  }
+
+  private shouldBeActive(conn: LocalConnection, now: number): boolean {
+    return conn.foreground && now - conn.lastActivityAt < this.ctx.config.presenceIdleAfterMs;
+  }
+
+  /** Idle connections become inactive (the user shows away), then expired connections are swept. */
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const now = this.now();
+      for (const conn of this.local.values()) {
+        if (this.shouldBeActive(conn, now) === conn.active) continue;
+        conn.active = !conn.active;
+        await this.write(conn, now, false);
+      }
+      const changes = await this.deps.store.sweepExpired(now, this.ctx.config.presenceTtlMs, SWEEP_BATCH);
+      changes.forEach((change) => this.announce(change));
+      this.lastSweepAt = now;
+      this.forgetOldActivityWrites(now);
+    } catch (error) {
+      this.warn("sweep", error);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /**
+   * One emit to one room: with the sharded adapter it travels on that room's own channel and reaches
+   * only the instances holding a watcher, and a socket in the room gets it once.
+   */
+  private announce(change: PresenceChange): void {
+    if (!change.changed) return;
+    const payload: PresenceUpdatePayload = { userId: change.uid, status: change.after, timestamp: this.now() };
+    if (change.customStatus) payload.customStatus = change.customStatus;
+    if (change.after === "offline" && change.lastSeen !== undefined) {
+      payload.lastSeen = change.lastSeen;
+      this.background(this.deps.records.wentOffline(change.uid, change.lastSeen), "lastSeen");
+    }
+    this.ctx.io.to(presenceRoom(change.uid)).emit("presence_update", payload);
+  }
+
+  private respond<T extends object>(conn: LocalConnection, payload: unknown, ack: unknown, work: (payload: unknown) => Promise<T>): void {
+    if (typeof payload === "function" && ack === undefined) [payload, ack] = [undefined, payload];
+    conn.ready
+      .then(() => work(payload))
+      .then(
+        (result) => reply(ack, { ok: true, ...result }),
+        (error) => {
+          if (!(error instanceof GatewayError)) this.warn("request", error);
+          reply(ack, { ok: false, error: GatewayError.from(error).data });
+        },
+      );
+  }
+
+  /** Heartbeats and pongs both refresh; more than a few writes per TTL add nothing. */
+  private get refreshGapMs(): number {
+    return Math.min(this.ctx.config.heartbeatIntervalMs, this.ctx.config.presenceTtlMs / 3) / 2;
+  }
+
+  private forgetOldActivityWrites(now: number): void {
+    const interval = this.ctx.config.presenceLastActiveWriteMs;
+    for (const [uid, at] of this.lastActiveWritten) if (now - at >= interval) this.lastActiveWritten.delete(uid);
+  }
+
+  private background(work: Promise<unknown>, what: string): void {
+    work.catch((error) => this.warn(what, error));
+  }
+
+  private warn(what: string, error: unknown): void {
+    this.ctx.logger.warn(`presence: ${what} failed`, { error: String(error) });
+  }
+
+  private now(): number {
+    return this.ctx.clock.now();
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, payload: unknown): T {
+  const result = schema.safeParse(payload);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new GatewayError("INVALID_ARGUMENT", `${issue.path.join(".") || "payload"}: ${issue.message}`);
+}
+
+function reply(ack: unknown, body: object): void {
+  if (typeof ack === "function") ack(body);
+}

@@ -1,0 +1,101 @@
+import { expect } from "chai";
+import { join } from "node:path";
+import type { GatewayContext, GatewayFeature } from "../src/gateway/types";
+import { freePort } from "../tools/free-port";
+import { OwnedProcess } from "../tools/processes";
+import { environment } from "./support/environment";
+import { connectAs, startGateway } from "./support/gateway";
+import { createConversation, fastPresence, nextPresence, presenceReady, statusOf } from "./support/presence";
+import { createUser } from "./support/users";
+
+/** A feature that only keeps the gateway's context, to reach the services features share. */
+function contextProbe() {
+  const probe: { ctx?: GatewayContext } = {};
+  const feature = (ctx: GatewayContext): GatewayFeature => {
+    probe.ctx = ctx;
+    return { name: "probe", onConnection() {} };
+  };
+  return { probe, feature };
+}
+
+describe("presence across gateway instances", () => {
+  it("shows a user connected to one instance to watchers, queries and the online directory of another", async () => {
+    const alice = await createUser({ name: "alice" });
+    const bob = await createUser({ name: "bob" });
+    await createConversation([alice.uid, bob.uid]);
+    const { probe, feature } = contextProbe();
+    const a = await startGateway(fastPresence);
+    const b = await startGateway(fastPresence, { features: [feature] });
+    const bobClient = await connectAs(b.url, bob.idToken);
+    await presenceReady(bobClient.socket);
+
+    const online = nextPresence(bobClient.socket, alice.uid, "online");
+    const aliceClient = await connectAs(a.url, alice.idToken);
+    await online;
+
+    expect(await statusOf(bobClient.socket, alice.uid)).to.equal("online");
+    const onlineUsers = await probe.ctx!.services.online!.onlineUsers([alice.uid, bob.uid, "nobody"]);
+    expect([...onlineUsers]).to.have.members([alice.uid, bob.uid]);
+
+    const busy = nextPresence(bobClient.socket, alice.uid, "busy");
+    await aliceClient.socket.timeout(5_000).emitWithAck("update_presence", { status: "busy", customStatus: "on a call" });
+    expect(await busy).to.include({ customStatus: "on a call" });
+
+    const offline = nextPresence(bobClient.socket, alice.uid, "offline");
+    aliceClient.socket.disconnect();
+    await offline;
+  });
+
+  it("takes the users of an instance that dies offline within the TTL, found by another instance", async () => {
+    const alice = await createUser({ name: "alice" });
+    const bob = await createUser({ name: "bob" });
+    await createConversation([alice.uid, bob.uid]);
+    const survivor = await startGateway(fastPresence);
+    const bobClient = await connectAs(survivor.url, bob.idToken);
+    await presenceReady(bobClient.socket);
+    const port = await freePort();
+    const doomed = runStandalone(port);
+    try {
+      await listening(doomed);
+      const online = nextPresence(bobClient.socket, alice.uid, "online");
+      await connectAs(`http://127.0.0.1:${port}`, alice.idToken);
+      await online;
+
+      const offline = nextPresence(bobClient.socket, alice.uid, "offline", fastPresence.presenceTtlMs + 5_000);
+      const killedAt = Date.now();
+      await doomed.kill();
+      const update = await offline;
+
+      expect(update.lastSeen).to.be.at.most(killedAt + 500);
+      expect(await statusOf(bobClient.socket, alice.uid)).to.equal("offline");
+    } finally {
+      await doomed.stop();
+    }
+  });
+});
+
+function runStandalone(port: number): OwnedProcess {
+  const { projectId, authHost, redis } = environment();
+  return OwnedProcess.start("gateway", process.execPath, [join(__dirname, "..", "lib", "hosts", "standalone.js")], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      FIREBASE_PROJECT_ID: projectId,
+      FIREBASE_AUTH_EMULATOR_HOST: authHost,
+      REDIS_URL: redis.url,
+      PRESENCE_TTL_MS: String(fastPresence.presenceTtlMs),
+      HEARTBEAT_INTERVAL_MS: String(fastPresence.heartbeatIntervalMs),
+      PRESENCE_SWEEP_INTERVAL_MS: String(fastPresence.presenceSweepIntervalMs),
+      PING_INTERVAL_MS: String(fastPresence.pingIntervalMs),
+    },
+  });
+}
+
+function listening(gateway: OwnedProcess): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const check = () => (gateway.recentOutput().includes("listening on") ? resolve() : undefined);
+    gateway.child.stdout?.on("data", check);
+    gateway.child.once("exit", () => reject(new Error(`the gateway exited: ${gateway.recentOutput()}`)));
+    check();
+  });
+}

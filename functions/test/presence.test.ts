@@ -1,0 +1,275 @@
+import { expect } from "chai";
+import type { PresenceUpdatePayload } from "../src/protocol";
+import { connectAs, startGateway } from "./support/gateway";
+import {
+  createConversation,
+  eventually,
+  fastPresence,
+  nextPresence,
+  presenceOf,
+  presenceReady,
+  recordUpdates,
+  sleep,
+  statusOf,
+  userRecord,
+  vanish,
+} from "./support/presence";
+import { createUser } from "./support/users";
+
+async function pair(overrides = {}) {
+  const alice = await createUser({ name: "alice" });
+  const bob = await createUser({ name: "bob" });
+  await createConversation([alice.uid, bob.uid]);
+  const { url, gateway } = await startGateway({ ...fastPresence, ...overrides });
+  const bobClient = await connectAs(url, bob.idToken);
+  await presenceReady(bobClient.socket);
+  return { alice, bob, url, gateway, watcher: bobClient.socket };
+}
+
+describe("presence: online, offline and devices", () => {
+  it("shows a user online while either of its two devices is connected, and offline with lastSeen once both left", async () => {
+    const { alice, url, watcher } = await pair();
+    const updates = recordUpdates(watcher);
+
+    const online = nextPresence(watcher, alice.uid, "online");
+    const phone = await connectAs(url, alice.idToken);
+    await online;
+    const laptop = await connectAs(url, alice.idToken);
+    await presenceReady(laptop.socket);
+
+    phone.socket.disconnect();
+    await sleep(400);
+    expect(await statusOf(watcher, alice.uid)).to.equal("online");
+
+    const offline = nextPresence(watcher, alice.uid, "offline");
+    const leftAt = Date.now();
+    laptop.socket.disconnect();
+    const update = await offline;
+
+    expect(update.lastSeen).to.be.within(leftAt - 1_000, Date.now());
+    expect(updates.filter((u) => u.userId === alice.uid).map((u) => u.status)).to.deep.equal(["online", "offline"]);
+    const [presence] = await presenceOf(watcher, [alice.uid]);
+    expect(presence).to.deep.equal({ userId: alice.uid, status: "offline", lastSeen: update.lastSeen });
+  });
+
+  it("records lastLoginAt on connect, lastActiveAt at most once a minute, and lastSeen in users/{uid}", async () => {
+    const { alice, url, watcher } = await pair();
+    const before = Date.now();
+    const { socket } = await connectAs(url, alice.idToken);
+    await presenceReady(socket);
+
+    const first = await eventually(async () => {
+      const record = await userRecord(alice.uid);
+      expect(record?.lastLoginAt).to.be.a("number");
+      expect(record?.lastActiveAt).to.be.a("number");
+      return record!;
+    });
+    expect(first.lastLoginAt).to.be.at.least(before);
+
+    await presenceOf(socket, [alice.uid]); // activity within the minute writes nothing new
+    await sleep(300);
+    expect((await userRecord(alice.uid))?.lastActiveAt).to.equal(first.lastActiveAt);
+
+    const offline = nextPresence(watcher, alice.uid, "offline");
+    socket.disconnect();
+    const { lastSeen } = await offline;
+    await eventually(async () => expect((await userRecord(alice.uid))?.lastSeen).to.equal(lastSeen));
+  });
+
+  it("takes a client that vanishes without closing offline within the TTL and a sweep", async () => {
+    const { alice, url, gateway, watcher } = await pair();
+    const online = nextPresence(watcher, alice.uid, "online");
+    const { socket } = await connectAs(url, alice.idToken);
+    await online;
+    await presenceReady(socket);
+
+    const offline = nextPresence(watcher, alice.uid, "offline", fastPresence.presenceTtlMs + 3_000);
+    const vanishedAt = Date.now();
+    const tcp = vanish(socket);
+    try {
+      const update = await offline;
+
+      expect(Date.now() - vanishedAt).to.be.at.least(fastPresence.presenceTtlMs - 500);
+      expect(update.lastSeen).to.be.at.most(vanishedAt + 500);
+      // The server has not noticed the dead transport yet: presence found it, not a clean close.
+      expect(gateway.io.of("/").sockets.has(socket.id!)).to.equal(true);
+    } finally {
+      tcp.destroy();
+    }
+  });
+
+  it("keeps a heartbeating client online past the TTL", async () => {
+    const { alice, url, watcher } = await pair({ pingIntervalMs: 20_000 });
+    const { socket } = await connectAs(url, alice.idToken);
+    await presenceReady(socket);
+    const updates = recordUpdates(watcher);
+
+    const beat = setInterval(() => socket.emit("heartbeat"), fastPresence.heartbeatIntervalMs);
+    try {
+      await sleep(fastPresence.presenceTtlMs * 2);
+    } finally {
+      clearInterval(beat);
+    }
+
+    expect(updates.filter((u) => u.userId === alice.uid)).to.deep.equal([]);
+    expect(await statusOf(watcher, alice.uid)).to.equal("online");
+  });
+});
+
+describe("presence: statuses", () => {
+  it("lets a user choose busy or away with a custom status, and clear it", async () => {
+    const { alice, url, watcher } = await pair();
+    const { socket } = await connectAs(url, alice.idToken);
+    await presenceReady(socket);
+
+    const busy = nextPresence(watcher, alice.uid, "busy");
+    const answer = await socket.timeout(5_000).emitWithAck("update_presence", { status: "busy", customStatus: "In a meeting" });
+    expect(answer).to.deep.equal({ ok: true, presence: { userId: alice.uid, status: "busy", customStatus: "In a meeting" } });
+    expect(await busy).to.include({ userId: alice.uid, status: "busy", customStatus: "In a meeting" });
+
+    const away = nextPresence(watcher, alice.uid, "away");
+    await socket.timeout(5_000).emitWithAck("update_presence", { status: "away" });
+    expect((await away).customStatus).to.equal("In a meeting");
+
+    const back = nextPresence(watcher, alice.uid, "online");
+    await socket.timeout(5_000).emitWithAck("update_presence", { status: "online", customStatus: null });
+    expect(await back).to.not.have.property("customStatus");
+    await eventually(async () => expect((await userRecord(alice.uid))?.presence).to.deep.equal({ status: "online", customStatus: null }));
+  });
+
+  it("shows away while the app is in the background and online when it comes back", async () => {
+    const { alice, url, watcher } = await pair();
+    const { socket } = await connectAs(url, alice.idToken);
+    await presenceReady(socket);
+
+    const away = nextPresence(watcher, alice.uid, "away");
+    await socket.timeout(5_000).emitWithAck("update_presence", { appState: "background" });
+    await away;
+
+    const online = nextPresence(watcher, alice.uid, "online");
+    await socket.timeout(5_000).emitWithAck("update_presence", { appState: "foreground" });
+    await online;
+  });
+
+  it("shows an idle user away, and online again at its next action", async () => {
+    const { alice, url, watcher } = await pair({ presenceIdleAfterMs: 800 });
+    const { socket } = await connectAs(url, alice.idToken);
+    await presenceReady(socket);
+
+    await nextPresence(watcher, alice.uid, "away", 4_000);
+
+    const online = nextPresence(watcher, alice.uid, "online");
+    await presenceOf(socket, [alice.uid]);
+    await online;
+  });
+
+  it("stays online while one of two devices is in use", async () => {
+    const { alice, url, watcher } = await pair();
+    const phone = await connectAs(url, alice.idToken);
+    const laptop = await connectAs(url, alice.idToken);
+    await presenceReady(phone.socket);
+    await presenceReady(laptop.socket);
+    const updates = recordUpdates(watcher);
+
+    await phone.socket.timeout(5_000).emitWithAck("update_presence", { appState: "background" });
+    await sleep(300);
+
+    expect(updates).to.deep.equal([]);
+    expect(await statusOf(watcher, alice.uid)).to.equal("online");
+  });
+
+  it("refuses malformed updates with INVALID_ARGUMENT and keeps the connection", async () => {
+    const { alice, url } = await pair();
+    const { socket } = await connectAs(url, alice.idToken);
+
+    for (const bad of [{ status: "offline" }, { status: "sleeping" }, { customStatus: 5 }, { customStatus: "x".repeat(141) }, { extra: 1 }, "busy", null]) {
+      const answer = await socket.timeout(5_000).emitWithAck("update_presence", bad as never);
+      expect(answer.ok, JSON.stringify(bad)).to.equal(false);
+      if (!answer.ok) expect(answer.error.code).to.equal("INVALID_ARGUMENT");
+    }
+    expect(socket.connected).to.equal(true);
+  });
+});
+
+describe("presence: who is told", () => {
+  it("tells conversation members and explicit subscribers, nobody else", async () => {
+    const alice = await createUser({ name: "alice" });
+    const bob = await createUser({ name: "bob" });
+    const carol = await createUser({ name: "carol" });
+    const dave = await createUser({ name: "dave" });
+    await createConversation([alice.uid, bob.uid, "someone-else"], "group");
+    const { url } = await startGateway(fastPresence);
+    const [bobClient, carolClient, daveClient] = await Promise.all([bob, carol, dave].map((u) => connectAs(url, u.idToken)));
+    const subscribed = await daveClient.socket.timeout(5_000).emitWithAck("presence_subscribe", { userIds: [alice.uid] });
+    expect(subscribed).to.deep.equal({ ok: true, presence: [{ userId: alice.uid, status: "offline" }] });
+    await Promise.all([bobClient, carolClient].map((c) => presenceReady(c.socket)));
+    const carolHeard: PresenceUpdatePayload[] = recordUpdates(carolClient.socket);
+
+    const bobHears = nextPresence(bobClient.socket, alice.uid, "online");
+    const daveHears = nextPresence(daveClient.socket, alice.uid, "online");
+    const { socket } = await connectAs(url, alice.idToken);
+    await Promise.all([bobHears, daveHears]);
+
+    await daveClient.socket.timeout(5_000).emitWithAck("presence_unsubscribe", { userIds: [alice.uid] });
+    const daveHeard = recordUpdates(daveClient.socket);
+    const bobHearsBusy = nextPresence(bobClient.socket, alice.uid, "busy");
+    await socket.timeout(5_000).emitWithAck("update_presence", { status: "busy" });
+    await bobHearsBusy;
+    await sleep(300);
+
+    expect(carolHeard).to.deep.equal([]);
+    expect(daveHeard).to.deep.equal([]);
+  });
+
+  it("answers the presence of a few hundred users in one call, in the order asked", async () => {
+    const { alice, bob, url, watcher } = await pair();
+    const { socket } = await connectAs(url, alice.idToken);
+    await presenceReady(socket);
+    await socket.timeout(5_000).emitWithAck("update_presence", { status: "busy" });
+    const strangers = Array.from({ length: 298 }, (_, i) => `stranger-${i}`);
+
+    const presence = await presenceOf(watcher, [alice.uid, ...strangers, bob.uid]);
+
+    expect(presence).to.have.length(300);
+    expect(presence[0]).to.deep.equal({ userId: alice.uid, status: "busy" });
+    expect(presence[1]).to.deep.equal({ userId: "stranger-0", status: "offline" });
+    expect(presence[299]).to.deep.equal({ userId: bob.uid, status: "online" });
+  });
+
+  it("refuses malformed or oversized queries with INVALID_ARGUMENT", async () => {
+    const { watcher } = await pair({ presenceMaxQueryUsers: 10 });
+    const tooMany = Array.from({ length: 11 }, (_, i) => `u${i}`);
+
+    for (const bad of [{}, { userIds: [] }, { userIds: "alice" }, { userIds: [1] }, { userIds: tooMany }, undefined]) {
+      const answer = await watcher.timeout(5_000).emitWithAck("get_presence", bad as never);
+      expect(answer.ok, JSON.stringify(bad)).to.equal(false);
+      if (!answer.ok) expect(answer.error.code).to.equal("INVALID_ARGUMENT");
+    }
+    const subscribe = await watcher.timeout(5_000).emitWithAck("presence_subscribe", { userIds: tooMany });
+    expect(subscribe.ok).to.equal(false);
+  });
+
+  it("gives lastSeen from users/{uid} when the presence store no longer has it", async () => {
+    const { watcher } = await pair();
+    const { firestore } = await import("../src/firebase");
+    await firestore().collection("users").doc("long-gone").set({ lastSeen: 1_700_000_000_000 });
+
+    expect(await presenceOf(watcher, ["long-gone"])).to.deep.equal([{ userId: "long-gone", status: "offline", lastSeen: 1_700_000_000_000 }]);
+  });
+});
+
+describe("presence: status report", () => {
+  it("reports the mode, online users, connections and counts by status", async () => {
+    const { alice, url, gateway } = await pair();
+    const phone = await connectAs(url, alice.idToken);
+    const laptop = await connectAs(url, alice.idToken);
+    await presenceReady(phone.socket);
+    await presenceReady(laptop.socket);
+    await phone.socket.timeout(5_000).emitWithAck("update_presence", { status: "busy" });
+
+    const stats = (await gateway.stats()) as unknown as { presence: Record<string, unknown> };
+
+    expect(stats.presence).to.include({ mode: "redis", onlineUsers: 2, connections: 3, localConnections: 3 });
+    expect(stats.presence.byStatus).to.deep.equal({ online: 1, away: 0, busy: 1 });
+  });
+});
