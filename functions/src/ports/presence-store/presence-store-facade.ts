@@ -6,6 +6,8 @@ import { MemoryPresenceStore } from "./memory-presence-store";
 import type { ChosenPresence, ConnectionRef, PresenceChange, PresenceCounts, PresenceMode, PresenceStore } from "./presence-store";
 import { RedisPresenceStore } from "./redis-presence-store";
 
+const MAX_REMEMBERED_CLOSES = 100_000;
+
 export interface FallbackOptions {
   /** Owner name of the sweeper lock (the instance id). */
   owner: string;
@@ -59,8 +61,11 @@ export class FallbackPresenceStore implements PresenceStore {
 
   async removeConnection(conn: ConnectionRef, now: number): Promise<PresenceChange> {
     const local = await this.local.removeConnection(conn, now);
-    if (this.current === "memory") this.closedWhileDown.set(conn.connId, conn);
-    return this.sharedOr((s) => s.removeConnection(conn, now), () => local);
+    const change = await this.sharedOr((s) => s.removeConnection(conn, now), () => local);
+    // Also when this very call found Redis gone: the write-back removes it then. Past the cap, the
+    // connection's expiry removes it from Redis instead (within the TTL).
+    if (this.current === "memory" && this.closedWhileDown.size < MAX_REMEMBERED_CLOSES) this.closedWhileDown.set(conn.connId, conn);
+    return change;
   }
 
   /** Sweeps this instance's memory always; sweeps Redis only while holding the sweeper lock. */
