@@ -75,7 +75,7 @@ interface LocalConnection {
   expiresAt: number;
   lastRefreshAt: number;
   closed: boolean;
-  /** Settles once the connection is in the store and its socket watches its contacts. */
+  /** Settles once the connection is in the store; the connection's calls wait for it. */
   ready: Promise<void>;
   contactRooms: Set<string>;
   subscriptions: Set<string>;
@@ -102,6 +102,7 @@ class PresenceFeature implements GatewayFeature {
   readonly name = "presence";
   private readonly local = new Map<string, LocalConnection>();
   private readonly lastActiveWritten = new Map<string, number>();
+  private readonly preparedContacts = new WeakMap<GatewaySocket, string[]>();
   private readonly timer: NodeJS.Timeout;
   private ticking = false;
   private lastSweepAt = 0;
@@ -115,7 +116,17 @@ class PresenceFeature implements GatewayFeature {
     deps.store.onResync?.((changes) => changes.forEach((change) => this.announce(change)));
   }
 
-  /** Does not wait for the store: later features must register their handlers without delay. */
+  /** Looks the user's contacts up before the socket connects, so it watches them from its first moment. */
+  async prepare(socket: GatewaySocket): Promise<void> {
+    try {
+      const contacts = await this.deps.contacts.contactsOf(socket.data.uid);
+      this.preparedContacts.set(socket, contacts);
+    } catch (error) {
+      this.ctx.logger.warn("presence: contacts lookup failed", { uid: socket.data.uid, error: String(error) });
+    }
+  }
+
+  /** Does not wait for the store: the other features' handlers must not wait for presence. */
   onConnection(socket: GatewaySocket): void {
     const now = this.now();
     const conn: LocalConnection = {
@@ -135,7 +146,9 @@ class PresenceFeature implements GatewayFeature {
     this.listen(conn);
     this.background(this.deps.records.loggedIn(conn.ref.uid, now), "lastLoginAt");
     void this.recordActivity(conn.ref.uid, now);
-    conn.ready = this.watchContacts(conn).then(() => this.write(conn, now, true));
+    this.watchContacts(conn, this.preparedContacts.get(socket) ?? []);
+    this.preparedContacts.delete(socket);
+    conn.ready = this.write(conn, now, true);
     conn.ready.catch((error) => this.warn("connect", error));
   }
 
@@ -225,15 +238,9 @@ class PresenceFeature implements GatewayFeature {
     return presence.map((p) => (lastSeen.has(p.userId) && p.lastSeen === undefined ? { ...p, lastSeen: lastSeen.get(p.userId) } : p));
   }
 
-  private async watchContacts(conn: LocalConnection): Promise<void> {
-    try {
-      const contacts = await this.deps.contacts.contactsOf(conn.ref.uid);
-      if (conn.closed) return;
-      conn.contactRooms = new Set(contacts.map(presenceRoom));
-      conn.socket.join([...conn.contactRooms]);
-    } catch (error) {
-      this.ctx.logger.warn("presence: contacts lookup failed", { uid: conn.ref.uid, error: String(error) });
-    }
+  private watchContacts(conn: LocalConnection, contacts: string[]): void {
+    conn.contactRooms = new Set(contacts.map(presenceRoom));
+    if (conn.contactRooms.size > 0) conn.socket.join([...conn.contactRooms]);
   }
 
   private async refresh(conn: LocalConnection): Promise<void> {
