@@ -88,4 +88,21 @@ describe("presence when Redis goes away", () => {
     expect(await onlineInRedis(redisUrl)).to.have.members([alice.uid, bob.uid]);
     expect(await statusOf(bobClient.socket, alice.uid)).to.equal("online");
   });
+
+  it("runs in memory alone when no Redis is configured", async () => {
+    const alice = await createUser({ name: "alice" });
+    const bob = await createUser({ name: "bob" });
+    const { url, gateway } = await startGateway({ ...fastPresence, redisUrl: "", messageStore: "memory" });
+    const bobClient = await connectAs(url, bob.idToken);
+    await bobClient.socket.timeout(5_000).emitWithAck("presence_subscribe", { userIds: [alice.uid] });
+
+    const online = nextPresence(bobClient.socket, alice.uid, "online");
+    const aliceClient = await connectAs(url, alice.idToken);
+    await online;
+    const offline = nextPresence(bobClient.socket, alice.uid, "offline");
+    aliceClient.socket.disconnect();
+
+    expect((await offline).lastSeen).to.be.a("number");
+    expect(await presenceMode(gateway)).to.equal("memory");
+  });
 });

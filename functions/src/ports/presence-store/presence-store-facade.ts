@@ -40,7 +40,8 @@ export class FallbackPresenceStore implements PresenceStore {
   ) {
     this.shared = new RedisPresenceStore(redis);
     this.current = redis.status === "ready" ? "redis" : "memory";
-    redis.on("close", () => this.fallBack("connection closed"));
+    // Status "end" right after "close" means the gateway quit on purpose: no fallback to announce.
+    redis.on("close", () => queueMicrotask(() => redis.status !== "end" && this.fallBack("connection closed")));
     redis.on("ready", () => void this.resync());
   }
 

@@ -6,7 +6,7 @@ export class FirestoreUserRecords implements UserRecords {
   constructor(private readonly db: Firestore) {}
 
   loggedIn(uid: string, at: number): Promise<void> {
-    return this.merge(uid, { lastLoginAt: at, lastActiveAt: at });
+    return this.merge(uid, { lastLoginAt: at });
   }
 
   wasActive(uid: string, at: number): Promise<void> {

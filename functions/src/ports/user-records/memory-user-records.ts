@@ -12,7 +12,7 @@ export class MemoryUserRecords implements UserRecords {
   readonly records = new Map<string, MemoryUserRecord>();
 
   async loggedIn(uid: string, at: number): Promise<void> {
-    this.merge(uid, { lastLoginAt: at, lastActiveAt: at });
+    this.merge(uid, { lastLoginAt: at });
   }
 
   async wasActive(uid: string, at: number): Promise<void> {
