@@ -48,9 +48,10 @@ export class MemoryPresenceStore implements PresenceStore {
     return this.change(conn.uid, now, (user) => this.forget(user, conn.connId));
   }
 
-  async sweepExpired(now: number, ttlMs: number, limit: number): Promise<PresenceChange[]> {
+  /** Sweeps every expired connection at once (no other client waits on this process's map). */
+  async sweepExpired(now: number, ttlMs: number): Promise<PresenceChange[]> {
     const changes: PresenceChange[] = [];
-    for (const conn of [...this.live.values()].filter((c) => c.expiresAt <= now).slice(0, limit)) {
+    for (const conn of [...this.live.values()].filter((c) => c.expiresAt <= now)) {
       const change = this.change(conn.uid, conn.expiresAt - ttlMs, (user) => this.forget(user, conn.connId));
       if (change.changed) changes.push(change);
     }

@@ -71,7 +71,7 @@ export class FallbackPresenceStore implements PresenceStore {
 
   /** Sweeps this instance's memory always; sweeps Redis only while holding the sweeper lock. */
   async sweepExpired(now: number, ttlMs: number, limit: number): Promise<PresenceChange[]> {
-    const local = await this.local.sweepExpired(now, ttlMs, limit);
+    const local = await this.local.sweepExpired(now, ttlMs);
     if (this.current === "memory" && this.redis.status === "ready") void this.resync();
     return this.sharedOr(async (s) => {
       if (!(await s.acquireLock("sweeper", this.options.owner, this.options.sweepLockMs))) return [];

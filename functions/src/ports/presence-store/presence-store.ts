@@ -42,7 +42,10 @@ export interface PresenceStore {
   upsertConnection(conn: ConnectionRef, expiresAt: number, active: boolean, now: number): Promise<PresenceChange>;
   /** A clean disconnect; the user's last connection gone makes it offline with lastSeen = now. */
   removeConnection(conn: ConnectionRef, now: number): Promise<PresenceChange>;
-  /** Removes connections that expired before `now` (lastSeen = expiry - ttl) and answers the users that changed. */
+  /**
+   * Removes connections that expired before `now` (lastSeen = expiry - ttl), `limit` per round trip
+   * where that matters, and answers the users that changed.
+   */
   sweepExpired(now: number, ttlMs: number, limit: number): Promise<PresenceChange[]>;
   setChosen(uid: string, chosen: ChosenPresence, now: number): Promise<PresenceChange>;
   get(uids: string[]): Promise<UserPresence[]>;

@@ -7,6 +7,8 @@ import { ChosenPresence, ConnectionRef, emptyCounts, PresenceChange, PresenceCou
 export const PRESENCE_PREFIX = "talowa:presence:";
 /** An offline user's record (lastSeen, chosen status) stays this long; Firestore keeps lastSeen for good. */
 const OFFLINE_RETENTION_MS = 30 * 24 * 3600 * 1000;
+/** At most this many batches per sweep; whatever is left waits for the next sweep. */
+const MAX_SWEEP_ROUNDS = 20;
 
 /**
  * Shared Lua helpers. Keys: `expiry` (ZSET "connId|uid" scored by expiry ms), `conns:{uid}` and
@@ -83,7 +85,7 @@ for i = 1, #expired, 2 do
   local change = settle(uid, before, custom, last_seen)
   if change[6] == '1' then table.insert(changes, change) end
 end
-return changes`,
+return {#expired / 2, changes}`,
   /** ARGV: uid, status ('' keeps it), customMode (keep/set/clear), customStatus, now */
   presenceChoose: `${prelude}
 local uid = ARGV[1]
@@ -114,7 +116,7 @@ type ChangeReply = [string, PresenceStatus, PresenceStatus, string, string, stri
 interface PresenceCommands {
   presenceUpsert(...args: Array<string | number>): Promise<ChangeReply>;
   presenceRemove(...args: Array<string | number>): Promise<ChangeReply>;
-  presenceSweep(...args: Array<string | number>): Promise<ChangeReply[]>;
+  presenceSweep(...args: Array<string | number>): Promise<[number, ChangeReply[]]>;
   presenceChoose(...args: Array<string | number>): Promise<ChangeReply>;
   presenceGet(...args: string[]): Promise<Array<[PresenceStatus, string, string]>>;
   presenceLock(key: string, owner: string, ttlMs: number): Promise<number>;
@@ -140,8 +142,15 @@ export class RedisPresenceStore implements PresenceStore {
     return toChange(await this.redis.presenceRemove(conn.uid, conn.connId, now));
   }
 
+  /** Batches of `limit` per script call (Redis stays responsive), until the expired range is empty. */
   async sweepExpired(now: number, ttlMs: number, limit: number): Promise<PresenceChange[]> {
-    return (await this.redis.presenceSweep(now, ttlMs, limit)).map(toChange);
+    const changes: PresenceChange[] = [];
+    for (let round = 0; round < MAX_SWEEP_ROUNDS; round += 1) {
+      const [removed, batch] = await this.redis.presenceSweep(now, ttlMs, limit);
+      changes.push(...batch.map(toChange));
+      if (removed < limit) break;
+    }
+    return changes;
   }
 
   async setChosen(uid: string, chosen: ChosenPresence, now: number): Promise<PresenceChange> {
