@@ -47,7 +47,7 @@ export function createPresenceDeps(
 ): PresenceDeps {
   const store = createPresenceStore(redis, {
     owner: randomUUID(),
-    sweepLockMs: Math.max(3 * config.presenceSweepIntervalMs, 1_000),
+    sweepLockMs: Math.max(2 * config.presenceSweepIntervalMs, 1_000),
     timeoutMs: config.presenceRedisTimeoutMs,
     logger,
     clock,
