@@ -1,11 +1,8 @@
 import { expect } from "chai";
-import { join } from "node:path";
 import type { GatewayContext, GatewayFeature } from "../src/gateway/types";
-import { freePort } from "../tools/free-port";
-import { OwnedProcess } from "../tools/processes";
-import { environment } from "./support/environment";
 import { connectAs, startGateway } from "./support/gateway";
 import { createConversation, fastPresence, nextPresence, presenceReady, statusOf } from "./support/presence";
+import { startStandalone } from "./support/standalone";
 import { createUser } from "./support/users";
 
 /** A feature that only keeps the gateway's context, to reach the services features share. */
@@ -53,49 +50,22 @@ describe("presence across gateway instances", () => {
     const survivor = await startGateway(fastPresence);
     const bobClient = await connectAs(survivor.url, bob.idToken);
     await presenceReady(bobClient.socket);
-    const port = await freePort();
-    const doomed = runStandalone(port);
-    try {
-      await listening(doomed);
-      const online = nextPresence(bobClient.socket, alice.uid, "online");
-      await connectAs(`http://127.0.0.1:${port}`, alice.idToken);
-      await online;
-
-      const offline = nextPresence(bobClient.socket, alice.uid, "offline", fastPresence.presenceTtlMs + 5_000);
-      const killedAt = Date.now();
-      await doomed.kill();
-      const update = await offline;
-
-      expect(update.lastSeen).to.be.at.most(killedAt + 500);
-      expect(await statusOf(bobClient.socket, alice.uid)).to.equal("offline");
-    } finally {
-      await doomed.stop();
-    }
-  });
-});
-
-function runStandalone(port: number): OwnedProcess {
-  const { projectId, authHost, redis } = environment();
-  return OwnedProcess.start("gateway", process.execPath, [join(__dirname, "..", "lib", "hosts", "standalone.js")], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      FIREBASE_PROJECT_ID: projectId,
-      FIREBASE_AUTH_EMULATOR_HOST: authHost,
-      REDIS_URL: redis.url,
+    const doomed = await startStandalone({
       PRESENCE_TTL_MS: String(fastPresence.presenceTtlMs),
       HEARTBEAT_INTERVAL_MS: String(fastPresence.heartbeatIntervalMs),
       PRESENCE_SWEEP_INTERVAL_MS: String(fastPresence.presenceSweepIntervalMs),
       PING_INTERVAL_MS: String(fastPresence.pingIntervalMs),
-    },
-  });
-}
+    });
+    const online = nextPresence(bobClient.socket, alice.uid, "online");
+    await connectAs(doomed.url, alice.idToken);
+    await online;
 
-function listening(gateway: OwnedProcess): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const check = () => (gateway.recentOutput().includes("listening on") ? resolve() : undefined);
-    gateway.child.stdout?.on("data", check);
-    gateway.child.once("exit", () => reject(new Error(`the gateway exited: ${gateway.recentOutput()}`)));
-    check();
+    const offline = nextPresence(bobClient.socket, alice.uid, "offline", fastPresence.presenceTtlMs + 5_000);
+    const killedAt = Date.now();
+    await doomed.gateway.kill();
+    const update = await offline;
+
+    expect(update.lastSeen).to.be.at.most(killedAt + 500);
+    expect(await statusOf(bobClient.socket, alice.uid)).to.equal("offline");
   });
-}
+});
