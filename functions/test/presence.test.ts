@@ -19,11 +19,11 @@ import { createUser } from "./support/users";
 async function pair(overrides = {}) {
   const alice = await createUser({ name: "alice" });
   const bob = await createUser({ name: "bob" });
-  await createConversation([alice.uid, bob.uid]);
+  const conversationId = await createConversation([alice.uid, bob.uid]);
   const { url, gateway } = await startGateway({ ...fastPresence, ...overrides });
   const bobClient = await connectAs(url, bob.idToken);
   await presenceReady(bobClient.socket);
-  return { alice, bob, url, gateway, watcher: bobClient.socket };
+  return { alice, bob, url, gateway, conversationId, watcher: bobClient.socket };
 }
 
 describe("presence: online, offline and devices", () => {
@@ -152,14 +152,17 @@ describe("presence: statuses", () => {
   });
 
   it("shows an idle user away, and online again at its next action", async () => {
-    const { alice, url, watcher } = await pair({ presenceIdleAfterMs: 800 });
+    const { alice, url, watcher, conversationId } = await pair({ presenceIdleAfterMs: 800 });
     const { socket } = await connectAs(url, alice.idToken);
     await presenceReady(socket);
 
     await nextPresence(watcher, alice.uid, "away", 4_000);
+    await presenceOf(socket, [alice.uid]); // the app asking by itself is no sign of the user
+    await sleep(300);
+    expect(await statusOf(watcher, alice.uid)).to.equal("away");
 
     const online = nextPresence(watcher, alice.uid, "online");
-    await presenceOf(socket, [alice.uid]);
+    socket.emit("typing_start", { conversationId });
     await online;
   });
 

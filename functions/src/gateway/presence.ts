@@ -82,6 +82,11 @@ interface LocalConnection {
 }
 
 const SWEEP_BATCH = 1_000;
+/**
+ * Events that mean a person is using the app. Apps send heartbeats, receipts and presence queries by
+ * themselves, so those would keep an idle user from ever showing away.
+ */
+const USER_ACTIONS = new Set(["send_message", "typing_start", "typing_stop", "mark_read", "fetch_history", "create_group", "add_members", "remove_members"]);
 const MAX_CUSTOM_STATUS = 140;
 
 const userIdsSchema = z.object({ userIds: z.array(z.string().min(1).max(128)).min(1) }).strict();
@@ -175,7 +180,7 @@ class PresenceFeature implements GatewayFeature {
     socket.on("heartbeat", () => void this.refresh(conn));
     socket.conn.on("heartbeat", () => void this.refresh(conn));
     socket.onAny((event: string) => {
-      if (event !== "heartbeat" && event !== "update_presence") this.noteActivity(conn);
+      if (USER_ACTIONS.has(event)) this.noteActivity(conn);
     });
     socket.on("update_presence", (payload, ack) => this.respond(conn, payload, ack, (p) => this.update(conn, p)));
     socket.on("get_presence", (payload, ack) => this.respond(conn, payload, ack, (p) => this.query(p)));
