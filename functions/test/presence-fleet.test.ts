@@ -1,7 +1,9 @@
 import { expect } from "chai";
+import { watchEachOther } from "../src/gateway/presence";
 import type { GatewayContext, GatewayFeature } from "../src/gateway/types";
+import type { PresenceUpdatePayload } from "../src/protocol";
 import { connectAs, startGateway } from "./support/gateway";
-import { createConversation, fastPresence, nextPresence, presenceReady, statusOf } from "./support/presence";
+import { createConversation, fastPresence, nextPresence, presenceReady, recordUpdates, sleep, statusOf } from "./support/presence";
 import { startStandalone } from "./support/standalone";
 import { createUser } from "./support/users";
 
@@ -41,6 +43,29 @@ describe("presence across gateway instances", () => {
     const offline = nextPresence(bobClient.socket, alice.uid, "offline");
     aliceClient.socket.disconnect();
     await offline;
+  });
+
+  it("makes members of a conversation created after they connected watch each other, on every instance", async () => {
+    const alice = await createUser({ name: "alice" });
+    const bob = await createUser({ name: "bob" });
+    const a = await startGateway(fastPresence);
+    const b = await startGateway(fastPresence);
+    const aliceClient = await connectAs(a.url, alice.idToken);
+    const bobClient = await connectAs(b.url, bob.idToken);
+    await presenceReady(aliceClient.socket);
+    await presenceReady(bobClient.socket);
+    const aliceHeard: PresenceUpdatePayload[] = recordUpdates(aliceClient.socket);
+
+    watchEachOther(a.gateway.io, [alice.uid, bob.uid]);
+    await sleep(300); // the joins travel through Redis, then the room subscriptions
+    const busy = nextPresence(bobClient.socket, alice.uid, "busy");
+    await aliceClient.socket.timeout(5_000).emitWithAck("update_presence", { status: "busy" });
+    await busy;
+    const bobBusy = nextPresence(aliceClient.socket, bob.uid, "busy");
+    await bobClient.socket.timeout(5_000).emitWithAck("update_presence", { status: "busy" });
+    await bobBusy;
+
+    expect(aliceHeard.filter((u) => u.userId === alice.uid)).to.deep.equal([]);
   });
 
   it("takes the users of an instance that dies offline within the TTL, found by another instance", async () => {

@@ -21,14 +21,15 @@ import { GatewayContext, GatewayFeature, GatewayServer, GatewaySocket, userRoom 
 export const presenceRoom = (uid: string) => `presence:${uid}`;
 
 /**
- * Lets the members of a conversation see each other's presence from now on, on every instance.
- * Sockets join their contacts' rooms when they connect; messaging calls this when members are added.
+ * Lets the members of a conversation see each other's presence from now on, on every instance: the
+ * `added` members (all of them for a new conversation) watch everyone, and everyone watches them.
+ * Sockets join their contacts' rooms when they connect; messaging calls this when it creates a
+ * conversation or adds members. Two adapter broadcasts, whatever the group's size.
  */
-export function watchEachOther(io: GatewayServer, members: string[]): void {
-  for (const watcher of members) {
-    const rooms = members.filter((m) => m !== watcher).map(presenceRoom);
-    if (rooms.length > 0) io.in(userRoom(watcher)).socketsJoin(rooms);
-  }
+export function watchEachOther(io: GatewayServer, members: string[], added: string[] = members): void {
+  if (members.length < 2 || added.length === 0) return;
+  io.in(added.map(userRoom)).socketsJoin(members.map(presenceRoom));
+  io.in(members.map(userRoom)).socketsJoin(added.map(presenceRoom));
 }
 
 export interface PresenceDeps {
@@ -324,7 +325,9 @@ class PresenceFeature implements GatewayFeature {
       payload.lastSeen = change.lastSeen;
       this.background(this.deps.records.wentOffline(change.uid, change.lastSeen), "lastSeen");
     }
-    this.ctx.io.to(presenceRoom(change.uid)).emit("presence_update", payload);
+    // `except` keeps the user's own sockets out (watchEachOther may put them in their own room); the
+    // emit still names one room, so it keeps that room's own channel.
+    this.ctx.io.to(presenceRoom(change.uid)).except(userRoom(change.uid)).emit("presence_update", payload);
   }
 
   private respond<T extends object>(conn: LocalConnection, payload: unknown, ack: unknown, work: (payload: unknown) => Promise<T>): void {
