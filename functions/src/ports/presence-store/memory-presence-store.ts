@@ -9,6 +9,9 @@ import {
   shownStatus,
 } from "./presence-store";
 
+/** Bound on remembered users: offline ones beyond it are forgotten (Firestore keeps their lastSeen). */
+const MAX_OFFLINE_USERS = 100_000;
+
 interface UserState {
   connections: Set<string>;
   active: Set<string>;
@@ -119,11 +122,23 @@ export class MemoryPresenceStore implements PresenceStore {
     const customBefore = user.customStatus;
     mutate(user);
     const after = this.statusOf(user);
-    if (after === "offline" && before !== "offline") user.lastSeen = at;
+    if (after === "offline" && before !== "offline") this.wentOffline(uid, user, at);
     const change: PresenceChange = { uid, before, after, changed: before !== after || customBefore !== user.customStatus };
     if (after === "offline") change.lastSeen = user.lastSeen;
     else if (user.customStatus) change.customStatus = user.customStatus;
     return change;
+  }
+
+  /** Offline users stay for their lastSeen, the longest-gone dropped first past MAX_OFFLINE_USERS. */
+  private wentOffline(uid: string, user: UserState, at: number): void {
+    user.lastSeen = at;
+    this.users.delete(uid);
+    this.users.set(uid, user);
+    if (this.users.size <= MAX_OFFLINE_USERS) return;
+    for (const [oldest, state] of this.users) {
+      if (this.users.size <= MAX_OFFLINE_USERS) break;
+      if (state.connections.size === 0) this.users.delete(oldest);
+    }
   }
 
   private forget(user: UserState, connId: string): void {
