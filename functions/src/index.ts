@@ -1,13 +1,37 @@
 /**
  * Cloud Functions of TALOWA messaging: thin hosts around the gateway core (src/gateway, src/control).
+ * Settings are firebase-functions params (environment variables; see .env.example).
  */
 import { logger } from "firebase-functions";
+import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { onRequest } from "firebase-functions/v2/https";
+import { onSchedule } from "firebase-functions/v2/scheduler";
+import { defineInt, defineString } from "firebase-functions/params";
+import { configFromEnv } from "./config";
+import { createBackendProbes } from "./control/backends";
 import { createControlHandler } from "./control/control-handler";
-import { SingleHostGateway } from "./control/single-host";
-import { firebaseAuth } from "./firebase";
-import { FirebaseTokenVerifier } from "./ports/token-verifier/firebase-token-verifier";
+import { FleetGatewayHost } from "./control/fleet-host";
+import type { GatewayHost } from "./control/gateway-host";
+import { keepAliveTick } from "./control/keep-alive";
+import { createSweepGate, DAY_MS, deleteDeliveredEntries } from "./control/offline-cleanup";
+import { connectionInfoOf, SingleHostGateway } from "./control/single-host";
+import { firebaseAuth, firestore } from "./firebase";
+import { FirestoreBroadcastStore } from "./ports/broadcast-store/firestore-broadcast-store";
 import type { Logger } from "./ports/logger";
+import { createRateLimiter } from "./ports/rate-limiter";
+import { createRedisConnection } from "./ports/redis-connection";
+import { FirebaseTokenVerifier } from "./ports/token-verifier/firebase-token-verifier";
+
+const gatewayMode = defineString("GATEWAY_MODE", {
+  default: "single",
+  description: "single: the gateway runs inside websocketServer (emulator, one host); fleet: standalone instances controlled through Redis",
+});
+const redisUrl = defineString("REDIS_URL", { default: "", description: "Redis for presence, rate limits and the fleet registry; empty: none" });
+const publicUrl = defineString("GATEWAY_PUBLIC_URL", { default: "", description: "the gateway URL clients connect to (Cloud Run service URL in fleet mode)" });
+const idleShutdownMinutes = defineInt("IDLE_SHUTDOWN_MINUTES", { default: 30, description: "keepWebSocketAlive stops a single-host gateway without clients for this long; 0 never" });
+const retentionDays = defineInt("OFFLINE_RETENTION_DAYS", { default: 7, description: "delivered offline-queue entries older than this are deleted" });
+const cleanupIntervalSeconds = defineInt("CLEANUP_MIN_INTERVAL_SECONDS", { default: 300, description: "at most one offline-queue sweep per function instance in this interval" });
+const broadcastsPerMinute = defineInt("BROADCASTS_PER_MINUTE", { default: 3, description: "emergency broadcasts per caller per minute" });
 
 const functionsLogger: Logger = {
   debug: (message, fields) => logger.debug(message, fields ?? {}),
@@ -16,30 +40,66 @@ const functionsLogger: Logger = {
   error: (message, fields) => logger.error(message, fields ?? {}),
 };
 
+let host: GatewayHost | undefined;
 let handler: ReturnType<typeof createControlHandler> | undefined;
-let host: SingleHostGateway | undefined;
+let controlRedis: ReturnType<typeof createRedisConnection> | undefined;
 
-function singleHost(): SingleHostGateway {
-  host ??= SingleHostGateway.fromEnv(process.env, functionsLogger);
-  return host;
+function redis() {
+  const url = redisUrl.value();
+  if (url) controlRedis ??= createRedisConnection(url, functionsLogger, "talowa-control");
+  return controlRedis;
+}
+
+/** Single host or fleet, from GATEWAY_MODE; fleet mode needs REDIS_URL. */
+function gatewayHost(): GatewayHost {
+  if (host) return host;
+  const mode = gatewayMode.value();
+  if (mode !== "fleet") return (host = SingleHostGateway.fromEnv({ ...process.env, REDIS_URL: redisUrl.value() }, functionsLogger));
+  const connection = redis();
+  if (!connection) throw new Error("GATEWAY_MODE=fleet needs REDIS_URL");
+  const drainTimeoutMs = configFromEnv(process.env).shutdownTimeoutMs + 5_000;
+  return (host = new FleetGatewayHost({ redis: connection, drainTimeoutMs }));
 }
 
 function controlHandler() {
   handler ??= createControlHandler({
-    host: singleHost(),
+    host: gatewayHost(),
     verifier: new FirebaseTokenVerifier(firebaseAuth(), true),
     logger: functionsLogger,
+    broadcasts: new FirestoreBroadcastStore(firestore()),
+    rateLimiter: createRateLimiter(redis(), functionsLogger),
+    probes: createBackendProbes({ redis: redis(), db: firestore() }),
+    broadcastLimit: { limit: broadcastsPerMinute.value(), windowMs: 60_000 },
   });
   return handler;
 }
 
-/** Control plane of the gateway: POST /start, POST /stop, GET /status. */
-export const websocketServer = onRequest({ cors: true, timeoutSeconds: 60 }, async (req, res) => {
-  const answer = await controlHandler()({ method: req.method, path: req.path, headers: req.headers, body: req.body });
+/** Control plane of the gateway: POST /start, POST /stop, GET /status, POST /emergency-broadcast. */
+export const websocketServer = onRequest({ cors: true, timeoutSeconds: 120 }, async (req, res) => {
+  const body = req.rawBody?.length ? req.rawBody.toString("utf8") : req.body;
+  const answer = await controlHandler()({ method: req.method, path: req.path, headers: req.headers, body });
   res.status(answer.status).json(answer.body);
 });
 
 /** Public: what a client needs to connect. */
 export const getWebSocketInfo = onRequest({ cors: true }, (_req, res) => {
-  res.json({ ok: true, ...singleHost().connectionInfo(process.env.GATEWAY_PUBLIC_URL) });
+  const config = configFromEnv({ ...process.env, PORT: process.env.GATEWAY_PORT || "8081", HOST: process.env.GATEWAY_HOST || "127.0.0.1" });
+  const url = publicUrl.value() || `http://${config.host}:${config.port}`;
+  res.json({ ok: true, mode: gatewayMode.value(), ...connectionInfoOf(config, url) });
+});
+
+/** Every 8 minutes: health of every gateway instance, one stats line, idle auto-shutdown (single host). */
+export const keepWebSocketAlive = onSchedule({ schedule: "every 8 minutes", timeoutSeconds: 120 }, async () => {
+  await keepAliveTick({ host: gatewayHost(), logger: functionsLogger, idleShutdownMs: idleShutdownMinutes.value() * 60_000 });
+});
+
+const sweepGate = createSweepGate();
+
+/** Safety net beside the TTL policy: an entry became delivered → delete delivered entries past retention. */
+export const cleanupOfflineMessages = onDocumentWritten("offline_queue/{entryId}", async (event) => {
+  const change = { before: event.data?.before.data(), after: event.data?.after.data() };
+  const now = Date.now();
+  if (!sweepGate(change, now, cleanupIntervalSeconds.value() * 1000)) return;
+  const result = await deleteDeliveredEntries(firestore(), { retentionMs: retentionDays.value() * DAY_MS, now });
+  functionsLogger.info("cleanupOfflineMessages", { trigger: event.params.entryId, ...result });
 });
