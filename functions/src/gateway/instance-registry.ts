@@ -38,10 +38,32 @@ export function instanceRegistryFeature(options: InstanceRegistryOptions) {
       };
       await redis.multi().set(FLEET_KEYS.instance(ctx.instanceId), JSON.stringify(record), "PX", timing.ttlMs).sadd(FLEET_KEYS.instances, ctx.instanceId).exec();
     };
-    const refresh = () => publish().catch((error) => ctx.logger.debug("instance registry refresh failed", { error: String(error) }));
-    const timer = setInterval(refresh, timing.refreshMs);
-    timer.unref();
-    setImmediate(refresh);
+    let published = false;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const refresh = async () => {
+      try {
+        await publish();
+        published = options.gateway().status === "running";
+      } catch (error) {
+        ctx.logger.debug("instance registry refresh failed", { error: String(error) });
+      }
+    };
+    // Until the gateway is listening and registered, look often; then every refreshMs.
+    // A refresh already due sooner is kept, so a stream of connections cannot postpone it forever.
+    let dueAt = Infinity;
+    const schedule = (delayMs: number) => {
+      const due = Date.now() + delayMs;
+      if (stopped || due >= dueAt) return;
+      clearTimeout(timer);
+      dueAt = due;
+      timer = setTimeout(() => {
+        dueAt = Infinity;
+        void refresh().then(() => schedule(published ? timing.refreshMs : 100));
+      }, delayMs);
+      timer.unref();
+    };
+    schedule(0);
 
     const obey = async (command: FleetCommand): Promise<Record<string, unknown>> => {
       const gateway = options.gateway();
@@ -78,9 +100,12 @@ export function instanceRegistryFeature(options: InstanceRegistryOptions) {
 
     return {
       name: "fleet",
-      onConnection() {},
+      // Connection counts change: report them soon rather than at the next refresh.
+      onConnection: () => schedule(100),
+      onDisconnect: () => schedule(100),
       async stop() {
-        clearInterval(timer);
+        stopped = true;
+        clearTimeout(timer);
         subscriber.off("message", onMessage);
         await subscriber.unsubscribe(FLEET_KEYS.channel).catch(() => undefined);
         await redis.multi().del(FLEET_KEYS.instance(ctx.instanceId)).srem(FLEET_KEYS.instances, ctx.instanceId).exec().catch(() => undefined);
