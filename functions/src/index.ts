@@ -46,8 +46,14 @@ let controlRedis: ReturnType<typeof createRedisConnection> | undefined;
 
 function redis() {
   const url = redisUrl.value();
-  if (url) controlRedis ??= createRedisConnection(url, functionsLogger, "talowa-control");
+  // Queue while connecting: the first request after a cold start must not fail for want of a ready socket.
+  if (url) controlRedis ??= createRedisConnection(url, functionsLogger, "talowa-control", { queueWhileDown: true });
   return controlRedis;
+}
+
+/** The gateway settings from the environment; the Functions runtime owns PORT, the gateway takes GATEWAY_PORT / GATEWAY_HOST. */
+function gatewayConfig() {
+  return configFromEnv({ ...process.env, PORT: process.env.GATEWAY_PORT || "8081", HOST: process.env.GATEWAY_HOST || "127.0.0.1" });
 }
 
 /** Single host or fleet, from GATEWAY_MODE; fleet mode needs REDIS_URL. */
@@ -57,7 +63,7 @@ function gatewayHost(): GatewayHost {
   if (mode !== "fleet") return (host = SingleHostGateway.fromEnv({ ...process.env, REDIS_URL: redisUrl.value() }, functionsLogger));
   const connection = redis();
   if (!connection) throw new Error("GATEWAY_MODE=fleet needs REDIS_URL");
-  const drainTimeoutMs = configFromEnv(process.env).shutdownTimeoutMs + 5_000;
+  const drainTimeoutMs = gatewayConfig().shutdownTimeoutMs + 5_000;
   return (host = new FleetGatewayHost({ redis: connection, drainTimeoutMs }));
 }
 
@@ -77,13 +83,19 @@ function controlHandler() {
 /** Control plane of the gateway: POST /start, POST /stop, GET /status, POST /emergency-broadcast. */
 export const websocketServer = onRequest({ cors: true, timeoutSeconds: 120 }, async (req, res) => {
   const body = req.rawBody?.length ? req.rawBody.toString("utf8") : req.body;
-  const answer = await controlHandler()({ method: req.method, path: req.path, headers: req.headers, body });
-  res.status(answer.status).json(answer.body);
+  try {
+    const answer = await controlHandler()({ method: req.method, path: req.path, headers: req.headers, body });
+    res.status(answer.status).json(answer.body);
+  } catch (error) {
+    // Only a misconfiguration (bad GATEWAY_* / REDIS_URL settings) gets here: the handler answers everything else.
+    functionsLogger.error("websocketServer misconfigured", { error: String(error) });
+    res.status(500).json({ ok: false, error: { code: "INTERNAL", message: `The control plane is misconfigured: ${(error as Error).message}` } });
+  }
 });
 
 /** Public: what a client needs to connect. */
 export const getWebSocketInfo = onRequest({ cors: true }, (_req, res) => {
-  const config = configFromEnv({ ...process.env, PORT: process.env.GATEWAY_PORT || "8081", HOST: process.env.GATEWAY_HOST || "127.0.0.1" });
+  const config = gatewayConfig();
   const url = publicUrl.value() || `http://${config.host}:${config.port}`;
   res.json({ ok: true, mode: gatewayMode.value(), ...connectionInfoOf(config, url) });
 });
