@@ -22,16 +22,28 @@ import { createRateLimiter } from "./ports/rate-limiter";
 import { createRedisConnection } from "./ports/redis-connection";
 import { FirebaseTokenVerifier } from "./ports/token-verifier/firebase-token-verifier";
 
-const gatewayMode = defineString("GATEWAY_MODE", {
-  default: "single",
-  description: "single: the gateway runs inside websocketServer (emulator, one host); fleet: standalone instances controlled through Redis",
-});
-const redisUrl = defineString("REDIS_URL", { default: "", description: "Redis for presence, rate limits and the fleet registry; empty: none" });
-const publicUrl = defineString("GATEWAY_PUBLIC_URL", { default: "", description: "the gateway URL clients connect to (Cloud Run service URL in fleet mode)" });
-const idleShutdownMinutes = defineInt("IDLE_SHUTDOWN_MINUTES", { default: 30, description: "keepWebSocketAlive stops a single-host gateway without clients for this long; 0 never" });
-const retentionDays = defineInt("OFFLINE_RETENTION_DAYS", { default: 7, description: "delivered offline-queue entries older than this are deleted" });
-const cleanupIntervalSeconds = defineInt("CLEANUP_MIN_INTERVAL_SECONDS", { default: 300, description: "at most one offline-queue sweep per function instance in this interval" });
-const broadcastsPerMinute = defineInt("BROADCASTS_PER_MINUTE", { default: 3, description: "emergency broadcasts per caller per minute" });
+/**
+ * A firebase-functions param (declared for `firebase deploy` and the emulator, which resolve it to its
+ * default when unset) read through a getter that also falls back to the default where nothing resolved
+ * it (firebase-functions-test, a plain Node host): there `param.value()` would give "" or 0.
+ */
+function stringSetting(name: string, defaultValue: string, description: string) {
+  const param = defineString(name, { default: defaultValue, description });
+  return () => (process.env[name] === undefined ? defaultValue : param.value());
+}
+
+function intSetting(name: string, defaultValue: number, description: string) {
+  const param = defineInt(name, { default: defaultValue, description });
+  return () => (process.env[name] === undefined ? defaultValue : param.value());
+}
+
+const gatewayMode = stringSetting("GATEWAY_MODE", "single", "single: the gateway runs inside websocketServer (emulator, one host); fleet: standalone instances controlled through Redis");
+const redisUrl = stringSetting("REDIS_URL", "", "Redis for presence, rate limits and the fleet registry; empty: none");
+const publicUrl = stringSetting("GATEWAY_PUBLIC_URL", "", "the gateway URL clients connect to (the Cloud Run service URL in fleet mode)");
+const idleShutdownMinutes = intSetting("IDLE_SHUTDOWN_MINUTES", 30, "keepWebSocketAlive stops a single-host gateway without clients for this long; 0 never");
+const retentionDays = intSetting("OFFLINE_RETENTION_DAYS", 7, "delivered offline-queue entries older than this are deleted");
+const cleanupIntervalSeconds = intSetting("CLEANUP_MIN_INTERVAL_SECONDS", 300, "at most one offline-queue sweep per function instance in this interval");
+const broadcastsPerMinute = intSetting("BROADCASTS_PER_MINUTE", 3, "emergency broadcasts per caller per minute");
 
 const functionsLogger: Logger = {
   debug: (message, fields) => logger.debug(message, fields ?? {}),
@@ -45,7 +57,7 @@ let handler: ReturnType<typeof createControlHandler> | undefined;
 let controlRedis: ReturnType<typeof createRedisConnection> | undefined;
 
 function redis() {
-  const url = redisUrl.value();
+  const url = redisUrl();
   // Queue while connecting: the first request after a cold start must not fail for want of a ready socket.
   if (url) controlRedis ??= createRedisConnection(url, functionsLogger, "talowa-control", { queueWhileDown: true });
   return controlRedis;
@@ -59,8 +71,8 @@ function gatewayConfig() {
 /** Single host or fleet, from GATEWAY_MODE; fleet mode needs REDIS_URL. */
 function gatewayHost(): GatewayHost {
   if (host) return host;
-  const mode = gatewayMode.value();
-  if (mode !== "fleet") return (host = SingleHostGateway.fromEnv({ ...process.env, REDIS_URL: redisUrl.value() }, functionsLogger));
+  const mode = gatewayMode();
+  if (mode !== "fleet") return (host = SingleHostGateway.fromEnv({ ...process.env, REDIS_URL: redisUrl() }, functionsLogger));
   const connection = redis();
   if (!connection) throw new Error("GATEWAY_MODE=fleet needs REDIS_URL");
   const drainTimeoutMs = gatewayConfig().shutdownTimeoutMs + 5_000;
@@ -75,7 +87,7 @@ function controlHandler() {
     broadcasts: new FirestoreBroadcastStore(firestore()),
     rateLimiter: createRateLimiter(redis(), functionsLogger),
     probes: createBackendProbes({ redis: redis(), db: firestore() }),
-    broadcastLimit: { limit: broadcastsPerMinute.value(), windowMs: 60_000 },
+    broadcastLimit: { limit: broadcastsPerMinute(), windowMs: 60_000 },
   });
   return handler;
 }
@@ -96,13 +108,13 @@ export const websocketServer = onRequest({ cors: true, timeoutSeconds: 120 }, as
 /** Public: what a client needs to connect. */
 export const getWebSocketInfo = onRequest({ cors: true }, (_req, res) => {
   const config = gatewayConfig();
-  const url = publicUrl.value() || `http://${config.host}:${config.port}`;
-  res.json({ ok: true, mode: gatewayMode.value(), ...connectionInfoOf(config, url) });
+  const url = publicUrl() || `http://${config.host}:${config.port}`;
+  res.json({ ok: true, mode: gatewayMode(), ...connectionInfoOf(config, url) });
 });
 
 /** Every 8 minutes: health of every gateway instance, one stats line, idle auto-shutdown (single host). */
 export const keepWebSocketAlive = onSchedule({ schedule: "every 8 minutes", timeoutSeconds: 120 }, async () => {
-  await keepAliveTick({ host: gatewayHost(), logger: functionsLogger, idleShutdownMs: idleShutdownMinutes.value() * 60_000 });
+  await keepAliveTick({ host: gatewayHost(), logger: functionsLogger, idleShutdownMs: idleShutdownMinutes() * 60_000 });
 });
 
 const sweepGate = createSweepGate();
@@ -111,7 +123,7 @@ const sweepGate = createSweepGate();
 export const cleanupOfflineMessages = onDocumentWritten("offline_queue/{entryId}", async (event) => {
   const change = { before: event.data?.before.data(), after: event.data?.after.data() };
   const now = Date.now();
-  if (!sweepGate(change, now, cleanupIntervalSeconds.value() * 1000)) return;
-  const result = await deleteDeliveredEntries(firestore(), { retentionMs: retentionDays.value() * DAY_MS, now });
+  if (!sweepGate(change, now, cleanupIntervalSeconds() * 1000)) return;
+  const result = await deleteDeliveredEntries(firestore(), { retentionMs: retentionDays() * DAY_MS, now });
   functionsLogger.info("cleanupOfflineMessages", { trigger: event.params.entryId, ...result });
 });

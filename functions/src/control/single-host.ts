@@ -78,9 +78,9 @@ export class SingleHostGateway implements GatewayHost {
   }
 
   async stopIfIdle(idleForMs: number): Promise<Record<string, unknown> | undefined> {
-    const figures = (await this.stats()) as { state?: string; activity?: { idleSince?: number | null } } | undefined;
+    const figures = (await this.stats()) as { state?: string; connections?: { active?: number }; activity?: { idleSince?: number | null } } | undefined;
     const idleSince = figures?.activity?.idleSince;
-    if (figures?.state !== "running" || typeof idleSince !== "number") return undefined;
+    if (figures?.state !== "running" || figures.connections?.active !== 0 || typeof idleSince !== "number") return undefined;
     const idleMs = Date.now() - idleSince;
     if (idleMs < idleForMs) return undefined;
     return { idleMs, ...(await this.stop()) };

@@ -5,18 +5,17 @@ import type { GatewayContext, GatewayFeature } from "./types";
  * the last one left (or the start). `keepWebSocketAlive` stops a gateway idle for too long.
  */
 export function activityFeature(ctx: GatewayContext): GatewayFeature {
-  let idleSince: number | null = ctx.clock.now();
+  let idleSince = ctx.clock.now();
   let lastConnectionAt: number | null = null;
   const sockets = () => ctx.io.of("/").sockets.size;
   return {
     name: "activity",
     onConnection() {
-      idleSince = null;
       lastConnectionAt = ctx.clock.now();
     },
     onDisconnect() {
       if (sockets() === 0) idleSince = ctx.clock.now();
     },
-    stats: () => ({ idleSince, lastConnectionAt }),
+    stats: () => ({ idleSince: sockets() > 0 ? null : idleSince, lastConnectionAt }),
   };
 }
