@@ -38,7 +38,12 @@ function intSetting(name: string, defaultValue: number, description: string) {
 }
 
 const gatewayMode = stringSetting("GATEWAY_MODE", "single", "single: the gateway runs inside websocketServer (emulator, one host); fleet: standalone instances controlled through Redis");
-const redisUrl = stringSetting("REDIS_URL", "", "Redis for presence, rate limits and the fleet registry; empty: none");
+/**
+ * REDIS_URL is a plain environment variable, not a param: the gateway reads the same variable, the local
+ * stack and tests pass it through the environment (the emulator would let a param's dotenv value win),
+ * and it may carry a password, so it belongs in an uncommitted functions/.env or the service's settings.
+ */
+const redisUrl = () => process.env.REDIS_URL ?? "";
 const publicUrl = stringSetting("GATEWAY_PUBLIC_URL", "", "the gateway URL clients connect to (the Cloud Run service URL in fleet mode)");
 const idleShutdownMinutes = intSetting("IDLE_SHUTDOWN_MINUTES", 30, "keepWebSocketAlive stops a single-host gateway without clients for this long; 0 never");
 const retentionDays = intSetting("OFFLINE_RETENTION_DAYS", 7, "delivered offline-queue entries older than this are deleted");
