@@ -18,7 +18,8 @@ import { connectionInfoOf, SingleHostGateway } from "./control/single-host";
 import { firebaseAuth, firestore } from "./firebase";
 import { FirestoreBroadcastStore } from "./ports/broadcast-store/firestore-broadcast-store";
 import type { Logger } from "./ports/logger";
-import { createRateLimiter } from "./ports/rate-limiter";
+import { systemClock } from "./ports/clock";
+import { RateLimiterFacade } from "./ports/rate-limiter";
 import { createRedisConnection } from "./ports/redis-connection";
 import { FirebaseTokenVerifier } from "./ports/token-verifier/firebase-token-verifier";
 
@@ -90,7 +91,7 @@ function controlHandler() {
     verifier: new FirebaseTokenVerifier(firebaseAuth(), true),
     logger: functionsLogger,
     broadcasts: new FirestoreBroadcastStore(firestore()),
-    rateLimiter: createRateLimiter(redis(), functionsLogger),
+    rateLimiter: new RateLimiterFacade(systemClock, redis()),
     probes: createBackendProbes({ redis: redis(), db: firestore() }),
     broadcastLimit: { limit: broadcastsPerMinute(), windowMs: 60_000 },
   });

@@ -1,8 +1,10 @@
 import { expect } from "chai";
 import Redis from "ioredis";
 import { freePort } from "../tools/free-port";
-import { createRateLimiter, MemoryRateLimiter, RateLimiter, RedisRateLimiter } from "../src/ports/rate-limiter";
-import { silentLogger } from "../src/ports/logger";
+import { systemClock } from "../src/ports/clock";
+import { RateLimiter, RateLimiterFacade } from "../src/ports/rate-limiter";
+import { MemoryRateLimiter } from "../src/ports/rate-limiter/memory-rate-limiter";
+import { RedisRateLimiter } from "../src/ports/rate-limiter/redis-rate-limiter";
 import { environment } from "./support/environment";
 
 const connections: Redis[] = [];
@@ -46,10 +48,10 @@ function behavesAsAFixedWindow(make: () => Promise<RateLimiter>) {
   });
 }
 
-describe("rate limiter", () => {
+describe("rate limiter port (memory, Redis, fallback)", () => {
   afterEach(() => connections.splice(0).forEach((c) => c.disconnect()));
 
-  describe("in memory", () => behavesAsAFixedWindow(async () => new MemoryRateLimiter()));
+  describe("in memory", () => behavesAsAFixedWindow(async () => new MemoryRateLimiter(systemClock)));
 
   describe("on Redis", () => {
     behavesAsAFixedWindow(async () => {
@@ -69,12 +71,11 @@ describe("rate limiter", () => {
 
   it("falls back to memory while Redis does not answer", async () => {
     const nobody = connect(`redis://127.0.0.1:${await freePort()}`);
-    const limiter = createRateLimiter(nobody, silentLogger);
+    const limiter = new RateLimiterFacade(systemClock, nobody);
 
     const decisions = [];
     for (let i = 0; i < 3; i++) decisions.push(await limiter.consume("x", 2, 60_000));
 
     expect(decisions.map((d) => d.allowed)).to.deep.equal([true, true, false]);
-    expect(limiter.mode).to.equal("memory");
   });
 });
