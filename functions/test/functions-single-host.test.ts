@@ -4,6 +4,7 @@ import type { FunctionsEmulator } from "../tools/functions-emulator";
 import type { EmergencyBroadcastPayload } from "../src/protocol";
 import { call, startFunctions } from "./support/control";
 import { connectAs, connectError, createClient, nextEvent } from "./support/gateway";
+import { sendOk } from "./support/messaging";
 import { createUser } from "./support/users";
 
 /**
@@ -91,10 +92,11 @@ describe("websocketServer in the Functions emulator (single host)", function () 
   });
 
   it("shows full figures to admins and liveness only to others", async () => {
-    const [root, bob, carol] = await Promise.all([admin(), createUser({ name: "bob" }), createUser({ name: "carol" })]);
-    await connectAs(gatewayUrl, bob.idToken);
+    const [root, bob, carol, away] = await Promise.all([admin(), createUser({ name: "bob" }), createUser({ name: "carol" }), createUser({ name: "away" })]);
+    const fromBob = await connectAs(gatewayUrl, bob.idToken);
     await connectAs(gatewayUrl, carol.idToken);
     await connectAs(gatewayUrl, carol.idToken);
+    await sendOk(fromBob.socket, { clientId: "c-1", type: "text", content: "are you there?", recipientId: away.uid });
 
     const anonymous = await call(functions, "GET", "/status");
     const member = await call(functions, "GET", "/status", { token: bob.idToken });
@@ -115,7 +117,9 @@ describe("websocketServer in the Functions emulator (single host)", function () 
     expect(instances[0]).to.have.property("deliverySuccessRate");
     expect(backends.redis).to.deep.equal({ configured: false, reachable: false });
     expect(backends.firestore.reachable).to.equal(true);
-    expect(offlineQueueDepth).to.equal(0);
+    expect(offlineQueueDepth).to.equal(1);
+    expect(instances[0].messagesSent).to.equal(1);
+    expect(total.messagesPerSecond).to.be.above(0);
   });
 
   it("rejects malformed broadcasts with the reason", async () => {

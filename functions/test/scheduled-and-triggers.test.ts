@@ -117,6 +117,21 @@ describe("scheduled and trigger functions", () => {
       }
     });
 
+    it("reports an unreachable fleet registry as unhealthy instead of failing", async () => {
+      const { logger, lines } = capturingLogger();
+      const nobody = new Redis(`redis://127.0.0.1:${await freePort()}`, { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true });
+      nobody.on("error", () => undefined);
+      try {
+        const report = await keepAliveTick({ host: new FleetGatewayHost({ redis: nobody, drainTimeoutMs: 1_000 }), logger, idleShutdownMs: 0 });
+
+        expect(report).to.include({ mode: "fleet", healthy: false });
+        expect(report.error).to.match(/^Redis does not answer/);
+        expect(lines.find((l) => l.message === "keepWebSocketAlive")?.level).to.equal("error");
+      } finally {
+        nobody.disconnect();
+      }
+    });
+
     it("runs as the scheduled function", async () => {
       process.env.GATEWAY_PORT = String(await freePort());
       const { keepWebSocketAlive } = await import("../src/index");

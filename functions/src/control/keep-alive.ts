@@ -14,6 +14,18 @@ export interface KeepAliveOptions {
  * writes one structured stats line, and stops an idle single-host gateway.
  */
 export async function keepAliveTick(options: KeepAliveOptions) {
+  try {
+    return await check(options);
+  } catch (error) {
+    // Redis (fleet) unreachable: say so in the same structured line rather than failing the schedule.
+    const reason = error instanceof Error ? error.message : String(error);
+    const report = { mode: options.host.mode, healthy: false, total: totalOf([]), stale: [], unhealthy: [], forgotten: [], idleShutdown: null, error: reason };
+    options.logger.error("keepWebSocketAlive", report);
+    return report;
+  }
+}
+
+async function check(options: KeepAliveOptions) {
   const { host, logger } = options;
   const instances = (await host.instances()).map(summarizeInstance);
   const stale = instances.filter((i) => i.stale).map((i) => i.instanceId);
@@ -25,7 +37,7 @@ export async function keepAliveTick(options: KeepAliveOptions) {
   let idleShutdown: Record<string, unknown> | undefined;
   if (options.idleShutdownMs > 0 && host.stopIfIdle) idleShutdown = await host.stopIfIdle(options.idleShutdownMs);
 
-  const report = { mode: host.mode, healthy, total, stale, unhealthy, forgotten, idleShutdown: idleShutdown ?? null };
+  const report = { mode: host.mode, healthy, total, stale, unhealthy, forgotten, idleShutdown: idleShutdown ?? null, error: null as string | null };
   logger.info("keepWebSocketAlive", report);
   for (const id of stale) logger.warn("gateway instance figures are stale", { instanceId: id });
   if (idleShutdown) logger.info("idle gateway stopped", idleShutdown);

@@ -27,6 +27,7 @@ export function summarizeInstance(report: InstanceReport) {
     },
     uniqueUsers: num(connections.uniqueUsers),
     presenceMode: f.presence?.mode ?? null,
+    messagesSent: f.messaging?.messagesSent ?? null,
     messagesPerSecond: f.messaging?.messagesPerSecond ?? null,
     deliverySuccessRate: f.messaging?.deliverySuccessRate ?? null,
     errorsByCode: (f.messaging?.errorsByCode ?? {}) as Record<string, number>,
