@@ -9,6 +9,8 @@ export interface BroadcastStore {
   save(broadcast: EmergencyBroadcastPayload): Promise<void>;
   /** Broadcasts with createdAt > afterMs, oldest first. */
   since(afterMs: number, limit: number): Promise<EmergencyBroadcastPayload[]>;
+  /** createdAt of the newest broadcast, null when there is none. */
+  newest(): Promise<number | null>;
   lastReceived(uid: string): Promise<number | null>;
   /** Raises the user's mark to `createdAt`; never lowers it (two devices may report out of order). */
   markReceived(uid: string, createdAt: number): Promise<void>;

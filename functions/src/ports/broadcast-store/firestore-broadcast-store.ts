@@ -17,6 +17,11 @@ export class FirestoreBroadcastStore implements BroadcastStore {
     return snapshot.docs.map((doc) => toBroadcast(doc.data()));
   }
 
+  async newest(): Promise<number | null> {
+    const snapshot = await this.db.collection(BROADCASTS).orderBy("createdAt", "desc").limit(1).get();
+    return snapshot.empty ? null : Number(snapshot.docs[0].get("createdAt"));
+  }
+
   async lastReceived(uid: string): Promise<number | null> {
     const user = await this.db.collection("users").doc(uid).get();
     const mark = user.get("lastBroadcastAt");

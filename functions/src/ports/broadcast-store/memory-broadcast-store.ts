@@ -15,6 +15,10 @@ export class MemoryBroadcastStore implements BroadcastStore {
     return this.broadcasts.filter((b) => b.createdAt > afterMs).slice(0, limit);
   }
 
+  async newest(): Promise<number | null> {
+    return this.broadcasts.at(-1)?.createdAt ?? null;
+  }
+
   async lastReceived(uid: string): Promise<number | null> {
     return this.marks.get(uid) ?? null;
   }
