@@ -62,6 +62,7 @@ describe("websocketServer in the Functions emulator (fleet of two gateways on on
     expect(status.body.total).to.include({ instances: 2, running: 2, uniqueUsers: 3 });
     expect(status.body.instances.every((i: { stale: boolean }) => i.stale === false)).to.equal(true);
     expect(status.body.backends.redis).to.include({ configured: true, reachable: true });
+    expect(status.body.presenceMode).to.equal("redis");
   });
 
   it("flags an instance whose figures are stale or whose record expired", async () => {

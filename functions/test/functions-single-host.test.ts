@@ -116,6 +116,7 @@ describe("websocketServer in the Functions emulator (single host)", function () 
     expect(instances[0]).to.have.property("messagesPerSecond");
     expect(instances[0]).to.have.property("deliverySuccessRate");
     expect(backends.redis).to.deep.equal({ configured: false, reachable: false });
+    expect(full.body.presenceMode).to.equal("memory");
     expect(backends.firestore.reachable).to.equal(true);
     expect(offlineQueueDepth).to.equal(1);
     expect(instances[0].messagesSent).to.equal(1);

@@ -62,7 +62,10 @@ export function createControlHandler(deps: ControlDeps) {
       const instances = (await deps.host.instances()).map(summarizeInstance);
       const running = instances.some((i) => i.state === "running" && !i.stale);
       if (!caller || !isAdmin(caller)) return ok({ running });
-      return ok({ running, mode: deps.host.mode, generatedAt: clock.now(), total: totalOf(instances), instances, ...(await backendStatus()) });
+      const backends = await backendStatus();
+      // The presence feature reports its mode; without it, presence follows Redis (in memory while Redis is away).
+      const presenceMode = instances.find((i) => i.presenceMode)?.presenceMode ?? (backends.backends?.redis.reachable ? "redis" : "memory");
+      return ok({ running, mode: deps.host.mode, generatedAt: clock.now(), presenceMode, total: totalOf(instances), instances, ...backends });
     },
     "POST /emergency-broadcast": async (req) => {
       const caller = await requireAdmin(req);
@@ -86,7 +89,7 @@ export function createControlHandler(deps: ControlDeps) {
     },
   };
 
-  async function backendStatus() {
+  async function backendStatus(): Promise<{ backends?: { redis: { reachable: boolean }; firestore: unknown }; offlineQueueDepth?: number | null }> {
     if (!deps.probes) return {};
     const [redis, firestore, offlineQueueDepth] = await Promise.all([deps.probes.redis(), deps.probes.firestore(), deps.probes.offlineQueueDepth()]);
     return { backends: { redis, firestore }, offlineQueueDepth };
