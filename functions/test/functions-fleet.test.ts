@@ -114,13 +114,16 @@ describe("websocketServer in the Functions emulator (fleet of two gateways on on
     ]);
     const refused = await connectError(createClient(a.url, { auth: { token: erin.idToken } }));
     expect(refused.data).to.include({ code: "UNAVAILABLE" });
-    expect((await fetch(`${b.url}/healthz`)).status).to.equal(200);
+    const health = await fetch(`${b.url}/healthz`);
+    expect(health.status).to.equal(503);
+    expect(await health.json()).to.include({ ok: false, state: "running", admitting: false });
     const drained = await until("drained figures", () => statusOf(root.idToken), (s) => s.body.instances?.every((i: { admitting: boolean }) => i.admitting === false));
     expect(drained.body.total.connections.active).to.equal(0);
 
     const started = await call(functions, "POST", "/start", { token: root.idToken });
 
     expect(started.body).to.include({ ok: true, instances: 2, admitting: 2 });
+    expect((await fetch(`${b.url}/healthz`)).status).to.equal(200);
     expect((await connectAs(a.url, erin.idToken)).welcome.uid).to.equal(erin.uid);
     expect((await connectAs(b.url, frank.idToken)).welcome.uid).to.equal(frank.uid);
   });

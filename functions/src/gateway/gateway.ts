@@ -261,8 +261,9 @@ export class Gateway {
       res.end(JSON.stringify(body));
     };
     if (url === "/healthz" || url === "/") {
-      const healthy = this.state === "running";
-      return reply(healthy ? 200 : 503, { ok: healthy, state: this.state, instanceId: this.instanceId });
+      // A paused (fleet-drained) instance is up but answers 503, so load balancers send new clients elsewhere.
+      const healthy = this.isAdmitting;
+      return reply(healthy ? 200 : 503, { ok: healthy, state: this.state, admitting: healthy, instanceId: this.instanceId });
     }
     if (isLoopback(req.socket.remoteAddress)) {
       if (url === "/stats" && req.method === "GET") {
