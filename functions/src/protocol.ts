@@ -112,6 +112,22 @@ export interface ReceiptState {
   readSeq: number;
 }
 
+// --- control ---------------------------------------------------------------------------------
+
+export const BROADCAST_PRIORITIES = ["normal", "high", "critical"] as const;
+export type BroadcastPriority = (typeof BROADCAST_PRIORITIES)[number];
+
+/** `emergency_broadcast`: live to every connected client, replayed on connect to those who missed it. */
+export interface EmergencyBroadcastPayload {
+  id: string;
+  title: string;
+  body: string;
+  priority: BroadcastPriority;
+  senderId: string;
+  /** ms since epoch; clients keep the ids they showed, since a replay may repeat one. */
+  createdAt: number;
+}
+
 export interface ServerToClientEvents {
   auth_success: (payload: AuthSuccessPayload) => void;
   server_shutdown: (payload: ServerShutdownPayload) => void;
@@ -123,6 +139,8 @@ export interface ServerToClientEvents {
   conversation_removed: (payload: { conversationId: string }) => void;
   /** Live delivery between instances was interrupted (Redis outage): catch up every conversation from the last seq you have. */
   resync: (payload: { reason: "redis-recovered" }) => void;
+  // --- control ---
+  emergency_broadcast: (payload: EmergencyBroadcastPayload) => void;
 }
 
 export interface ClientToServerEvents {

@@ -80,6 +80,24 @@ describe("direct messages", () => {
   });
 });
 
+describe("conversations and presence", () => {
+  it("members of a conversation made after they connected see each other's presence at once", async () => {
+    const alice = await createUser({ name: "alice" });
+    const bob = await createUser({ name: "bob" });
+    const { url } = await startGateway();
+    const a = await connectAs(url, alice.idToken);
+    const b = await connectAs(url, bob.idToken);
+    const bobSees = collect<{ userId: string; status: string }>(b.socket, "presence_update");
+    await sendOk(a.socket, { recipientId: bob.uid, content: "first message" });
+    await settle(200);
+
+    await callOk(a.socket, "update_presence", { status: "busy" });
+
+    const [update] = await until(bobSees, 1);
+    expect(update).to.include({ userId: alice.uid, status: "busy" });
+  });
+});
+
 describe("idempotent sends", () => {
   it("a resend with the same clientId is the same message, delivered once", async () => {
     const alice = await createUser({ name: "alice" });

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   });
 
   const env = { ...process.env, GATEWAY_PORT: String(ports.gateway), REDIS_URL: redisUrl ?? "", FIREBASE_CLI_DISABLE_UPDATE_CHECK: "true" };
-  const emulators = OwnedProcess.start("firebase emulators", firebaseBin, ["emulators:start", "--only", only.join(","), "--project", projectId, "--config", configPath], { cwd: rootDir, env });
+  const emulators = OwnedProcess.start("firebase emulators", firebaseBin, ["emulators:start", "--only", only.join(","), "--project", projectId, "--config", configPath, "--non-interactive"], { cwd: rootDir, env });
   emulators.child.stdout?.pipe(process.stdout);
   emulators.child.stderr?.pipe(process.stderr);
   stoppers.unshift(() => emulators.stop(15_000));

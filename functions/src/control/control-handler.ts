@@ -1,48 +1,108 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
 import { GatewayError } from "../errors";
 import { tokenFromHandshake } from "../gateway/auth-middleware";
+import type { BroadcastStore } from "../ports/broadcast-store/broadcast-store";
+import { Clock, systemClock } from "../ports/clock";
 import type { Logger } from "../ports/logger";
+import type { RateLimiter } from "../ports/rate-limiter";
 import type { TokenVerifier, VerifiedIdentity } from "../ports/token-verifier/token-verifier";
+import { BROADCAST_PRIORITIES, EmergencyBroadcastPayload } from "../protocol";
+import type { BackendProbes } from "./backends";
+import type { GatewayHost } from "./gateway-host";
 import type { ControlRequest, ControlResponse } from "./http-types";
-import type { SingleHostGateway } from "./single-host";
+import { summarizeInstance, totalOf } from "./status";
 
-/** Roles that may start, stop and broadcast; everybody else sees liveness only. */
+/** Roles (custom claims `admin: true`, `role` or `roles`) that may start, stop and broadcast; others see liveness only. */
 export const CONTROL_ROLES = ["admin"];
 
+export interface ControlDeps {
+  host: GatewayHost;
+  verifier: TokenVerifier;
+  logger: Logger;
+  broadcasts: BroadcastStore;
+  rateLimiter: RateLimiter;
+  probes?: BackendProbes;
+  clock?: Clock;
+  /** Emergency broadcasts per caller and window (3 a minute by default). */
+  broadcastLimit?: { limit: number; windowMs: number };
+}
+
+const broadcastBody = z
+  .object({
+    title: z.string().trim().min(1).max(120),
+    body: z.string().trim().min(1).max(2_000),
+    priority: z.enum(BROADCAST_PRIORITIES).default("critical"),
+  })
+  .strict();
+
 /**
- * The `websocketServer` control plane: `POST /start`, `POST /stop`, `GET /status`.
+ * The `websocketServer` control plane: `POST /start`, `POST /stop`, `GET /status`, `POST /emergency-broadcast`.
  * Framework-free so the Cloud Function, a standalone admin server and tests share it.
  */
-export function createControlHandler(deps: { host: SingleHostGateway; verifier: TokenVerifier; logger: Logger }) {
+export function createControlHandler(deps: ControlDeps) {
+  const clock = deps.clock ?? systemClock;
+  const limit = deps.broadcastLimit ?? { limit: 3, windowMs: 60_000 };
+
   const routes: Record<string, (req: ControlRequest) => Promise<ControlResponse>> = {
     "POST /start": async (req) => {
       const caller = await requireAdmin(req);
       const result = await deps.host.start();
-      deps.logger.info("control: start", { by: caller.uid, ...result });
-      return ok({ running: true, ...result, url: deps.host.url });
+      deps.logger.info("control: start", { by: caller.uid, mode: deps.host.mode, ...result });
+      return ok({ mode: deps.host.mode, ...result });
     },
     "POST /stop": async (req) => {
       const caller = await requireAdmin(req);
       const result = await deps.host.stop();
-      deps.logger.info("control: stop", { by: caller.uid, ...result });
-      return ok({ running: false, ...result });
+      deps.logger.info("control: stop", { by: caller.uid, mode: deps.host.mode, ...result });
+      return ok({ mode: deps.host.mode, ...result });
     },
     "GET /status": async (req) => {
-      const stats = await deps.host.stats();
       const caller = await identify(req).catch(() => undefined);
-      const running = stats !== undefined && stats.state === "running";
+      const instances = (await deps.host.instances()).map(summarizeInstance);
+      const running = instances.some((i) => i.state === "running" && !i.stale);
       if (!caller || !isAdmin(caller)) return ok({ running });
-      return ok({ running, url: deps.host.url, gateway: stats ?? null });
+      const backends = await backendStatus();
+      // The presence feature reports its mode; without it, presence follows Redis (in memory while Redis is away).
+      const presenceMode = instances.find((i) => i.presenceMode)?.presenceMode ?? (backends.backends?.redis.reachable ? "redis" : "memory");
+      return ok({ running, mode: deps.host.mode, generatedAt: clock.now(), presenceMode, total: totalOf(instances), instances, ...backends });
+    },
+    "POST /emergency-broadcast": async (req) => {
+      const caller = await requireAdmin(req);
+      const input = parseBody(req.body);
+      const decision = await deps.rateLimiter.consume(`broadcast:${caller.uid}`, limit.limit, limit.windowMs);
+      if (!decision.allowed) {
+        const seconds = Math.ceil(decision.retryAfterMs / 1000);
+        throw new GatewayError("RATE_LIMITED", `At most ${limit.limit} emergency broadcasts per minute; retry in ${seconds} s.`, { retryAfterMs: decision.retryAfterMs });
+      }
+      const broadcast: EmergencyBroadcastPayload = { id: randomUUID(), ...input, senderId: caller.uid, createdAt: clock.now() };
+      await deps.broadcasts.save(broadcast).catch((error) => {
+        deps.logger.error("broadcast not stored", { error: String(error) });
+        throw new GatewayError("UNAVAILABLE", "The broadcast could not be stored; nothing was sent. Retry later.");
+      });
+      const live = await deps.host.broadcast(broadcast).catch((error) => {
+        deps.logger.warn("broadcast stored but not delivered live", { id: broadcast.id, error: String(error) });
+        return { delivered: 0, instances: 0 };
+      });
+      deps.logger.info("control: emergency broadcast", { by: caller.uid, id: broadcast.id, priority: broadcast.priority, ...live });
+      return ok({ broadcast, ...live, stored: true });
     },
   };
+
+  async function backendStatus(): Promise<{ backends?: { redis: { reachable: boolean }; firestore: unknown }; offlineQueueDepth?: number | null }> {
+    if (!deps.probes) return {};
+    const [redis, firestore, offlineQueueDepth] = await Promise.all([deps.probes.redis(), deps.probes.firestore(), deps.probes.offlineQueueDepth()]);
+    return { backends: { redis, firestore }, offlineQueueDepth };
+  }
 
   return async function handle(req: ControlRequest): Promise<ControlResponse> {
     const path = normalise(req.path);
     const route = routes[`${req.method.toUpperCase()} ${path}`];
     try {
       if (!route) {
-        const known = Object.keys(routes).some((r) => r.endsWith(` ${path}`));
-        if (known) return fail(405, new GatewayError("INVALID_ARGUMENT", `Method ${req.method} is not allowed on ${path}`));
-        return fail(404, new GatewayError("NOT_FOUND", `No route ${req.method} ${path}`));
+        const allowed = Object.keys(routes).filter((r) => r.endsWith(` ${path}`)).map((r) => r.split(" ")[0]);
+        if (allowed.length) return fail(405, new GatewayError("INVALID_ARGUMENT", `Method ${req.method} is not allowed on ${path}; use ${allowed.join(", ")}.`));
+        return fail(404, new GatewayError("NOT_FOUND", `No route ${req.method} ${path}; routes: ${Object.keys(routes).join(", ")}.`));
       }
       return await route(req);
     } catch (error) {
@@ -63,6 +123,23 @@ export function createControlHandler(deps: { host: SingleHostGateway; verifier: 
     if (!isAdmin(caller)) throw new GatewayError("PERMISSION_DENIED", `This needs one of the roles: ${CONTROL_ROLES.join(", ")}.`);
     return caller;
   }
+}
+
+function parseBody(raw: unknown) {
+  let value = raw;
+  if (typeof raw === "string" || Buffer.isBuffer(raw)) {
+    try {
+      value = JSON.parse(raw.toString());
+    } catch {
+      throw new GatewayError("INVALID_ARGUMENT", "The body must be JSON: { title, body, priority? }.");
+    }
+  }
+  const result = broadcastBody.safeParse(value ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
+    throw new GatewayError("INVALID_ARGUMENT", `Invalid broadcast: ${problems.join("; ")}.`);
+  }
+  return result.data;
 }
 
 function isAdmin(identity: VerifiedIdentity): boolean {

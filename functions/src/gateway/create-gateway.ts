@@ -11,6 +11,11 @@ import { FirestoreSequenceAllocator } from "../ports/sequence/firestore-sequence
 import { MemorySequenceAllocator } from "../ports/sequence/memory-sequence-allocator";
 import { FirebaseUserDirectory } from "../ports/user-directory/firebase-user-directory";
 import { messagingFeatures } from "./messaging/messaging";
+import { FirestoreBroadcastStore } from "../ports/broadcast-store/firestore-broadcast-store";
+import { MemoryBroadcastStore } from "../ports/broadcast-store/memory-broadcast-store";
+import { activityFeature } from "./activity";
+import { emergencyBroadcastsFeature } from "./emergency-broadcasts";
+import { instanceRegistryFeature } from "./instance-registry";
 import { Logger, silentLogger } from "../ports/logger";
 import { createRedisConnection } from "../ports/redis-connection";
 import { createRoutedLedger } from "../ports/routed-ledger";
@@ -50,7 +55,14 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     services.events ??= redisHealthEvents(redis);
     const connections = [redis, pub, sub];
     closers.push(() => Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect()))));
+    // --- control: fleet registry and commands ---
+    const fleetSub = createRedisConnection(config.redisUrl, logger, "talowa-fleet-sub", { queueWhileDown: true });
+    features.push(instanceRegistryFeature({ redis, subscriber: fleetSub, gateway: () => gateway, broadcasts: () => services.broadcasts, publicUrl: process.env.PUBLIC_URL }));
+    closers.push(() => fleetSub.quit().catch(() => fleetSub.disconnect()));
   }
+  // --- control: emergency broadcasts, idle tracking ---
+  const broadcastStore = config.messageStore === "firestore" ? new FirestoreBroadcastStore(firestore(config.projectId)) : new MemoryBroadcastStore();
+  features.push(emergencyBroadcastsFeature(broadcastStore, (delivery) => (services.broadcasts = delivery)), activityFeature);
 
   const clock = options.clock ?? systemClock;
   const realStore = createMessageStore(config.messageStore, {
@@ -75,7 +87,8 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
   features.push(presenceFeature(presence));
   services.online ??= presence.store;
 
-  return new Gateway(config, { ...options, logger, clock, verifier, features, closers, adapter, services });
+  const gateway = new Gateway(config, { ...options, logger, clock, verifier, features, closers, adapter, services });
+  return gateway;
 }
 
 /** Turns the connection's error/ready churn into one "redis-down" per outage and one "redis-up" after it. */

@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { Server, ServerOptions } from "socket.io";
 import type { GatewayConfig } from "../config";
 import { GatewayError } from "../errors";
-import { PROTOCOL_VERSION } from "../protocol";
+import { EmergencyBroadcastPayload, PROTOCOL_VERSION } from "../protocol";
 import { Clock, systemClock } from "../ports/clock";
 import { Logger, silentLogger } from "../ports/logger";
 import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
@@ -40,6 +40,8 @@ export class Gateway {
   readonly io: GatewayServer;
   readonly httpServer: HttpServer;
   readonly instanceId: string;
+  /** What features offer each other and hosts (emergency broadcasts ...). */
+  readonly services: GatewayServices;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly connections = new ConnectionStats();
@@ -47,6 +49,8 @@ export class Gateway {
   private readonly closers: Array<() => Promise<unknown> | unknown>;
   private state: GatewayState = "idle";
   private startedAt = 0;
+  /** Fleet control: a paused (drained) gateway keeps its HTTP server up but refuses sockets. */
+  private admitting = true;
 
   constructor(
     readonly config: GatewayConfig,
@@ -71,7 +75,7 @@ export class Gateway {
       logger: this.logger,
       clock: this.clock,
       instanceId: this.instanceId,
-      services: deps.services ?? {},
+      services: (this.services = deps.services ?? {}),
     };
     this.closers = deps.closers ?? [];
     this.features = [heartbeatFeature(ctx), backpressureFeature(ctx), ...(deps.features ?? []).map((build) => build(ctx))];
@@ -80,7 +84,7 @@ export class Gateway {
         verifier: deps.verifier,
         logger: this.logger,
         clock: this.clock,
-        isAdmitting: () => this.state === "running",
+        isAdmitting: () => this.state === "running" && this.admitting,
       }),
     );
     this.io.use((socket, next) => void this.prepare(socket).then(() => next()));
@@ -136,6 +140,38 @@ export class Gateway {
     this.logger.info("gateway stopped", { reason, tookMs: this.clock.now() - started });
   }
 
+  // --- control: pause / resume (fleet drain) -----------------------------------------------------
+
+  get isAdmitting(): boolean {
+    return this.state === "running" && this.admitting;
+  }
+
+  /**
+   * Drain without exiting: refuse new sockets, tell clients to reconnect later (another instance may
+   * take them), give them `shutdownTimeoutMs` to leave, then disconnect the rest. Idempotent.
+   */
+  async pause(): Promise<{ disconnected: number }> {
+    this.admitting = false;
+    const sockets = this.io.of("/").sockets;
+    if (sockets.size === 0) return { disconnected: 0 };
+    const count = sockets.size;
+    this.logger.info("gateway pausing", { sockets: count });
+    this.io.local.emit("server_shutdown", { reason: "stopped", reconnectAfterMs: this.config.reconnectAfterMs });
+    await this.waitForSocketsToLeave(this.config.shutdownTimeoutMs);
+    for (const socket of sockets.values()) socket.disconnect(true);
+    return { disconnected: count };
+  }
+
+  /** Admit again after `pause`; true when it changed anything. */
+  resume(): boolean {
+    const changed = !this.admitting;
+    this.admitting = true;
+    if (changed) this.logger.info("gateway admitting again", { instanceId: this.instanceId });
+    return changed;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+
   async stats() {
     const uptimeMs = this.state === "running" ? this.clock.now() - this.startedAt : 0;
     const connections = { ...this.connections.snapshot(), active: this.io.engine.clientsCount };
@@ -144,6 +180,7 @@ export class Gateway {
     return {
       instanceId: this.instanceId,
       state: this.state,
+      admitting: this.isAdmitting,
       startedAt: this.startedAt || null,
       uptimeMs,
       protocolVersion: PROTOCOL_VERSION,
@@ -224,8 +261,9 @@ export class Gateway {
       res.end(JSON.stringify(body));
     };
     if (url === "/healthz" || url === "/") {
-      const healthy = this.state === "running";
-      return reply(healthy ? 200 : 503, { ok: healthy, state: this.state, instanceId: this.instanceId });
+      // A paused (fleet-drained) instance is up but answers 503, so load balancers send new clients elsewhere.
+      const healthy = this.isAdmitting;
+      return reply(healthy ? 200 : 503, { ok: healthy, state: this.state, admitting: healthy, instanceId: this.instanceId });
     }
     if (isLoopback(req.socket.remoteAddress)) {
       if (url === "/stats" && req.method === "GET") {
@@ -237,9 +275,32 @@ export class Gateway {
         void this.stop("stopped");
         return;
       }
+      // --- control: broadcast from a control plane in another worker of this host ---
+      if (url === "/broadcast" && req.method === "POST") {
+        readJson(req).then(
+          (broadcast) => reply(200, { ok: true, delivered: this.services.broadcasts?.deliver(broadcast as EmergencyBroadcastPayload) ?? 0 }),
+          () => reply(400, { ok: false, error: new GatewayError("INVALID_ARGUMENT", "expected a JSON broadcast").data }),
+        );
+        return;
+      }
     }
     reply(404, { ok: false, error: new GatewayError("NOT_FOUND", `No route ${req.method} ${url}`).data });
   }
+}
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      try {
+        resolve(JSON.parse(body));
+      } catch (error) {
+        reject(error);
+      }
+    });
+    req.on("error", reject);
+  });
 }
 
 function isLoopback(address: string | undefined): boolean {

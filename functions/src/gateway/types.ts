@@ -3,6 +3,7 @@ import type { GatewayConfig } from "../config";
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from "../protocol";
 import type { Clock } from "../ports/clock";
 import type { Logger } from "../ports/logger";
+import type { BroadcastDelivery } from "./emergency-broadcasts";
 
 export type GatewayServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type GatewaySocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -17,6 +18,8 @@ export interface GatewayServices {
   online?: OnlineDirectory;
   /** "redis-down" when the gateway's Redis connection fails, "redis-up" when it is back. */
   events?: import("node:events").EventEmitter;
+  /** Live emergency broadcasts on this instance (control plane). */
+  broadcasts?: BroadcastDelivery;
 }
 
 /** What every feature module of the gateway is handed. */

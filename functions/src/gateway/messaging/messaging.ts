@@ -7,6 +7,7 @@ import type { RoutedLedger } from "../../ports/routed-ledger";
 import type { SequenceAllocator } from "../../ports/sequence";
 import type { UserDirectory } from "../../ports/user-directory/user-directory";
 import { registerCall, withTimeout } from "../calls";
+import { watchEachOther } from "../presence";
 import { GatewayContext, GatewayFeature, GatewaySocket, userRoom } from "../types";
 import { MembershipCache } from "./membership";
 import { conversationRoom } from "./rooms";
@@ -296,6 +297,7 @@ class Messaging implements GatewayFeature {
       "creating the conversation",
     );
     this.membership.changed(conversation);
+    watchEachOther(this.ctx.io, conversation.members);
     this.notifyMembers(conversation, conversation.members);
     return conversation;
   }
@@ -416,6 +418,7 @@ class Messaging implements GatewayFeature {
     );
     this.membership.changed(conversation);
     this.joinRooms(conversation, members);
+    watchEachOther(this.ctx.io, members);
     this.notifyMembers(conversation, members);
     return { conversation: summary(conversation) };
   }
@@ -438,8 +441,10 @@ class Messaging implements GatewayFeature {
       "updating members",
     );
     this.membership.changed(updated);
-    if (change === "add") this.joinRooms(updated, memberIds);
-    else this.leaveRooms(updated, memberIds);
+    if (change === "add") {
+      this.joinRooms(updated, memberIds);
+      watchEachOther(this.ctx.io, updated.members, memberIds);
+    } else this.leaveRooms(updated, memberIds);
     this.notifyMembers(updated, updated.members);
     return { conversation: summary(updated) };
   }
