@@ -30,6 +30,13 @@ export const defaultConfig = {
   projectId: "",
   /** Redis URL for presence, rate limits and cross-instance fan-out; empty runs without Redis (in memory). */
   redisUrl: "",
+  /**
+   * Socket.IO Redis adapter between instances. `sharded` (Redis 7 sharded pub/sub, one channel per room,
+   * subscriptionMode "dynamic"): an instance receives only the traffic of rooms it holds. `classic`
+   * (one pattern subscription): every instance receives every broadcast; kept only to measure the
+   * difference (`npm run scale -- --adapter classic`, see docs/SCALING.md).
+   */
+  adapter: "sharded" as "sharded" | "classic",
   /** Where messages are stored: `firestore` in every real deployment, `memory` for single-process runs and benchmarks. */
   messageStore: "firestore" as "firestore" | "memory",
   /** Graceful shutdown: how long clients get to leave before the remaining sockets are closed. */
@@ -113,6 +120,7 @@ export const configSchema = z
     checkRevoked: z.boolean(),
     projectId: z.string(),
     redisUrl: z.union([z.literal(""), z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://")]),
+    adapter: z.enum(["sharded", "classic"]),
     messageStore: z.enum(["firestore", "memory"]),
     shutdownTimeoutMs: positiveMs,
     reconnectAfterMs: z.number().int().min(0),
@@ -183,6 +191,7 @@ export const envNames: Record<keyof GatewayConfig, string> = {
   checkRevoked: "CHECK_REVOKED",
   projectId: "FIREBASE_PROJECT_ID",
   redisUrl: "REDIS_URL",
+  adapter: "SOCKET_ADAPTER",
   messageStore: "MESSAGE_STORE",
   shutdownTimeoutMs: "SHUTDOWN_TIMEOUT_MS",
   reconnectAfterMs: "RECONNECT_AFTER_MS",

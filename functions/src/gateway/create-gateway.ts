@@ -1,4 +1,4 @@
-import { createShardedAdapter } from "@socket.io/redis-adapter";
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import type Redis from "ioredis";
 import { EventEmitter } from "node:events";
 import { GatewayConfig, resolveConfig } from "../config";
@@ -51,7 +51,8 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     const pub = createRedisConnection(config.redisUrl, logger, "talowa-adapter-pub");
     const sub = createRedisConnection(config.redisUrl, logger, "talowa-adapter-sub", { queueWhileDown: true });
     // One channel per public room: an instance receives only the traffic of rooms it holds (see docs/SCALING.md).
-    adapter ??= createShardedAdapter(pub, sub, { subscriptionMode: "dynamic" });
+    // The classic adapter (every instance receives every broadcast) exists only for comparison measurements.
+    adapter ??= config.adapter === "classic" ? createAdapter(pub, sub) : createShardedAdapter(pub, sub, { subscriptionMode: "dynamic" });
     services.events ??= redisHealthEvents(redis);
     const connections = [redis, pub, sub];
     closers.push(() => Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect()))));
