@@ -214,7 +214,7 @@ export function markdownReport(report: ScaleReport): string {
   }
   lines.push("");
   lines.push(
-    "Loss check per point (whole run, after a drain): " +
+    "Loss check per point (everything sent since the previous point, counted after a drain): " +
       report.points
         .map((p) => `${p.adapter} N=${p.instances}: ${p.loss.sent} sent, ${p.loss.ackedOk} acked, ${p.loss.ackFailed} failed, ${p.loss.delivered} delivered, ${p.loss.duplicates} duplicates`)
         .join("; ") +

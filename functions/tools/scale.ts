@@ -107,15 +107,8 @@ async function main(): Promise<void> {
 
   const machine = await machineInfo(redis);
   const points: PointResult[] = [];
-  for (const adapter of settings.adapters) {
-    for (const n of settings.instances) {
-      points.push(await runPoint({ adapter, instances: n, rate: settings.rate, users, generators, authHost, projectId, redis, redisUrl: redisServer.url }));
-      if (settings.perInstanceRate > 0 && settings.perInstanceRate * n !== settings.rate) {
-        points.push(
-          await runPoint({ adapter, instances: n, rate: settings.perInstanceRate * n, users, generators, authHost, projectId, redis, redisUrl: redisServer.url }),
-        );
-      }
-    }
+  for (const { adapter, instances, rates } of plannedFleets()) {
+    points.push(...(await runFleet({ adapter, instances, rates, users, generators, authHost, projectId, redis, redisUrl: redisServer.url })));
   }
 
   const report: ScaleReport = {
@@ -140,10 +133,10 @@ async function main(): Promise<void> {
 
 // --- one point: N instances at one total rate --------------------------------------------------
 
-interface PointInput {
+interface FleetInput {
   adapter: AdapterName;
   instances: number;
-  rate: number;
+  rates: number[];
   users: Array<{ uid: string; token: string }>;
   generators: OwnedProcess[];
   authHost: string;
@@ -152,8 +145,9 @@ interface PointInput {
   redisUrl: string;
 }
 
-async function runPoint(input: PointInput): Promise<PointResult> {
-  const { adapter, instances, rate, users, redis, generators } = input;
+/** One fleet (adapter, N instances, all clients connected, every conversation made), measured at each rate in turn. */
+async function runFleet(input: FleetInput): Promise<PointResult[]> {
+  const { adapter, instances, rates, users, redis, generators } = input;
   const phase = phases(`${adapter} N=${instances}`);
   await redis.flushall();
   const gateways = await Promise.all(Array.from({ length: instances }, (_, i) => startGateway(i, input)));
@@ -183,32 +177,38 @@ async function runPoint(input: PointInput): Promise<PointResult> {
     if (primeFailed > 0) throw new Error(`${primeFailed} first messages failed: ${primed.map((p) => (p.type === "primed" ? p.firstError : "")).join(" ")}`);
     phase("conversations created (one message per client)");
 
-    await Promise.all(generators.map((gen, g) => ask(gen, { type: "rate", perSecond: (rate * (parts[g][1] - parts[g][0])) / users.length }, "rate-set")));
-    await sleep(settings.warmS * 1000);
+    const points: PointResult[] = [];
+    let totalsBefore = await totalsOf(generators);
+    for (const rate of rates) {
+      await Promise.all(generators.map((gen, g) => ask(gen, { type: "rate", perSecond: (rate * (parts[g][1] - parts[g][0])) / users.length }, "rate-set")));
+      await sleep(settings.warmS * 1000);
 
-    const before = await snapshot(gateways.map((g) => g.process.pid!), redis);
-    await Promise.all(generators.map((gen) => ask(gen, { type: "window", phase: "begin" }, "window")));
-    await sleep(settings.measureS * 1000);
-    const windows = (await Promise.all(generators.map((gen) => ask(gen, { type: "window", phase: "end" }, "window")))) as WindowReport[];
-    const after = await snapshot(gateways.map((g) => g.process.pid!), redis);
+      const before = await snapshot(gateways.map((g) => g.process.pid!), redis);
+      await Promise.all(generators.map((gen) => ask(gen, { type: "window", phase: "begin" }, "window")));
+      await sleep(settings.measureS * 1000);
+      const windows = (await Promise.all(generators.map((gen) => ask(gen, { type: "window", phase: "end" }, "window")))) as WindowReport[];
+      const after = await snapshot(gateways.map((g) => g.process.pid!), redis);
 
-    await Promise.all(generators.map((gen) => ask(gen, { type: "rate", perSecond: 0 }, "rate-set")));
-    const totals = await drain(generators);
-    phase("measured and drained");
-    const point = summarise(input, before, after, windows, totals);
-    log(
-      `${adapter} N=${instances}: delivered ${Math.round(point.fleet.deliveredPerS)} msg/s, µs/msg per instance ` +
-        `${point.perInstance.map((i) => Math.round(i.cpuMicrosPerDelivered)).join("/")}, Redis ${point.redis.cpuMicrosPerDelivered.toFixed(1)} µs/msg, ` +
-        `p99 ${point.latencyMs.deliveryP99.toFixed(1)} ms, lost ${point.loss.lost}, machine busy ${Math.round(point.machine.busyPercent)}%`,
-    );
-    return point;
+      await Promise.all(generators.map((gen) => ask(gen, { type: "rate", perSecond: 0 }, "rate-set")));
+      const totalsAfter = await drain(generators);
+      phase(`${rate} msg/s measured and drained`);
+      const point = summarise({ adapter, instances, rate }, before, after, windows, totalsBefore, totalsAfter);
+      totalsBefore = totalsAfter;
+      log(
+        `${adapter} N=${instances} ${rate} msg/s: delivered ${Math.round(point.fleet.deliveredPerS)} msg/s, µs/msg per instance ` +
+          `${point.perInstance.map((i) => Math.round(i.cpuMicrosPerDelivered)).join("/")}, Redis ${point.redis.cpuMicrosPerDelivered.toFixed(1)} µs/msg, ` +
+          `p99 ${point.latencyMs.deliveryP99.toFixed(1)} ms, lost ${point.loss.lost}, machine busy ${Math.round(point.machine.busyPercent)}%`,
+      );
+      points.push(point);
+    }
+    return points;
   } finally {
     await Promise.all(generators.filter((gen) => gen.alive).map((gen) => ask(gen, { type: "disconnect" }, "disconnected").catch(() => undefined)));
     await Promise.all(gateways.map((g) => stopOwned(g.process, 5_000)));
   }
 }
 
-async function startGateway(i: number, input: PointInput): Promise<{ process: OwnedProcess; url: string }> {
+async function startGateway(i: number, input: FleetInput): Promise<{ process: OwnedProcess; url: string }> {
   const port = await freePort();
   const gateway = own(
     OwnedProcess.start(`gateway-${i}`, process.execPath, [gatewayEntry], {
@@ -286,7 +286,11 @@ async function closeGenerator(gen: OwnedProcess): Promise<void> {
 async function waitForSubscriptions(redis: Redis, adapter: AdapterName, users: number, instances: number): Promise<void> {
   await waitFor(
     async () => {
-      if (adapter === "classic") return Number(await redis.call("PUBSUB", "NUMPAT")) >= instances;
+      if (adapter === "classic") {
+        // NUMPAT counts distinct patterns; every instance subscribes the same one, so count the clients.
+        const clients = String(await redis.call("CLIENT", "LIST", "TYPE", "pubsub"));
+        return clients.split("\n").filter((line) => /\bpsub=[1-9]/.test(line)).length >= instances;
+      }
       const channels = (await redis.call("PUBSUB", "SHARDCHANNELS", "socket.io#/#user:*")) as string[];
       return channels.length >= users;
     },
@@ -296,11 +300,15 @@ async function waitForSubscriptions(redis: Redis, adapter: AdapterName, users: n
   );
 }
 
+function totalsOf(generators: OwnedProcess[]): Promise<TotalsReport[]> {
+  return Promise.all(generators.map((gen) => ask(gen, { type: "totals" }, "totals"))) as Promise<TotalsReport[]>;
+}
+
 /** Until every acknowledged message was delivered (or 5 s passed): the totals for the loss check. */
 async function drain(generators: OwnedProcess[]): Promise<TotalsReport[]> {
   const deadline = Date.now() + 5_000;
   for (;;) {
-    const totals = (await Promise.all(generators.map((gen) => ask(gen, { type: "totals" }, "totals")))) as TotalsReport[];
+    const totals = await totalsOf(generators);
     const acked = totals.reduce((s, t) => s + t.ackedOk, 0);
     const delivered = totals.reduce((s, t) => s + t.delivered, 0);
     const outstanding = totals.reduce((s, t) => s + t.outstanding, 0);
@@ -332,7 +340,14 @@ async function snapshot(pids: number[], redis: Redis): Promise<Snapshot> {
   };
 }
 
-function summarise(input: PointInput, before: Snapshot, after: Snapshot, windows: WindowReport[], totals: TotalsReport[]): PointResult {
+function summarise(
+  input: { adapter: AdapterName; instances: number; rate: number },
+  before: Snapshot,
+  after: Snapshot,
+  windows: WindowReport[],
+  totalsBefore: TotalsReport[],
+  totalsAfter: TotalsReport[],
+): PointResult {
   const windowS = Number(after.atNs - before.atNs) / 1e9;
   const ticksToMs = (ticks: number) => (ticks * 1000) / clkTck;
   const perInstance: InstanceResult[] = before.instanceTicks.map((t0, i) => {
@@ -352,11 +367,15 @@ function summarise(input: PointInput, before: Snapshot, after: Snapshot, windows
   const ourMs = fleetCpuMs + redisCpuMs + generatorCpuMs;
   const deliveries = windows.flatMap((w) => w.deliveryLatencyMs);
   const acks = windows.flatMap((w) => w.ackLatencyMs);
+  // Whole-fleet counts since the previous point (drained before and after), for the loss check.
+  const since = (field: "sent" | "ackedOk" | "ackFailed" | "delivered" | "duplicates") =>
+    sum(totalsAfter.map((t) => t[field])) - sum(totalsBefore.map((t) => t[field]));
   const ackErrors: Record<string, number> = {};
-  for (const t of totals) for (const [code, n] of Object.entries(t.ackErrors)) ackErrors[code] = (ackErrors[code] ?? 0) + n;
-  const ackedOk = sum(totals.map((t) => t.ackedOk));
-  const deliveredTotal = sum(totals.map((t) => t.delivered));
-  const duplicates = sum(totals.map((t) => t.duplicates));
+  for (const t of totalsAfter) for (const [code, n] of Object.entries(t.ackErrors)) ackErrors[code] = (ackErrors[code] ?? 0) + n;
+  for (const t of totalsBefore) for (const [code, n] of Object.entries(t.ackErrors)) ackErrors[code] -= n;
+  const ackedOk = since("ackedOk");
+  const deliveredTotal = since("delivered");
+  const duplicates = since("duplicates");
   return {
     adapter: input.adapter,
     instances: input.instances,
@@ -385,10 +404,10 @@ function summarise(input: PointInput, before: Snapshot, after: Snapshot, windows
       ourPercent: (100 * ourMs) / (windowS * 1000 * cores),
     },
     loss: {
-      sent: sum(totals.map((t) => t.sent)),
+      sent: since("sent"),
       ackedOk,
-      ackFailed: sum(totals.map((t) => t.ackFailed)),
-      ackErrors,
+      ackFailed: since("ackFailed"),
+      ackErrors: Object.fromEntries(Object.entries(ackErrors).filter(([, n]) => n > 0)),
       delivered: deliveredTotal,
       lost: Math.max(0, ackedOk - (deliveredTotal - duplicates)),
       duplicates,
@@ -488,11 +507,22 @@ function validateSettings(): void {
   if (settings.users < 2 || settings.users > 5_000) throw new Error("--users: 2 to 5000 (a process holds at most 20,000 open files)");
   if (settings.rate > 20_000 || settings.perInstanceRate * Math.max(...settings.instances) > 20_000) throw new Error("rates above 20,000 msg/s are not for a shared machine");
   if (settings.warmS + settings.measureS > 30) throw new Error("--warm + --measure: at most 30 s per point");
-  const points = settings.adapters.length * settings.instances.length * (settings.perInstanceRate > 0 ? 2 : 1);
-  // About 12 s per point go to starting gateways, connecting clients, first messages and the drain; 60 s to setup.
-  if (points * (settings.warmS + settings.measureS + 12) > HARD_DEADLINE_MS / 1000 - 60) {
-    throw new Error(`${points} points of ${settings.warmS}+${settings.measureS} s do not fit the ${HARD_DEADLINE_MS / 1000} s bound`);
+  const fleets = plannedFleets();
+  const points = fleets.reduce((n, f) => n + f.rates.length, 0);
+  // About 10 s per fleet go to starting gateways, connecting clients and first messages, 1 s per point to the drain; 60 s to setup.
+  if (fleets.length * 10 + points * (settings.warmS + settings.measureS + 1) > HARD_DEADLINE_MS / 1000 - 60) {
+    throw new Error(`${points} points of ${settings.warmS}+${settings.measureS} s on ${fleets.length} fleets do not fit the ${HARD_DEADLINE_MS / 1000} s bound`);
   }
+}
+
+/** Per adapter and N: the fixed total rate, then the fixed per-instance rate when that differs. */
+function plannedFleets(): Array<{ adapter: AdapterName; instances: number; rates: number[] }> {
+  return settings.adapters.flatMap((adapter) =>
+    settings.instances.map((instances) => {
+      const perInstance = settings.perInstanceRate * instances;
+      return { adapter, instances, rates: perInstance > 0 && perInstance !== settings.rate ? [settings.rate, perInstance] : [settings.rate] };
+    }),
+  );
 }
 
 function list(value: string): string[] {
