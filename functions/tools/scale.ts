@@ -228,6 +228,7 @@ async function startGateway(i: number, input: FleetInput): Promise<{ process: Ow
         INSTANCE_ID: `scale-${input.adapter}-${input.instances}-${i}`,
         SHUTDOWN_TIMEOUT_MS: "1000",
         LOG_LEVEL: "warn",
+        METADATA_SERVER_DETECTION: "none",
       },
     }),
   );
@@ -430,26 +431,36 @@ async function chooseAuthEmulator(): Promise<string> {
   return auth.host;
 }
 
-/** Real accounts through the emulator's REST signUp (as a client SDK would), 50 at a time. */
+/**
+ * Real accounts through the emulator's REST API (as a client SDK would), 50 calls at a time: signUp, then,
+ * a second later, signInWithPassword for the token the clients use. With the emulator firebase-admin always
+ * checks revocation, and a token from the signUp call itself can carry an auth_time a second before the
+ * account's validSince (seen: 1 in 400 refused as TOKEN_REVOKED).
+ */
 async function createUsers(authHost: string, count: number): Promise<Array<{ uid: string; token: string }>> {
   const run = Date.now().toString(36);
-  const users: Array<{ uid: string; token: string }> = [];
-  for (let start = 0; start < count; start += 50) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(50, count - start) }, async (_, k) => {
-        const res = await fetch(`http://${authHost}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=any`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ email: `scale-${run}-${start + k}@talowa.test`, password: "scale-password", returnSecureToken: true }),
-        });
-        const body = (await res.json()) as { idToken?: string; localId?: string; error?: unknown };
-        if (!body.idToken || !body.localId) throw new Error(`signUp failed: ${JSON.stringify(body.error)}`);
-        return { uid: body.localId, token: body.idToken };
-      }),
-    );
-    users.push(...batch);
-  }
-  return users;
+  const emailOf = (i: number) => `scale-${run}-${i}@talowa.test`;
+  const password = "scale-password";
+  const call = async (method: string, i: number) => {
+    const res = await fetch(`http://${authHost}/identitytoolkit.googleapis.com/v1/accounts:${method}?key=any`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: emailOf(i), password, returnSecureToken: true }),
+    });
+    const body = (await res.json()) as { idToken?: string; localId?: string; error?: unknown };
+    if (!body.idToken || !body.localId) throw new Error(`${method} failed: ${JSON.stringify(body.error)}`);
+    return { uid: body.localId, token: body.idToken };
+  };
+  const inBatches = async (method: string) => {
+    const out: Array<{ uid: string; token: string }> = [];
+    for (let start = 0; start < count; start += 50) {
+      out.push(...(await Promise.all(Array.from({ length: Math.min(50, count - start) }, (_, k) => call(method, start + k)))));
+    }
+    return out;
+  };
+  await inBatches("signUp");
+  await sleep(1_100);
+  return inBatches("signInWithPassword");
 }
 
 /** The project an emulator token was issued for (its `aud`): the gateways must accept exactly that one. */
