@@ -11,6 +11,7 @@ import {
   percentile,
   placement,
   PointResult,
+  readBytesFromIo,
   redisCpuMicros,
 } from "../tools/scale-report";
 
@@ -41,6 +42,10 @@ describe("scale measurement arithmetic", () => {
       { command: "spublish", calls: 20, usec: 60 },
       { command: "set", calls: 2, usec: 3 },
     ]);
+  });
+
+  it("reads the bytes a process read from /proc/<pid>/io", () => {
+    expect(readBytesFromIo("rchar: 123456\nwchar: 99\nsyscr: 10\n")).to.equal(123456);
   });
 
   it("takes nearest-rank percentiles", () => {
@@ -85,9 +90,16 @@ describe("scale measurement arithmetic", () => {
   });
 
   it("compares classic with sharded only at the same N and rate", () => {
-    const point = (adapter: "sharded" | "classic", instances: number, targetRate: number, fleet: number, redis: number) =>
-      ({ adapter, instances, targetRate, fleet: { cpuMicrosPerDelivered: fleet }, redis: { cpuMicrosPerDelivered: redis } }) as unknown as PointResult;
-    const result = comparisons([point("sharded", 4, 600, 100, 50), point("sharded", 2, 600, 90, 40), point("classic", 4, 600, 150, 100)]);
-    expect(result).to.deep.equal([{ instances: 4, targetRate: 600, fleetRatio: 1.5, redisRatio: 2 }]);
+    const point = (adapter: "sharded" | "classic", instances: number, targetRate: number, fleet: number, redis: number, bytes: number) =>
+      ({
+        adapter,
+        instances,
+        targetRate,
+        perInstance: [{ delivered: 10, readBytesPerDelivered: bytes }],
+        fleet: { cpuMicrosPerDelivered: fleet, delivered: 10 },
+        redis: { cpuMicrosPerDelivered: redis, outBytesPerDelivered: bytes * 2 },
+      }) as unknown as PointResult;
+    const result = comparisons([point("sharded", 4, 600, 100, 50, 1000), point("sharded", 2, 600, 90, 40, 900), point("classic", 4, 600, 150, 100, 3000)]);
+    expect(result).to.deep.equal([{ instances: 4, targetRate: 600, fleetRatio: 1.5, readRatio: 3, redisRatio: 2, redisOutRatio: 3 }]);
   });
 });

@@ -13,6 +13,13 @@ export function cpuTicksFromStat(stat: string): number {
   return utime + stime;
 }
 
+/** `rchar` of /proc/<pid>/io: bytes the process read through read-like calls (its sockets included). */
+export function readBytesFromIo(io: string): number {
+  const value = /^rchar:\s*(\d+)/m.exec(io)?.[1];
+  if (value === undefined) throw new Error("no rchar in /proc/<pid>/io");
+  return Number(value);
+}
+
 /** Busy and total jiffies of the whole machine from the first line of /proc/stat. */
 export function machineTicksFromProcStat(procStat: string): { busy: number; total: number } {
   const line = procStat.split("\n").find((l) => l.startsWith("cpu "));
@@ -103,6 +110,8 @@ export interface InstanceResult {
   /** Sends acknowledged ok to this instance's clients. */
   sent: number;
   cpuMicrosPerDelivered: number;
+  /** Bytes this instance read (client frames and Redis pub/sub and replies) per message delivered to its clients. */
+  readBytesPerDelivered: number;
 }
 
 export interface PointResult {
@@ -118,6 +127,8 @@ export interface PointResult {
     cpuMs: number;
     cpuPercent: number;
     cpuMicrosPerDelivered: number;
+    /** Bytes Redis sent (replies and pub/sub deliveries to every subscriber) per delivered message. */
+    outBytesPerDelivered: number;
     /** Delivered msg/s at which Redis would use one full core, extrapolated linearly. */
     saturationRate: number;
     commands: Array<{ command: string } & CommandStat>;
@@ -150,8 +161,18 @@ const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "–");
 
 /** Points measured with both adapters at the same N and rate: classic's cost relative to sharded's. */
-export function comparisons(points: PointResult[]): Array<{ instances: number; targetRate: number; fleetRatio: number; redisRatio: number }> {
-  const out: Array<{ instances: number; targetRate: number; fleetRatio: number; redisRatio: number }> = [];
+export interface Comparison {
+  instances: number;
+  targetRate: number;
+  fleetRatio: number;
+  readRatio: number;
+  redisRatio: number;
+  redisOutRatio: number;
+}
+
+export function comparisons(points: PointResult[]): Comparison[] {
+  const out: Comparison[] = [];
+  const readPerMsg = (p: PointResult) => p.perInstance.reduce((s, i) => s + i.readBytesPerDelivered * i.delivered, 0) / Math.max(1, p.fleet.delivered);
   for (const sharded of points.filter((p) => p.adapter === "sharded")) {
     const classic = points.find((p) => p.adapter === "classic" && p.instances === sharded.instances && p.targetRate === sharded.targetRate);
     if (!classic) continue;
@@ -159,7 +180,9 @@ export function comparisons(points: PointResult[]): Array<{ instances: number; t
       instances: sharded.instances,
       targetRate: sharded.targetRate,
       fleetRatio: classic.fleet.cpuMicrosPerDelivered / sharded.fleet.cpuMicrosPerDelivered,
+      readRatio: readPerMsg(classic) / readPerMsg(sharded),
       redisRatio: classic.redis.cpuMicrosPerDelivered / sharded.redis.cpuMicrosPerDelivered,
+      redisOutRatio: classic.redis.outBytesPerDelivered / sharded.redis.outBytesPerDelivered,
     });
   }
   return out;
@@ -180,26 +203,31 @@ export function markdownReport(report: ScaleReport): string {
       ` to the next user (on another instance whenever there are several), from ${s.generators} load-generator processes; ` +
       `${s.warmS} s warm-up then ${s.measureS} s measured per point; message store in memory; rate limits lifted. Total ${f0(report.durationS)} s.`,
     "",
-    "Per instance: CPU (user+sys from /proc) over the window, deliveries to its clients, CPU per delivered message.",
+    "Per instance: CPU (user+sys, /proc/<pid>/stat) over the window and bytes read from all its sockets (/proc/<pid>/io rchar), per message delivered to its clients. " +
+      "Redis: CPU (INFO used_cpu_sys + used_cpu_user) and bytes sent (total_net_output_bytes) per delivered message.",
     "",
-    "| adapter | N | target msg/s (per instance) | delivered msg/s (kept up?) | instance CPU % (each) | µs CPU / delivered msg (each instance) | fleet µs / msg | Redis CPU % | Redis µs / msg | one Redis core saturates at ≈ msg/s | p50 / p99 delivery ms | lost | machine busy % |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| adapter | N | target msg/s (per instance) | delivered msg/s (kept up?) | instance CPU % (each) | µs CPU / delivered msg (each instance) | fleet µs / msg | bytes read / msg (each instance) | Redis CPU % | Redis µs / msg | Redis bytes out / msg | one Redis core saturates at ≈ msg/s | p50 / p99 delivery ms | lost | machine busy % |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const p of report.points) {
     lines.push(
       `| ${p.adapter} | ${p.instances} | ${f0(p.targetRate)} (${f0(p.targetRate / p.instances)}) | ${f0(p.fleet.deliveredPerS)}${p.keptUp ? "" : " (fell behind)"} | ${p.perInstance.map((i) => f0(i.cpuPercent)).join(" / ")} | ` +
-        `${p.perInstance.map((i) => f0(i.cpuMicrosPerDelivered)).join(" / ")} | ${f0(p.fleet.cpuMicrosPerDelivered)} | ${f1(p.redis.cpuPercent)} | ` +
-        `${f1(p.redis.cpuMicrosPerDelivered)} | ${f0(p.redis.saturationRate)} | ${f1(p.latencyMs.deliveryP50)} / ${f1(p.latencyMs.deliveryP99)} | ` +
+        `${p.perInstance.map((i) => f0(i.cpuMicrosPerDelivered)).join(" / ")} | ${f0(p.fleet.cpuMicrosPerDelivered)} | ` +
+        `${p.perInstance.map((i) => f0(i.readBytesPerDelivered)).join(" / ")} | ${f1(p.redis.cpuPercent)} | ` +
+        `${f1(p.redis.cpuMicrosPerDelivered)} | ${f0(p.redis.outBytesPerDelivered)} | ${f0(p.redis.saturationRate)} | ${f1(p.latencyMs.deliveryP50)} / ${f1(p.latencyMs.deliveryP99)} | ` +
         `${p.loss.lost} | ${f0(p.machine.busyPercent)} |`,
     );
   }
   const pairs = comparisons(report.points);
   if (pairs.length > 0) {
     lines.push("");
-    lines.push("Classic ÷ sharded, same N and rate (CPU per delivered message):");
+    lines.push("Classic ÷ sharded, same N and rate (per delivered message; CPU is noisy here, bytes are not):");
     lines.push("");
     for (const c of pairs) {
-      lines.push(`- N=${c.instances}, ${f0(c.targetRate)} msg/s: instances ×${c.fleetRatio.toFixed(2)}, Redis ×${c.redisRatio.toFixed(2)}`);
+      lines.push(
+        `- N=${c.instances}, ${f0(c.targetRate)} msg/s: instance CPU ×${c.fleetRatio.toFixed(2)}, instance bytes read ×${c.readRatio.toFixed(2)}, ` +
+          `Redis CPU ×${c.redisRatio.toFixed(2)}, Redis bytes out ×${c.redisOutRatio.toFixed(2)}`,
+      );
     }
   }
   lines.push("");

@@ -40,6 +40,7 @@ import {
   markdownReport,
   MachineInfo,
   parseRedisInfo,
+  readBytesFromIo,
   percentile,
   placement,
   PointResult,
@@ -323,6 +324,9 @@ async function drain(generators: OwnedProcess[]): Promise<TotalsReport[]> {
 interface Snapshot {
   atNs: bigint;
   instanceTicks: number[];
+  /** Bytes each instance read from all its sockets (clients and Redis), /proc/<pid>/io rchar. */
+  instanceReadBytes: number[];
+  redisOutBytes: number;
   redisCpuMicros: number;
   pids: number[];
   commands: ReturnType<typeof commandStats>;
@@ -334,6 +338,8 @@ async function snapshot(pids: number[], redis: Redis): Promise<Snapshot> {
   return {
     atNs: process.hrtime.bigint(),
     instanceTicks: pids.map((pid) => cpuTicksFromStat(readFileSync(`/proc/${pid}/stat`, "utf8"))),
+    instanceReadBytes: pids.map((pid) => readBytesFromIo(readFileSync(`/proc/${pid}/io`, "utf8"))),
+    redisOutBytes: Number(info.get("total_net_output_bytes")),
     redisCpuMicros: redisCpuMicros(info),
     pids,
     commands: commandStats(info),
@@ -355,7 +361,8 @@ function summarise(
     const cpuMs = ticksToMs(after.instanceTicks[i] - t0);
     const delivered = sum(windows.map((w) => w.deliveredByInstance[i] ?? 0));
     const sent = sum(windows.map((w) => w.ackedByInstance[i] ?? 0));
-    return { instance: i, pid: before.pids[i], cpuMs, cpuPercent: (cpuMs / 10) / windowS, delivered, sent, cpuMicrosPerDelivered: (cpuMs * 1000) / delivered };
+    const readBytes = after.instanceReadBytes[i] - before.instanceReadBytes[i];
+    return { instance: i, pid: before.pids[i], readBytesPerDelivered: readBytes / delivered, cpuMs, cpuPercent: (cpuMs / 10) / windowS, delivered, sent, cpuMicrosPerDelivered: (cpuMs * 1000) / delivered };
   });
   const delivered = sum(perInstance.map((i) => i.delivered));
   const fleetCpuMs = sum(perInstance.map((i) => i.cpuMs));
@@ -389,6 +396,7 @@ function summarise(
       cpuMs: redisCpuMs,
       cpuPercent: redisCpuMs / 10 / windowS,
       cpuMicrosPerDelivered: redisMicrosPerMsg,
+      outBytesPerDelivered: (after.redisOutBytes - before.redisOutBytes) / delivered,
       saturationRate: 1e6 / redisMicrosPerMsg,
       commands: commandStatsDelta(before.commands, after.commands).filter((c) => !["info", "pubsub", "flushall"].includes(c.command)),
     },
@@ -526,10 +534,11 @@ function validateSettings(): void {
   }
 }
 
-/** Per adapter and N: the fixed total rate, then the fixed per-instance rate when that differs. */
+/** Per N and adapter: the fixed total rate, then the fixed per-instance rate when that differs. */
 function plannedFleets(): Array<{ adapter: AdapterName; instances: number; rates: number[] }> {
-  return settings.adapters.flatMap((adapter) =>
-    settings.instances.map((instances) => {
+  // Adapters alternate at each N, so the two are measured minutes apart at most (the machine's load drifts).
+  return settings.instances.flatMap((instances) =>
+    settings.adapters.map((adapter) => {
       const perInstance = settings.perInstanceRate * instances;
       return { adapter, instances, rates: perInstance > 0 && perInstance !== settings.rate ? [settings.rate, perInstance] : [settings.rate] };
     }),
