@@ -250,10 +250,10 @@ export function markdownReport(report: ScaleReport): string {
   );
   lines.push("");
   lines.push(
-    "The machine is shared (other test runs were active): \"machine busy %\" is the whole machine's busy share over the window, " +
-      "of which this run's own processes (gateways, Redis, generators) were " +
+    "\"Machine busy %\" is the whole machine's busy share over the window; this run's own processes (gateways, Redis, generators) " +
+      "account for " +
       report.points.map((p) => `${f0(p.machine.ourPercent)}%`).join(", ") +
-      ". Figures are noisy; compare shapes, not single values.",
+      ". The rest is other work on the machine (on a shared machine CPU figures are noisy; compare shapes, not single values).",
   );
   return lines.join("\n") + "\n";
 }
