@@ -1,0 +1,429 @@
+/**
+ * A load generator worker: its own process holding a share of the clients (socket.io-client,
+ * websocket transport), driven by the runner over IPC. Senders and recipients of direct messages
+ * are paired inside one worker (client 2k <-> 2k+1), so each latency is measured with one clock.
+ * Group receipts cross processes and use epoch time (performance.timeOrigin + now).
+ */
+import { io, Socket } from "socket.io-client";
+import type { ChatMessage, ClientToServerEvents, ServerToClientEvents } from "../../src/protocol";
+import { Histogram } from "../lib/histogram";
+import {
+  BenchUser,
+  ConnectResult,
+  DirectResult,
+  epochNow,
+  GroupReport,
+  GroupSendResult,
+  PresenceResult,
+  serveIpc,
+  sleep,
+  WorkerRequest,
+} from "../lib/ipc";
+
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type AckBody = { ok: boolean; error?: { code?: string; message?: string } } & Record<string, unknown>;
+
+interface Client {
+  uid: string;
+  socket: ClientSocket;
+}
+
+const workerId = process.env.BENCH_WORKER_ID ?? String(process.pid);
+let clients: Client[] = [];
+let heartbeatTimer: NodeJS.Timeout | undefined;
+let messageCounter = 0;
+
+// direct-message phase
+const pending = new Map<string, number>();
+let latency = new Histogram();
+let received = 0;
+let unexpected = 0;
+let echoes = 0;
+
+// group phase
+let groupConversation = "";
+let groupReceipts = new Map<string, { count: number; last: number }>();
+
+const nextClientId = () => `b${workerId}-${++messageCounter}`;
+const contentOf = (bytes: number) => "m".repeat(Math.max(1, bytes));
+
+function onMessage(client: Client, message: ChatMessage): void {
+  if (message.senderId === client.uid) {
+    echoes += 1; // the sender's own copy (multi-device sync), not a delivery
+    return;
+  }
+  if (groupConversation && message.conversationId === groupConversation) {
+    const now = epochNow();
+    const entry = groupReceipts.get(message.clientId);
+    if (entry) {
+      entry.count += 1;
+      if (now > entry.last) entry.last = now;
+    } else groupReceipts.set(message.clientId, { count: 1, last: now });
+    return;
+  }
+  const sentAt = pending.get(message.clientId);
+  if (sentAt === undefined) {
+    unexpected += 1;
+    return;
+  }
+  latency.record(performance.now() - sentAt);
+  pending.delete(message.clientId);
+  received += 1;
+}
+
+function errorKey(error: unknown): string {
+  const e = error as { message?: string; data?: { code?: string; reason?: string } };
+  return e?.data?.reason ?? e?.data?.code ?? e?.message ?? String(error);
+}
+
+function openSocket(url: string, user: BenchUser, localAddress: string): ClientSocket {
+  return io(url, {
+    transports: ["websocket"],
+    reconnection: false,
+    forceNew: true,
+    timeout: 20_000,
+    auth: { token: user.token, uid: user.uid },
+    localAddress,
+  } as Parameters<typeof io>[1]);
+}
+
+async function connect(req: Extract<WorkerRequest, { cmd: "connect" }>): Promise<ConnectResult> {
+  const handshake = new Histogram();
+  const errors: Record<string, number> = {};
+  let connected = 0;
+  let failed = 0;
+  let inFlight = 0;
+  let next = 0;
+  const rssBefore = process.memoryUsage().rss;
+  const firstStart = epochNow();
+  const launchDeadline = performance.now() + req.launchWindowMs;
+  let lastDone = firstStart;
+
+  await new Promise<void>((resolve) => {
+    const finished = () => inFlight === 0 && (next >= req.users.length || performance.now() >= launchDeadline);
+    const launch = () => {
+      while (inFlight < req.concurrency && next < req.users.length && performance.now() < launchDeadline) {
+        const user = req.users[next];
+        const localAddress = req.localAddresses[next % req.localAddresses.length];
+        next += 1;
+        inFlight += 1;
+        const started = performance.now();
+        const socket = openSocket(req.url, user, localAddress);
+        const client: Client = { uid: user.uid, socket };
+        let settled = false;
+        const settle = (ok: boolean, error?: unknown) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          inFlight -= 1;
+          lastDone = epochNow();
+          if (ok) {
+            connected += 1;
+            handshake.record(performance.now() - started);
+            clients.push(client);
+          } else {
+            failed += 1;
+            const key = errorKey(error);
+            errors[key] = (errors[key] ?? 0) + 1;
+            socket.disconnect();
+          }
+          if (finished()) resolve();
+          else launch();
+        };
+        const timer = setTimeout(() => settle(false, new Error("no auth_success in time")), req.timeoutMs);
+        socket.on("new_message", (message) => onMessage(client, message));
+        socket.once("auth_success", () => settle(true));
+        socket.once("connect_error", (error) => settle(false, error));
+        socket.once("disconnect", (reason) => settle(false, new Error(`disconnected: ${reason}`)));
+      }
+    };
+    launch();
+    if (finished()) resolve();
+  });
+
+  if (req.heartbeats) startHeartbeats();
+  return {
+    attempted: next,
+    connected,
+    failed,
+    errors,
+    firstStartEpochMs: firstStart,
+    lastDoneEpochMs: lastDone,
+    handshake: handshake.toJSON(),
+    rssGrowthBytes: process.memoryUsage().rss - rssBefore,
+  };
+}
+
+/** Every client sends `heartbeat` once per 15 s, spread over the period (one timer for the worker). */
+function startHeartbeats(): void {
+  if (heartbeatTimer) return;
+  const periodSeconds = 15;
+  let tick = 0;
+  heartbeatTimer = setInterval(() => {
+    tick += 1;
+    for (let i = tick % periodSeconds; i < clients.length; i += periodSeconds) {
+      if (clients[i].socket.connected) clients[i].socket.emit("heartbeat");
+    }
+  }, 1_000);
+}
+
+async function disconnectAll(): Promise<number> {
+  const n = clients.length;
+  for (const client of clients) client.socket.disconnect();
+  clients = [];
+  if (heartbeatTimer) clearInterval(heartbeatTimer);
+  heartbeatTimer = undefined;
+  pending.clear();
+  await sleep(100);
+  return n;
+}
+
+function ackWithTimeout(socket: ClientSocket, event: string, payload: unknown, timeoutMs: number): Promise<AckBody> {
+  return new Promise((resolve, reject) => {
+    (socket as unknown as Socket).timeout(timeoutMs).emit(event, payload, (error: Error | null, body: AckBody) => {
+      if (error) reject(new Error(`no ack to ${event} within ${timeoutMs} ms (is the event implemented?)`));
+      else resolve(body);
+    });
+  });
+}
+
+/** One direct message, to learn whether the target speaks the messaging protocol. */
+async function probe(req: Extract<WorkerRequest, { cmd: "probe" }>) {
+  const sender = clients[req.sender];
+  if (!sender) throw new Error(`no client ${req.sender}`);
+  const clientId = nextClientId();
+  const started = performance.now();
+  const ack = await ackWithTimeout(
+    sender.socket,
+    "send_message",
+    { clientId, type: "text", content: "probe", recipientId: req.recipientUid },
+    req.timeoutMs,
+  );
+  return { ack, ms: performance.now() - started };
+}
+
+async function direct(req: Extract<WorkerRequest, { cmd: "direct" }>): Promise<DirectResult> {
+  const active = clients.slice(0, req.activeClients - (req.activeClients % 2));
+  if (active.length < 2) throw new Error("a direct-message load needs at least 2 clients in each worker");
+  const content = contentOf(req.contentBytes);
+  pending.clear();
+  latency = new Histogram();
+  const ackLatency = new Histogram();
+  const ackErrors: Record<string, number> = {};
+  received = 0;
+  unexpected = 0;
+  echoes = 0;
+  let sent = 0;
+  let acked = 0;
+  let cursor = 0;
+  let maxBehindMs = 0;
+  const start = performance.now();
+  let sendEnd = start;
+
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const now = performance.now();
+      const elapsed = Math.min(now - start, req.durationMs);
+      const due = Math.floor((elapsed / 1000) * req.rate) - sent;
+      if (due > 0) maxBehindMs = Math.max(maxBehindMs, (due / req.rate) * 1000);
+      for (let k = 0; k < due; k++) {
+        const i = cursor;
+        cursor = (cursor + 1) % active.length;
+        const from = active[i];
+        const to = active[i ^ 1];
+        const clientId = nextClientId();
+        const sentAt = performance.now();
+        pending.set(clientId, sentAt);
+        sent += 1;
+        from.socket.emit("send_message", { clientId, type: "text", content, recipientId: to.uid }, (ack) => {
+          if (ack.ok) {
+            acked += 1;
+            ackLatency.record(performance.now() - sentAt);
+          } else {
+            const code = ack.error?.code ?? "UNKNOWN";
+            ackErrors[code] = (ackErrors[code] ?? 0) + 1;
+            pending.delete(clientId); // refused: never delivered, counted as an ack error, not as loss
+          }
+        });
+      }
+      if (now - start >= req.durationMs) {
+        clearInterval(tick);
+        sendEnd = performance.now();
+        resolve();
+      }
+    }, 2);
+  });
+
+  // Drain: wait for what is in flight (bounded).
+  const drainDeadline = performance.now() + req.drainMs;
+  while (performance.now() < drainDeadline) {
+    const errors = Object.values(ackErrors).reduce((a, b) => a + b, 0);
+    if (pending.size === 0 && acked + errors >= sent) break;
+    await sleep(20);
+  }
+  const lost = pending.size;
+  pending.clear();
+  return {
+    targetRate: req.rate,
+    sent,
+    sendSeconds: (sendEnd - start) / 1000,
+    acked,
+    ackErrors,
+    received,
+    lost,
+    unexpected,
+    echoes,
+    maxBehindMs,
+    latency: latency.toJSON(),
+    ackLatency: ackLatency.toJSON(),
+  };
+}
+
+async function groupCreate(req: Extract<WorkerRequest, { cmd: "groupCreate" }>) {
+  const sender = clients[req.sender];
+  if (!sender) throw new Error(`no client ${req.sender}`);
+  const ack = await ackWithTimeout(sender.socket, "create_group", { name: req.name, memberIds: req.memberIds }, req.timeoutMs);
+  if (!ack.ok) throw new Error(`create_group refused: ${JSON.stringify(ack.error)}`);
+  const conversation = ack.conversation as { id: string; members?: string[] };
+  return { conversationId: conversation.id, members: conversation.members?.length ?? null };
+}
+
+async function groupSend(req: Extract<WorkerRequest, { cmd: "groupSend" }>): Promise<GroupSendResult> {
+  const sender = clients[req.sender];
+  if (!sender) throw new Error(`no client ${req.sender}`);
+  const content = contentOf(req.contentBytes);
+  const sendTimes: Array<[string, number]> = [];
+  const ackLatency = new Histogram();
+  const ackErrors: Record<string, number> = {};
+  let acked = 0;
+  for (let k = 0; k < req.count; k++) {
+    const clientId = nextClientId();
+    const startedAt = performance.now();
+    sendTimes.push([clientId, epochNow()]);
+    sender.socket.emit("send_message", { clientId, type: "text", content, conversationId: req.conversationId }, (ack) => {
+      if (ack.ok) {
+        acked += 1;
+        ackLatency.record(performance.now() - startedAt);
+      } else {
+        const code = ack.error?.code ?? "UNKNOWN";
+        ackErrors[code] = (ackErrors[code] ?? 0) + 1;
+      }
+    });
+    await sleep(req.intervalMs);
+  }
+  await sleep(Math.min(2_000, req.intervalMs * 10));
+  return { sendTimes, acked, ackErrors, ackLatency: ackLatency.toJSON() };
+}
+
+/**
+ * Presence: a subject user (one device) connects, sends the subscriber a message so they share a
+ * conversation, the subscriber subscribes to the subject's presence; then, repeatedly, the subject
+ * disconnects cleanly and we time until the subscriber sees it offline.
+ * Assumed protocol (docs/PROTOCOL.md once presence lands): `presence_subscribe({ userIds }, ack)`,
+ * server event `presence_update({ userId, status, ... })`.
+ */
+async function presence(req: Extract<WorkerRequest, { cmd: "presence" }>): Promise<PresenceResult> {
+  const subscriber = clients[req.subscriber];
+  if (!subscriber) throw new Error(`no client ${req.subscriber}`);
+  const sub = subscriber.socket as unknown as Socket;
+  const connectSubject = () =>
+    new Promise<Socket>((resolve, reject) => {
+      const socket = openSocket(req.url, req.subject, req.localAddress) as unknown as Socket;
+      const timer = setTimeout(() => reject(new Error("subject: no auth_success")), req.timeoutMs);
+      socket.once("auth_success", () => (clearTimeout(timer), resolve(socket)));
+      socket.once("connect_error", (e: Error) => (clearTimeout(timer), reject(e)));
+    });
+  const statusOf = (update: Record<string, unknown>) => ({
+    userId: (update.userId ?? update.uid) as string | undefined,
+    status: (update.status ?? (update.online === false ? "offline" : update.online === true ? "online" : undefined)) as string | undefined,
+  });
+  const waitFor = (status: string, timeoutMs: number) =>
+    new Promise<number | null>((resolve) => {
+      const handler = (update: Record<string, unknown>) => {
+        const s = statusOf(update ?? {});
+        if (s.userId === req.subject.uid && s.status === status) {
+          clearTimeout(timer);
+          sub.off("presence_update", handler);
+          resolve(performance.now());
+        }
+      };
+      const timer = setTimeout(() => {
+        sub.off("presence_update", handler);
+        resolve(null);
+      }, timeoutMs);
+      sub.on("presence_update", handler);
+    });
+
+  let subject = await connectSubject();
+  try {
+    // a shared conversation, in case presence is only visible to contacts
+    await ackWithTimeout(
+      subject as unknown as ClientSocket,
+      "send_message",
+      { clientId: nextClientId(), type: "text", content: "hello", recipientId: subscriber.uid },
+      req.timeoutMs,
+    ).catch(() => undefined);
+    let ack: AckBody;
+    try {
+      ack = await ackWithTimeout(subscriber.socket, "presence_subscribe", { userIds: [req.subject.uid] }, Math.min(3_000, req.timeoutMs));
+    } catch (error) {
+      return { supported: false, reason: `presence not merged (${(error as Error).message})`, samples: [], timeouts: 0 };
+    }
+    if (!ack.ok) return { supported: false, reason: `presence_subscribe refused: ${JSON.stringify(ack.error)}`, samples: [], timeouts: 0 };
+
+    const samples: number[] = [];
+    let timeouts = 0;
+    for (let r = 0; r < req.repeats; r++) {
+      await sleep(150);
+      const offline = waitFor("offline", req.timeoutMs);
+      const t0 = performance.now();
+      subject.disconnect();
+      const seen = await offline;
+      if (seen === null) timeouts += 1;
+      else samples.push(seen - t0);
+      if (r + 1 < req.repeats) {
+        const online = waitFor("online", req.timeoutMs);
+        subject = await connectSubject();
+        await online;
+      }
+    }
+    return { supported: true, samples, timeouts };
+  } finally {
+    subject.disconnect();
+  }
+}
+
+serveIpc(async (request) => {
+  const req = request as unknown as WorkerRequest;
+  switch (req.cmd) {
+    case "connect":
+      return connect(req);
+    case "disconnect":
+      return disconnectAll();
+    case "probe":
+      return probe(req);
+    case "direct":
+      return direct(req);
+    case "groupCreate":
+      return groupCreate(req);
+    case "groupTrack":
+      groupConversation = req.conversationId;
+      groupReceipts = new Map();
+      return true;
+    case "groupSend":
+      return groupSend(req);
+    case "groupReport": {
+      const report: GroupReport = { receipts: [...groupReceipts].map(([id, e]) => [id, e.count, e.last]) };
+      groupConversation = "";
+      groupReceipts = new Map();
+      return report;
+    }
+    case "presence":
+      return presence(req);
+    case "memory":
+      return { ...process.memoryUsage(), clients: clients.length };
+    default:
+      throw new Error(`unknown command ${(req as { cmd: string }).cmd}`);
+  }
+});
+process.send?.({ type: "ready" });

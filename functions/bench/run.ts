@@ -1,0 +1,518 @@
+/**
+ * `npm run bench`: the benchmark harness (issue 6). In one bounded run, on loopback only, it measures
+ * (a) the gateway with real Auth-emulator tokens and the in-memory message store, (b) the gateway with
+ * the Firestore emulator store (and Redis when redis-server is installed), (c) a bare Socket.IO relay,
+ * each in its own process, driven by the same load generator workers (separate processes), and writes
+ * bench/results/latest.json and latest.md. A benchmark, never a test: it does not fail on slow numbers.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { cpus, freemem, loadavg, release, totalmem, platform } from "node:os";
+import { join } from "node:path";
+import { AuthEmulator } from "../tools/auth-emulator";
+import { LocalRedis, redisServerInstalled } from "../tools/redis-server";
+import { WorkerPool } from "./loadgen/pool";
+import { Children, functionsDir, NodeChild } from "./lib/children";
+import { summarizeProfile } from "./lib/cpu-profile";
+import { GcTrace } from "./lib/gc-trace";
+import { Histogram } from "./lib/histogram";
+import { BenchUser, IpcClient, ServerMemory, ServerReady, sleep } from "./lib/ipc";
+import { bareUsers, createUsers } from "./lib/users";
+import { buildTable, toMarkdown, updateReadme, writeResults } from "./report";
+import { BenchSettings, parseSettings, TargetName } from "./settings";
+import type { BenchReport, LoadResult, Machine, TargetResult } from "./types";
+
+const PROJECT_ID = "demo-talowa-bench";
+const RELAY_TOKEN = "bench-fixed-token";
+const resultsDir = join(functionsDir, "bench", "results");
+const profilesDir = join(resultsDir, "profiles");
+const SERVER_FLAGS = ["--expose-gc", "--trace-gc"];
+
+const log = (line: string) => process.stdout.write(`[bench ${elapsed().toFixed(0).padStart(3)}s] ${line}\n`);
+const t0 = performance.now();
+const elapsed = () => (performance.now() - t0) / 1000;
+
+interface Env {
+  settings: BenchSettings;
+  children: Children;
+  pool: WorkerPool;
+  authHost?: string;
+  firestoreHost?: string;
+  redisUrl?: string;
+  users: BenchUser[];
+  deadline: number;
+}
+
+interface Server {
+  child: NodeChild<ServerReady>;
+  ipc: IpcClient;
+  url: string;
+  gc: GcTrace;
+}
+
+const labels: Record<TargetName, (redis: boolean) => string> = {
+  bare: () => "bare relay",
+  "gateway-memory": () => "gateway (memory store)",
+  "gateway-firestore": (redis) => (redis ? "gateway (Firestore emulator + Redis)" : "gateway (Firestore emulator)"),
+};
+
+async function startServer(env: Env, target: TargetName): Promise<Server> {
+  const gc = new GcTrace();
+  const onLine = (line: string) => void gc.line(line);
+  const base = { execArgv: SERVER_FLAGS, onLine, readyTimeoutMs: 60_000 };
+  let child: NodeChild<ServerReady>;
+  if (target === "bare") {
+    child = await env.children.start<ServerReady>("bare-relay", "bench/servers/bare-relay.ts", { ...base, env: { BENCH_RELAY_TOKEN: RELAY_TOKEN } });
+  } else {
+    const firestore = target === "gateway-firestore";
+    const config = {
+      projectId: PROJECT_ID,
+      messageStore: firestore ? "firestore" : "memory",
+      redisUrl: firestore && env.redisUrl ? env.redisUrl : "",
+      checkRevoked: firestore ? env.settings.checkRevokedFirestore : env.settings.checkRevokedMemory,
+      transports: ["websocket", "polling"],
+      shutdownTimeoutMs: 1_000,
+    };
+    child = await env.children.start<ServerReady>(target, "bench/servers/gateway-server.ts", {
+      ...base,
+      env: {
+        BENCH_GATEWAY_CONFIG: JSON.stringify(config),
+        GCLOUD_PROJECT: PROJECT_ID,
+        FIREBASE_AUTH_EMULATOR_HOST: env.authHost,
+        ...(env.firestoreHost ? { FIRESTORE_EMULATOR_HOST: env.firestoreHost } : {}),
+      },
+    });
+  }
+  return { child, ipc: child.ipc, url: `http://127.0.0.1:${child.ready.port}`, gc };
+}
+
+const memoryOf = (server: Server, gc = true) => server.ipc.request<ServerMemory>({ cmd: "memory", gc }, 20_000);
+const cpuOf = (server: Server) => server.ipc.request<{ user: number; system: number }>({ cmd: "cpu" }, 10_000);
+
+/** Runs `body` while measuring the server's CPU (cores busy) and GC pauses under the name `phase`. */
+async function measured<T>(server: Server, phase: string, body: () => Promise<T>): Promise<{ value: T; serverCpu: number }> {
+  const cpu0 = await cpuOf(server);
+  const wall0 = performance.now();
+  server.gc.begin(phase);
+  try {
+    const value = await body();
+    const cpu1 = await cpuOf(server);
+    const seconds = (performance.now() - wall0) / 1000;
+    const serverCpu = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1e6 / Math.max(0.001, seconds);
+    return { value, serverCpu: Math.round(serverCpu * 100) / 100 };
+  } finally {
+    server.gc.end();
+  }
+}
+
+async function profiled<T>(env: Env, server: Server, result: TargetResult, phase: string, body: () => Promise<T>): Promise<T> {
+  if (!env.settings.profile) return body();
+  mkdirSync(profilesDir, { recursive: true });
+  await server.ipc.request({ cmd: "profileStart", intervalUs: 1000 }, 10_000);
+  try {
+    return await body();
+  } finally {
+    const file = join(profilesDir, `${result.name}-${phase}.cpuprofile`);
+    try {
+      await server.ipc.request({ cmd: "profileStop", file }, 60_000);
+      result.profiles[phase] = summarizeProfile(file);
+    } catch (error) {
+      result.errors.push(`profile ${phase}: ${(error as Error).message}`);
+    }
+  }
+}
+
+async function waitForConnections(server: Server, atMost: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if ((await memoryOf(server, false)).connections <= atMost) return;
+    await sleep(100);
+  }
+}
+
+function toLoad(perClientRate: number, clients: number, d: Awaited<ReturnType<WorkerPool["direct"]>>, serverCpu: number): LoadResult {
+  return {
+    perClientRate,
+    clients,
+    targetRate: d.targetRate,
+    achievedRate: Math.round(d.achievedRate),
+    sent: d.sent,
+    acked: d.acked,
+    received: d.received,
+    lost: d.lost,
+    ackErrors: d.ackErrors,
+    maxBehindMs: Math.round(d.maxBehindMs),
+    latency: d.latency.summary(),
+    ackLatency: d.ackLatency.summary(),
+    serverCpu,
+  };
+}
+
+/** A step of the ramp is sustained when p99 is under the limit, nothing was lost or refused, and the generator kept its schedule. */
+function judge(step: LoadResult, settings: BenchSettings): LoadResult {
+  const errors = Object.values(step.ackErrors).reduce((a, b) => a + b, 0);
+  const why: string[] = [];
+  if (!(step.latency.p99 < settings.p99LimitMs)) why.push(`p99 ${fmt(step.latency.p99)} ms`);
+  if (step.lost > 0) why.push(`${step.lost} lost`);
+  if (errors > 0) why.push(`${errors} error acks ${JSON.stringify(step.ackErrors)}`);
+  if (step.achievedRate < 0.95 * step.targetRate) why.push(`generator reached ${step.achievedRate}/s`);
+  return { ...step, passed: why.length === 0, why: why.join(", ") || undefined };
+}
+
+const fmt = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)) : String(n));
+
+async function runTarget(env: Env, target: TargetName, index: number, targetDeadline: number): Promise<TargetResult> {
+  const { settings, pool } = env;
+  const redis = target === "gateway-firestore" && !!env.redisUrl;
+  const result: TargetResult = {
+    name: target,
+    label: labels[target](redis),
+    serverSettings: {},
+    serverNotes: [],
+    messaging: { supported: false },
+    fixed: [],
+    gc: {},
+    profiles: {},
+    skipped: [],
+    errors: [],
+  };
+  const left = () => (targetDeadline - performance.now()) / 1000;
+  const users = target === "bare" ? bareUsers(RELAY_TOKEN, settings.users) : env.users;
+  // Source addresses: one per worker and target, so ephemeral ports never run short nor collide with TIME_WAIT.
+  const addressOf = (w: number) => [`127.0.${index + 1}.${w + 2}`];
+  const connectOptions = (heartbeats: boolean, launchWindowMs: number) => ({
+    concurrency: settings.connectConcurrency,
+    timeoutMs: settings.connectTimeoutMs,
+    heartbeats,
+    launchWindowMs,
+  });
+
+  log(`${result.label}: starting the server`);
+  const server = await startServer(env, target);
+  result.serverSettings = server.child.ready.settings;
+  result.serverNotes = server.child.ready.notes;
+  for (const note of result.serverNotes) log(`  ${note}`);
+  try {
+    // 1. Idle authenticated connections on a fresh server: connect rate and memory per socket.
+    const idle = target === "gateway-firestore" ? settings.idleConnectionsFirestore : settings.idleConnections;
+    const idleWindowMs = Math.round(Math.max(5, left() * settings.idleShare - 6) * 1000);
+    if (left() < 30) result.skipped.push(`idle connections (${idle}): not enough time left`);
+    else {
+      const idleUsers = Array.from({ length: idle }, (_, i) => users[i % users.length]);
+      const base = await memoryOf(server);
+      log(`  connecting ${idle} idle authenticated sockets`);
+      const { value: c, serverCpu } = await profiled(env, server, result, "connect", () =>
+        measured(server, "connect", () => pool.connect(server.url, idleUsers, addressOf, connectOptions(true, idleWindowMs))),
+      );
+      await sleep(2_000);
+      const loaded = await memoryOf(server);
+      result.connect = {
+        connections: c.connected,
+        attempted: c.attempted,
+        failed: c.failed,
+        errors: c.errors,
+        seconds: Math.round(c.seconds * 100) / 100,
+        ratePerSecond: Math.round(c.ratePerSecond),
+        handshake: c.handshake.summary(),
+        serverCpu,
+        generatorKBPerSocket: Math.round(c.generatorRssGrowthBytes / Math.max(1, c.connected) / 1024),
+      };
+      if (c.attempted < idle) result.skipped.push(`idle connections: stopped at ${c.attempted} of ${idle} (time share of the phase used up)`);
+      log(`  connected ${c.connected}/${idle} in ${c.seconds.toFixed(1)} s: ${Math.round(c.ratePerSecond)}/s, server CPU ${serverCpu}${c.failed ? `, failures ${JSON.stringify(c.errors)}` : ""}`);
+      const n = Math.max(1, loaded.connections);
+      const rss = (loaded.rss - base.rss) / n;
+      const heap = (loaded.heapUsed + loaded.external - base.heapUsed - base.external) / n;
+      result.memory = {
+        connections: loaded.connections,
+        rssPerSocketBytes: Math.round(rss),
+        heapPerSocketBytes: Math.round(heap),
+        // conservative: the larger of the two measures
+        projectedSocketsPerGiB: Math.max(rss, heap) > 0 ? Math.round(2 ** 30 / Math.max(rss, heap)) : 0,
+        base: { ...base },
+        loaded: { ...loaded },
+      };
+      log(`  memory per idle socket at ${loaded.connections}: RSS ${(rss / 1024).toFixed(1)} KB, heap+external ${(heap / 1024).toFixed(1)} KB`);
+      await pool.disconnect();
+      await waitForConnections(server, 0, 15_000);
+    }
+
+    // 2. Messaging clients: one socket per user.
+    const clients = settings.messagingClients;
+    const perWorker = Math.floor(clients / pool.size);
+    log(`  connecting ${clients} messaging clients`);
+    const mc = await pool.connect(server.url, users.slice(0, clients), addressOf, connectOptions(true, 60_000));
+    if (mc.connected < clients) result.errors.push(`messaging clients: ${mc.connected}/${clients} connected ${JSON.stringify(mc.errors)}`);
+    const [w0] = [0];
+    try {
+      const probe = await pool.probe(w0, 0, users[pool.size].uid, 5_000);
+      result.messaging = probe.ack.ok
+        ? { supported: true, probeMs: Math.round(probe.ms * 100) / 100 }
+        : { supported: false, reason: `send_message refused: ${probe.ack.error?.code} ${probe.ack.error?.message}` };
+    } catch (error) {
+      result.messaging = { supported: false, reason: `messaging not merged (${(error as Error).message})` };
+    }
+    if (!result.messaging.supported) log(`  messaging n/a: ${result.messaging.reason}`);
+    else {
+      await sleep(500);
+      await profiled(env, server, result, "messaging", async () => {
+        for (const perClient of settings.fixedRates) {
+          const seconds = settings.fixedSeconds;
+          if (left() < seconds + settings.drainMs / 1000 + 25) {
+            result.skipped.push(`fixed load ${perClient} msg/s per client: not enough time left`);
+            continue;
+          }
+          const rate = perClient * perWorker * pool.size;
+          const { value: d, serverCpu } = await measured(server, `fixed-${perClient}`, () =>
+            pool.direct(perWorker, rate, seconds * 1000, settings.drainMs, settings.contentBytes),
+          );
+          const load = toLoad(perClient, perWorker * pool.size, d, serverCpu);
+          result.fixed.push(load);
+          log(`  ${rate} msg/s: p50 ${fmt(load.latency.p50)} p95 ${fmt(load.latency.p95)} p99 ${fmt(load.latency.p99)} ms, lost ${load.lost}, server CPU ${serverCpu}`);
+          await sleep(500);
+        }
+
+        // Highest sustained rate: grow by rampFactor until a step fails, then bisect.
+        const steps: LoadResult[] = [];
+        const start = target === "bare" ? settings.rampStartBare : target === "gateway-memory" ? settings.rampStartGatewayMemory : settings.rampStartGatewayFirestore;
+        let lo = 0;
+        let hi = Infinity;
+        let rate = start;
+        let limitedBy: string | undefined;
+        for (let i = 0; i < settings.rampMaxSteps; i++) {
+          if (left() < settings.rampSeconds + settings.drainMs / 1000 + 22) {
+            limitedBy = "time budget";
+            break;
+          }
+          const { value: d, serverCpu } = await measured(server, `ramp-${rate}`, () =>
+            pool.direct(perWorker, rate, settings.rampSeconds * 1000, settings.drainMs, settings.contentBytes),
+          );
+          const step = judge(toLoad(rate / (perWorker * pool.size), perWorker * pool.size, d, serverCpu), settings);
+          steps.push(step);
+          log(`  ramp ${rate} msg/s: ${step.passed ? "sustained" : `not sustained (${step.why})`}; p99 ${fmt(step.latency.p99)} ms, server CPU ${serverCpu}`);
+          if (step.passed) lo = Math.max(lo, rate);
+          else hi = Math.min(hi, rate);
+          if (hi !== Infinity && hi - lo <= settings.rampResolution * hi) break;
+          rate = hi === Infinity ? Math.round((rate * settings.rampFactor) / 100) * 100 : Math.round((lo + hi) / 2 / 50) * 50;
+          if (rate <= 0) break;
+          await sleep(step.passed ? 500 : 2_000); // let a failed step's backlog clear
+        }
+        result.maxRate = { sustained: lo, steps, limitedBy };
+        log(`  highest sustained rate: ${lo} msg/s`);
+      });
+
+      // Group fan-out: one sender, a group of groupMembers (the first clients), time to the last member.
+      if (left() < (settings.groupMessages * settings.groupIntervalMs) / 1000 + 15) result.skipped.push("group fan-out: not enough time left");
+      else {
+        try {
+          const members = users.slice(0, settings.groupMembers);
+          const created = await pool.groupCreate(w0, 0, "bench group", members.slice(1).map((u) => u.uid), 15_000);
+          await sleep(500);
+          const { value: g } = await measured(server, "group", () =>
+            pool.groupFanOut(w0, 0, created.conversationId, settings.groupMessages, settings.groupIntervalMs, settings.contentBytes),
+          );
+          result.group = {
+            members: settings.groupMembers,
+            messages: settings.groupMessages,
+            lastMember: g.lastMember.summary(),
+            minDeliveries: Math.min(...g.deliveries),
+            expectedDeliveries: settings.groupMembers - 1,
+            ackErrors: g.ackErrors,
+            ackLatency: g.ackLatency.summary(),
+          };
+          log(`  group of ${settings.groupMembers}: last member p50 ${fmt(result.group.lastMember.p50)} p99 ${fmt(result.group.lastMember.p99)} ms; fewest members reached ${result.group.minDeliveries}/${settings.groupMembers - 1}`);
+        } catch (error) {
+          result.errors.push(`group fan-out: ${(error as Error).message}`);
+          log(`  group fan-out failed: ${(error as Error).message}`);
+        }
+      }
+    }
+
+    // Presence: clean disconnect -> offline update at a subscriber (gateway only).
+    if (target !== "bare") {
+      if (left() < 12) result.skipped.push("presence: not enough time left");
+      else {
+        try {
+          const p = await pool.presence(0, {
+            subject: users[clients],
+            subscriber: 1,
+            url: server.url,
+            localAddress: addressOf(0)[0],
+            repeats: settings.presenceRepeats,
+            timeoutMs: settings.presenceTimeoutMs,
+          });
+          const h = new Histogram();
+          p.samples.forEach((s) => h.record(s));
+          result.presence = { supported: p.supported, reason: p.reason, samples: p.samples.length, timeouts: p.timeouts, latency: p.samples.length ? h.summary() : undefined };
+          log(`  presence: ${p.supported ? `offline seen p50 ${fmt(h.quantile(0.5))} p99 ${fmt(h.quantile(0.99))} ms (${p.timeouts} timeouts)` : `n/a (${p.reason})`}`);
+        } catch (error) {
+          result.errors.push(`presence: ${(error as Error).message}`);
+        }
+      }
+    }
+    await pool.disconnect();
+  } catch (error) {
+    result.errors.push((error as Error).stack ?? String(error));
+    log(`  ${result.label} failed: ${(error as Error).message}`);
+    await pool.disconnect().catch(() => undefined);
+  } finally {
+    server.gc.end();
+    result.gc = server.gc.phases;
+    await server.ipc.request({ cmd: "stop" }, 5_000).catch(() => undefined);
+    await server.child.proc.stop(12_000);
+  }
+  return result;
+}
+
+function machineInfo(): Machine {
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, "utf8").trim();
+    } catch {
+      return "?";
+    }
+  };
+  const limits = read("/proc/self/limits").split("\n").find((l) => l.startsWith("Max open files"));
+  let socketIo = "?";
+  try {
+    socketIo = (JSON.parse(readFileSync(join(functionsDir, "node_modules", "socket.io", "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    /* unknown */
+  }
+  return {
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "?",
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    v8: process.versions.v8,
+    platform: platform(),
+    kernel: release(),
+    socketIo,
+    openFilesLimit: limits ? limits.replace(/\s+/g, " ").replace("Max open files ", "").trim() : "?",
+    ephemeralPorts: read("/proc/sys/net/ipv4/ip_local_port_range").replace(/\s+/g, "-"),
+    somaxconn: read("/proc/sys/net/core/somaxconn"),
+    loadAverageStart: loadavg().map((l) => Math.round(l * 100) / 100),
+    loadAverageEnd: [],
+  };
+}
+
+function gitInfo() {
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync("git", args, { cwd: functionsDir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      return "";
+    }
+  };
+  return { commit: git("rev-parse", "--short", "HEAD") || "?", branch: git("rev-parse", "--abbrev-ref", "HEAD") || "?", dirty: git("status", "--porcelain", "--", "src", "bench").length > 0 };
+}
+
+async function main(): Promise<void> {
+  const settings = parseSettings(process.argv.slice(2), process.env);
+  const deadline = performance.now() + settings.budgetSeconds * 1000;
+  const children = new Children();
+  let auth: AuthEmulator | undefined;
+  let redis: LocalRedis | undefined;
+  let firestoreChild: NodeChild<{ port: number }> | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= Promise.all([children.stopAll(), auth?.stop(), redis?.stop(), firestoreChild?.proc.stop(3_000)]).then(() => undefined));
+
+  let interrupted = false;
+  const onSignal = (signal: string) => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stdout.write(`\n[bench] ${signal}: stopping every process it started\n`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  // Hard stop: whatever happens, the run ends.
+  const watchdog = setTimeout(() => {
+    process.stdout.write(`[bench] over ${settings.budgetSeconds + 60} s: stopping\n`);
+    void cleanup().finally(() => process.exit(1));
+  }, (settings.budgetSeconds + 60) * 1000);
+  watchdog.unref();
+
+  const machine = machineInfo();
+  const gateways = settings.targets.filter((t) => t !== "bare");
+  const wantsRedis = settings.targets.includes("gateway-firestore") && (settings.redis === "on" || (settings.redis === "auto" && redisServerInstalled()));
+  const notes: string[] = [];
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    durationSeconds: 0,
+    complete: false,
+    git: gitInfo(),
+    machine,
+    settings: { ...settings, serverNodeFlags: SERVER_FLAGS, redisUsed: false, authEmulator: gateways.length > 0, firestore: "none" },
+    targets: {},
+    table: [],
+    notes,
+  };
+  log(`machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverageStart.join(" ")}; free memory ${(freemem() / 2 ** 30).toFixed(1)} GiB`);
+  if (machine.loadAverageStart[0] > machine.cores) notes.push(`the machine was busy at the start (load average ${machine.loadAverageStart[0]} on ${machine.cores} cores): figures are noisy`);
+
+  try {
+    const [authStarted, redisStarted, fsStarted, pool] = await Promise.all([
+      gateways.length ? AuthEmulator.start(PROJECT_ID) : undefined,
+      wantsRedis ? LocalRedis.start() : undefined,
+      settings.targets.includes("gateway-firestore") && !process.env.FIRESTORE_EMULATOR_HOST
+        ? children.start<{ port: number }>("firestore-emulator", "bench/servers/firestore-host.ts")
+        : undefined,
+      WorkerPool.start(children, settings.workers),
+    ]);
+    auth = authStarted;
+    redis = redisStarted;
+    firestoreChild = fsStarted;
+    const firestoreHost = process.env.FIRESTORE_EMULATOR_HOST || (fsStarted ? `127.0.0.1:${fsStarted.ready.port}` : undefined);
+    report.settings.redisUsed = !!redis;
+    report.settings.firestore = process.env.FIRESTORE_EMULATOR_HOST ? `official emulator at ${firestoreHost}` : fsStarted ? "@firestore-emulator/server (own process)" : "none";
+    if (settings.targets.includes("gateway-firestore") && !redis) notes.push("redis-server not available: the Firestore-backed gateway ran without Redis");
+    log(`started: ${settings.workers} load generator workers${auth ? `, Auth emulator ${auth.host}` : ""}${redis ? `, ${redis.url}` : ""}${firestoreHost ? `, Firestore ${firestoreHost}` : ""}`);
+
+    let users: BenchUser[] = [];
+    if (auth) {
+      const started = performance.now();
+      users = await createUsers(auth.host, settings.users);
+      log(`created ${users.length} Auth-emulator users with ID tokens in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
+    const env: Env = { settings, children, pool, authHost: auth?.host, firestoreHost, redisUrl: redis?.url, users, deadline };
+
+    const weight: Record<TargetName, number> = { bare: 1, "gateway-memory": 1.15, "gateway-firestore": 0.7 };
+    for (let i = 0; i < settings.targets.length; i++) {
+      const target = settings.targets[i];
+      const remaining = settings.targets.slice(i);
+      const share = weight[target] / remaining.reduce((s, t) => s + weight[t], 0);
+      const targetDeadline = performance.now() + (deadline - performance.now()) * share;
+      try {
+        report.targets[target] = await runTarget(env, target, i, targetDeadline);
+      } catch (error) {
+        log(`${target}: ${(error as Error).message}`);
+        report.targets[target] = {
+          name: target, label: labels[target](!!redis), serverSettings: {}, serverNotes: [], messaging: { supported: false, reason: "server failed" },
+          fixed: [], gc: {}, profiles: {}, skipped: [], errors: [(error as Error).message],
+        };
+      }
+    }
+    report.complete = settings.targets.every((t) => (report.targets[t]?.errors.length ?? 1) === 0);
+  } finally {
+    await cleanup();
+  }
+
+  report.machine.loadAverageEnd = loadavg().map((l) => Math.round(l * 100) / 100);
+  report.durationSeconds = Math.round(elapsed());
+  report.table = buildTable(report);
+  const markdown = toMarkdown(report);
+  const files = writeResults(resultsDir, report, markdown);
+  process.stdout.write(`\n${markdown}\n`);
+  log(`wrote ${files.join(", ")}`);
+  if (settings.readme) {
+    const readme = join(functionsDir, "..", "README.md");
+    if (existsSync(readme) && updateReadme(readme, report)) log(`updated the Benchmark section of ${readme}`);
+  }
+  process.exit(0);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

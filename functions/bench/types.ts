@@ -1,0 +1,105 @@
+import type { GcSummary } from "./lib/gc-trace";
+import type { LatencySummary } from "./lib/histogram";
+import type { ProfileSummary } from "./lib/cpu-profile";
+import type { BenchSettings, TargetName } from "./settings";
+
+export interface LoadResult {
+  perClientRate: number;
+  clients: number;
+  targetRate: number;
+  achievedRate: number;
+  sent: number;
+  acked: number;
+  received: number;
+  lost: number;
+  ackErrors: Record<string, number>;
+  maxBehindMs: number;
+  latency: LatencySummary;
+  ackLatency: LatencySummary;
+  /** Server CPU time over wall time during the load (1.0 = one core busy). */
+  serverCpu: number;
+  passed?: boolean;
+  why?: string;
+}
+
+export interface TargetResult {
+  name: TargetName;
+  label: string;
+  serverSettings: Record<string, unknown>;
+  serverNotes: string[];
+  connect?: {
+    connections: number;
+    attempted: number;
+    failed: number;
+    errors: Record<string, number>;
+    seconds: number;
+    ratePerSecond: number;
+    handshake: LatencySummary;
+    serverCpu: number;
+    generatorKBPerSocket: number;
+  };
+  memory?: {
+    connections: number;
+    rssPerSocketBytes: number;
+    heapPerSocketBytes: number;
+    projectedSocketsPerGiB: number;
+    base: Record<string, number>;
+    loaded: Record<string, number>;
+  };
+  messaging: { supported: boolean; reason?: string; probeMs?: number };
+  fixed: LoadResult[];
+  maxRate?: { sustained: number; steps: LoadResult[]; limitedBy?: string };
+  group?: {
+    members: number;
+    messages: number;
+    lastMember: LatencySummary;
+    /** How many members each message reached (expected members - 1: not the sender). */
+    minDeliveries: number;
+    expectedDeliveries: number;
+    ackErrors: Record<string, number>;
+    ackLatency: LatencySummary;
+  };
+  presence?: { supported: boolean; reason?: string; samples: number; timeouts: number; latency?: LatencySummary };
+  gc: Record<string, GcSummary>;
+  profiles: Record<string, ProfileSummary>;
+  skipped: string[];
+  errors: string[];
+}
+
+export interface Machine {
+  cores: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  v8: string;
+  platform: string;
+  kernel: string;
+  socketIo: string;
+  openFilesLimit: string;
+  ephemeralPorts: string;
+  somaxconn: string;
+  loadAverageStart: number[];
+  loadAverageEnd: number[];
+}
+
+export interface BenchReport {
+  date: string;
+  durationSeconds: number;
+  complete: boolean;
+  git: { commit: string; branch: string; dirty: boolean };
+  machine: Machine;
+  settings: BenchSettings & { serverNodeFlags: string[]; redisUsed: boolean; authEmulator: boolean; firestore: string };
+  targets: Partial<Record<TargetName, TargetResult>>;
+  table: TableRow[];
+  notes: string[];
+}
+
+export type Verdict = "met" | "missed" | "n/a";
+
+export interface TableRow {
+  figure: string;
+  values: Partial<Record<TargetName, string>>;
+  ratios: Partial<Record<TargetName, string>>;
+  target: string;
+  verdicts: Partial<Record<TargetName, Verdict>>;
+}
