@@ -93,6 +93,15 @@ function figures(report: BenchReport): Figure[] {
     ratio: true,
   });
   list.push({
+    figure: "Server CPU per admission (ms) → admissions/s per server core",
+    value: (t) =>
+      t.connect && t.connect.serverCpuMsPerConnect > 0
+        ? { n: 1000 / t.connect.serverCpuMsPerConnect, text: `${num(t.connect.serverCpuMsPerConnect)} → ${num(1000 / t.connect.serverCpuMsPerConnect)}/s` }
+        : { why: whyMissing(t, "connect") },
+    target: "— (reported; bare ref. ≈4,000/s per core)",
+    ratio: true,
+  });
+  list.push({
     figure: "Server memory per idle authenticated socket (KB RSS; heap+external)",
     value: (t) =>
       t.memory
@@ -188,7 +197,7 @@ export function toMarkdown(report: BenchReport): string {
     `- Settings: load generator ${s.workers} processes (socket.io-client ${"websocket"}, own loopback source address each), ${s.messagingClients} messaging clients (one per user), ` +
       `${s.idleConnections.toLocaleString("en-US")} idle sockets (${s.idleConnectionsFirestore.toLocaleString("en-US")} for the Firestore gateway), ${s.connectConcurrency} handshakes in flight per worker, ` +
       `fixed loads ${s.fixedSeconds} s, ramp steps ${s.rampSeconds} s (×${s.rampFactor}, then bisection), ${s.contentBytes}-byte text messages; servers run with ${s.serverNodeFlags.join(" ")}; ` +
-      `gateway: real Auth-emulator ID tokens, checkRevoked ${s.checkRevokedMemory} (memory store) / ${s.checkRevokedFirestore} (Firestore); Firestore ${s.firestore}; Redis ${s.redisUsed ? "for the Firestore gateway" : "not used"}${s.profile ? "; CPU profiling on (adds overhead)" : ""}`,
+      `gateway: real Auth-emulator ID tokens, checkRevoked ${s.checkRevoked} (firebase-admin asks the Auth emulator about the user at every admission either way); Firestore ${s.firestore}; Redis ${s.redisUsed ? "for the Firestore gateway" : "not used"}${s.profile ? "; CPU profiling on (adds overhead)" : ""}`,
   );
   out.push("");
   out.push(tableMarkdown(report));
@@ -219,7 +228,9 @@ export function toMarkdown(report: BenchReport): string {
     out.push("");
     if (t.connect) {
       out.push(
-        `- Connect: ${t.connect.connections}/${t.connect.attempted} in ${t.connect.seconds} s = ${num(t.connect.ratePerSecond)}/s; handshake p50 ${num(t.connect.handshake.p50)} p99 ${num(t.connect.handshake.p99)} ms; server CPU ${t.connect.serverCpu} cores; generator ${t.connect.generatorKBPerSocket} KB RSS per client socket`,
+        `- Connect: ${t.connect.connections}/${t.connect.attempted} in ${t.connect.seconds} s = ${num(t.connect.ratePerSecond)}/s; handshake p50 ${num(t.connect.handshake.p50)} p99 ${num(t.connect.handshake.p99)} ms; ` +
+          `server CPU ${t.connect.serverCpu} cores (${t.connect.serverCpuMsPerConnect} ms per admission)` +
+          `${t.connect.authEmulatorCpu !== undefined ? `; Auth emulator ${t.connect.authEmulatorCpu} cores` : ""}; machine ${Math.round(t.connect.machineBusy * 100)}% busy; generator ${t.connect.generatorKBPerSocket} KB RSS per client socket`,
       );
     }
     if (t.memory) {
@@ -230,13 +241,13 @@ export function toMarkdown(report: BenchReport): string {
     const loads = [...t.fixed, ...(t.maxRate?.steps ?? [])];
     if (loads.length) {
       out.push("");
-      out.push("| load | msg/s asked | msg/s sent | p50 / p95 / p99 / max ms | ack p99 ms | lost | error acks | server CPU | sustained |");
-      out.push("|---|---|---|---|---|---|---|---|---|");
+      out.push("| load | msg/s asked | msg/s sent | p50 / p95 / p99 / max ms | ack p99 ms | lost | error acks | server CPU (cores) | machine busy | sustained |");
+      out.push("|---|---|---|---|---|---|---|---|---|---|");
       for (const l of loads) {
         const kind = t.fixed.includes(l) ? `fixed ${l.perClientRate}/s per client` : "ramp";
         const errors = Object.entries(l.ackErrors).map(([k, v]) => `${k} ${v}`).join(", ") || "0";
         out.push(
-          `| ${kind} | ${num(l.targetRate)} | ${num(l.achievedRate)} | ${lat(l.latency) ?? "n/a"} / ${num(l.latency.max)} | ${num(l.ackLatency.p99)} | ${l.lost} | ${errors} | ${l.serverCpu} | ${l.passed === undefined ? "" : l.passed ? "yes" : `no: ${mdEscape(l.why ?? "")}`} |`,
+          `| ${kind} | ${num(l.targetRate)} | ${num(l.achievedRate)} | ${lat(l.latency) ?? "n/a"} / ${num(l.latency.max)} | ${num(l.ackLatency.p99)} | ${l.lost} | ${errors} | ${l.serverCpu} | ${Math.round(l.machineBusy * 100)}% | ${l.passed === undefined ? "" : l.passed ? "yes" : `no: ${mdEscape(l.why ?? "")}`} |`,
         );
       }
       if (t.maxRate?.limitedBy) out.push(`\nRamp stopped early: ${t.maxRate.limitedBy}.`);

@@ -17,6 +17,7 @@ import { summarizeProfile } from "./lib/cpu-profile";
 import { GcTrace } from "./lib/gc-trace";
 import { Histogram } from "./lib/histogram";
 import { BenchUser, IpcClient, ServerMemory, ServerReady, sleep } from "./lib/ipc";
+import { machineBusy, machineSample, processCpuSeconds } from "./lib/proc";
 import { bareUsers, createUsers } from "./lib/users";
 import { buildTable, toMarkdown, updateReadme, writeResults } from "./report";
 import { BenchSettings, parseSettings, TargetName } from "./settings";
@@ -37,6 +38,7 @@ interface Env {
   children: Children;
   pool: WorkerPool;
   authHost?: string;
+  authPid?: number;
   firestoreHost?: string;
   redisUrl?: string;
   users: BenchUser[];
@@ -69,7 +71,7 @@ async function startServer(env: Env, target: TargetName): Promise<Server> {
       projectId: PROJECT_ID,
       messageStore: firestore ? "firestore" : "memory",
       redisUrl: firestore && env.redisUrl ? env.redisUrl : "",
-      checkRevoked: firestore ? env.settings.checkRevokedFirestore : env.settings.checkRevokedMemory,
+      checkRevoked: env.settings.checkRevoked,
       transports: ["websocket", "polling"],
       shutdownTimeoutMs: 1_000,
     };
@@ -89,17 +91,34 @@ async function startServer(env: Env, target: TargetName): Promise<Server> {
 const memoryOf = (server: Server, gc = true) => server.ipc.request<ServerMemory>({ cmd: "memory", gc }, 20_000);
 const cpuOf = (server: Server) => server.ipc.request<{ user: number; system: number }>({ cmd: "cpu" }, 10_000);
 
-/** Runs `body` while measuring the server's CPU (cores busy) and GC pauses under the name `phase`. */
-async function measured<T>(server: Server, phase: string, body: () => Promise<T>): Promise<{ value: T; serverCpu: number }> {
+/**
+ * Runs `body` while measuring the server's CPU (cores busy), its GC pauses under the name `phase`,
+ * how busy the whole machine was, and the CPU of a helper process (the Auth emulator) if given.
+ */
+async function measured<T>(
+  server: Server,
+  phase: string,
+  body: () => Promise<T>,
+  helperPid?: number,
+): Promise<{ value: T; serverCpu: number; serverCpuSeconds: number; machineBusy: number; helperCpu: number }> {
   const cpu0 = await cpuOf(server);
+  const machine0 = machineSample();
+  const helper0 = processCpuSeconds(helperPid);
   const wall0 = performance.now();
   server.gc.begin(phase);
   try {
     const value = await body();
     const cpu1 = await cpuOf(server);
-    const seconds = (performance.now() - wall0) / 1000;
-    const serverCpu = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1e6 / Math.max(0.001, seconds);
-    return { value, serverCpu: Math.round(serverCpu * 100) / 100 };
+    const seconds = Math.max(0.001, (performance.now() - wall0) / 1000);
+    const serverCpuSeconds = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1e6;
+    const helperCpu = (processCpuSeconds(helperPid) - helper0) / seconds;
+    return {
+      value,
+      serverCpu: Math.round((serverCpuSeconds / seconds) * 100) / 100,
+      serverCpuSeconds,
+      machineBusy: machineBusy(machine0, machineSample()),
+      helperCpu: Math.round(helperCpu * 100) / 100,
+    };
   } finally {
     server.gc.end();
   }
@@ -130,7 +149,7 @@ async function waitForConnections(server: Server, atMost: number, timeoutMs: num
   }
 }
 
-function toLoad(perClientRate: number, clients: number, d: Awaited<ReturnType<WorkerPool["direct"]>>, serverCpu: number): LoadResult {
+function toLoad(perClientRate: number, clients: number, d: Awaited<ReturnType<WorkerPool["direct"]>>, serverCpu: number, busy: number): LoadResult {
   return {
     perClientRate,
     clients,
@@ -145,6 +164,7 @@ function toLoad(perClientRate: number, clients: number, d: Awaited<ReturnType<Wo
     latency: d.latency.summary(),
     ackLatency: d.ackLatency.summary(),
     serverCpu,
+    machineBusy: busy,
   };
 }
 
@@ -201,8 +221,8 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
       const idleUsers = Array.from({ length: idle }, (_, i) => users[i % users.length]);
       const base = await memoryOf(server);
       log(`  connecting ${idle} idle authenticated sockets`);
-      const { value: c, serverCpu } = await profiled(env, server, result, "connect", () =>
-        measured(server, "connect", () => pool.connect(server.url, idleUsers, addressOf, connectOptions(true, idleWindowMs))),
+      const { value: c, serverCpu, serverCpuSeconds, machineBusy: busy, helperCpu } = await profiled(env, server, result, "connect", () =>
+        measured(server, "connect", () => pool.connect(server.url, idleUsers, addressOf, connectOptions(true, idleWindowMs)), target === "bare" ? undefined : env.authPid),
       );
       await sleep(2_000);
       const loaded = await memoryOf(server);
@@ -215,10 +235,13 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
         ratePerSecond: Math.round(c.ratePerSecond),
         handshake: c.handshake.summary(),
         serverCpu,
+        serverCpuMsPerConnect: Math.round((serverCpuSeconds * 1000 * 1000) / Math.max(1, c.connected)) / 1000,
+        machineBusy: busy,
+        authEmulatorCpu: target === "bare" ? undefined : helperCpu,
         generatorKBPerSocket: Math.round(c.generatorRssGrowthBytes / Math.max(1, c.connected) / 1024),
       };
       if (c.attempted < idle) result.skipped.push(`idle connections: stopped at ${c.attempted} of ${idle} (time share of the phase used up)`);
-      log(`  connected ${c.connected}/${idle} in ${c.seconds.toFixed(1)} s: ${Math.round(c.ratePerSecond)}/s, server CPU ${serverCpu}${c.failed ? `, failures ${JSON.stringify(c.errors)}` : ""}`);
+      log(`  connected ${c.connected}/${idle} in ${c.seconds.toFixed(1)} s: ${Math.round(c.ratePerSecond)}/s, server CPU ${serverCpu} (${result.connect.serverCpuMsPerConnect} ms per admission), machine ${Math.round(busy * 100)}% busy${target === "bare" ? "" : `, Auth emulator CPU ${helperCpu}`}${c.failed ? `, failures ${JSON.stringify(c.errors)}` : ""}`);
       const n = Math.max(1, loaded.connections);
       const rss = (loaded.rss - base.rss) / n;
       const heap = (loaded.heapUsed + loaded.external - base.heapUsed - base.external) / n;
@@ -262,10 +285,10 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
             continue;
           }
           const rate = perClient * perWorker * pool.size;
-          const { value: d, serverCpu } = await measured(server, `fixed-${perClient}`, () =>
+          const { value: d, serverCpu, machineBusy: busy } = await measured(server, `fixed-${perClient}`, () =>
             pool.direct(perWorker, rate, seconds * 1000, settings.drainMs, settings.contentBytes),
           );
-          const load = toLoad(perClient, perWorker * pool.size, d, serverCpu);
+          const load = toLoad(perClient, perWorker * pool.size, d, serverCpu, busy);
           result.fixed.push(load);
           log(`  ${rate} msg/s: p50 ${fmt(load.latency.p50)} p95 ${fmt(load.latency.p95)} p99 ${fmt(load.latency.p99)} ms, lost ${load.lost}, server CPU ${serverCpu}`);
           await sleep(500);
@@ -283,10 +306,10 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
             limitedBy = "time budget";
             break;
           }
-          const { value: d, serverCpu } = await measured(server, `ramp-${rate}`, () =>
+          const { value: d, serverCpu, machineBusy: busy } = await measured(server, `ramp-${rate}`, () =>
             pool.direct(perWorker, rate, settings.rampSeconds * 1000, settings.drainMs, settings.contentBytes),
           );
-          const step = judge(toLoad(rate / (perWorker * pool.size), perWorker * pool.size, d, serverCpu), settings);
+          const step = judge(toLoad(rate / (perWorker * pool.size), perWorker * pool.size, d, serverCpu, busy), settings);
           steps.push(step);
           log(`  ramp ${rate} msg/s: ${step.passed ? "sustained" : `not sustained (${step.why})`}; p99 ${fmt(step.latency.p99)} ms, server CPU ${serverCpu}`);
           if (step.passed) lo = Math.max(lo, rate);
@@ -461,6 +484,7 @@ async function main(): Promise<void> {
       WorkerPool.start(children, settings.workers),
     ]);
     auth = authStarted;
+    const authPid = (auth as unknown as { process?: { pid?: number } } | undefined)?.process?.pid;
     redis = redisStarted;
     firestoreChild = fsStarted;
     const firestoreHost = process.env.FIRESTORE_EMULATOR_HOST || (fsStarted ? `127.0.0.1:${fsStarted.ready.port}` : undefined);
@@ -475,7 +499,7 @@ async function main(): Promise<void> {
       users = await createUsers(auth.host, settings.users);
       log(`created ${users.length} Auth-emulator users with ID tokens in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
-    const env: Env = { settings, children, pool, authHost: auth?.host, firestoreHost, redisUrl: redis?.url, users, deadline };
+    const env: Env = { settings, children, pool, authHost: auth?.host, authPid, firestoreHost, redisUrl: redis?.url, users, deadline };
 
     const weight: Record<TargetName, number> = { bare: 1, "gateway-memory": 1.15, "gateway-firestore": 0.7 };
     for (let i = 0; i < settings.targets.length; i++) {

@@ -46,13 +46,11 @@ export const defaultSettings = {
   /** Redis for the Firestore-backed gateway (the production shape): auto = when redis-server is installed. */
   redis: "auto" as "auto" | "on" | "off",
   /**
-   * Token revocation check at admission (the gateway's default: one Auth lookup per connection).
-   * Off for the memory-store gateway, which isolates the gateway's own cost: with it on, every admission
-   * waits for the Auth emulator (firebase-tools, on the same cores), which then sets the connect rate.
-   * On for the Firestore gateway, the production shape.
+   * The gateway's token revocation check at admission (its default: on). Note: against the Auth emulator,
+   * firebase-admin looks the user up on every verifyIdToken whatever this says, so each admission here
+   * costs one Auth-emulator request (firebase-tools, on the same cores).
    */
-  checkRevokedMemory: false,
-  checkRevokedFirestore: true,
+  checkRevoked: true,
   /** Users created in the Auth emulator; idle connections reuse them as extra devices. */
   users: 1000,
   /** CPU-profile each gateway phase (inspector sampler) and summarise where the time goes. */

@@ -18,6 +18,8 @@ export interface LoadResult {
   ackLatency: LatencySummary;
   /** Server CPU time over wall time during the load (1.0 = one core busy). */
   serverCpu: number;
+  /** Share of all the machine's cores busy (every process, ours and others'). */
+  machineBusy: number;
   passed?: boolean;
   why?: string;
 }
@@ -36,6 +38,11 @@ export interface TargetResult {
     ratePerSecond: number;
     handshake: LatencySummary;
     serverCpu: number;
+    /** Server CPU time per admitted socket: the gateway's own cost of a connection, whatever else is slow. */
+    serverCpuMsPerConnect: number;
+    machineBusy: number;
+    /** Cores the Auth emulator used meanwhile (firebase-admin looks every user up in it). */
+    authEmulatorCpu?: number;
     generatorKBPerSocket: number;
   };
   memory?: {
