@@ -141,6 +141,18 @@ async function profiled<T>(env: Env, server: Server, result: TargetResult, phase
   }
 }
 
+/** Waits (at most `maxMs`) until the server is nearly idle, so one load's backlog does not weigh on the next. */
+async function settle(server: Server, maxMs = 10_000): Promise<void> {
+  const deadline = performance.now() + maxMs;
+  await sleep(300);
+  while (performance.now() < deadline) {
+    const a = await cpuOf(server);
+    await sleep(300);
+    const b = await cpuOf(server);
+    if ((b.user - a.user + b.system - a.system) / 1e6 / 0.3 < 0.2) return;
+  }
+}
+
 async function waitForConnections(server: Server, atMost: number, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
@@ -268,18 +280,27 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
     const [w0] = [0];
     try {
       const probe = await pool.probe(w0, 0, users[pool.size].uid, 5_000);
+      const unknown = /unknown event/i.test(probe.ack.error?.message ?? "");
       result.messaging = probe.ack.ok
         ? { supported: true, probeMs: Math.round(probe.ms * 100) / 100 }
-        : { supported: false, reason: `send_message refused: ${probe.ack.error?.code} ${probe.ack.error?.message}` };
+        : { supported: false, reason: unknown ? "messaging not merged (send_message is an unknown event)" : `send_message refused: ${probe.ack.error?.code} ${probe.ack.error?.message}` };
     } catch (error) {
       result.messaging = { supported: false, reason: `messaging not merged (${(error as Error).message})` };
     }
     if (!result.messaging.supported) log(`  messaging n/a: ${result.messaging.reason}`);
     else {
-      await sleep(500);
+      // Warm-up, not measured: each pair's first message creates its direct conversation.
+      const warm = await pool.direct(perWorker, perWorker * pool.size, 1_000, 5_000, settings.contentBytes);
+      log(`  warm-up: ${warm.sent} first messages (conversations created), ${warm.lost} not delivered, ack p99 ${fmt(warm.ackLatency.quantile(0.99))} ms`);
+      await settle(server);
       await profiled(env, server, result, "messaging", async () => {
+        let overloaded = false;
         for (const perClient of settings.fixedRates) {
           const seconds = settings.fixedSeconds;
+          if (overloaded) {
+            result.skipped.push(`fixed load ${perClient} msg/s per client: the target was already overloaded at a lower load`);
+            continue;
+          }
           if (left() < seconds + settings.drainMs / 1000 + 25) {
             result.skipped.push(`fixed load ${perClient} msg/s per client: not enough time left`);
             continue;
@@ -291,7 +312,8 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
           const load = toLoad(perClient, perWorker * pool.size, d, serverCpu, busy);
           result.fixed.push(load);
           log(`  ${rate} msg/s: p50 ${fmt(load.latency.p50)} p95 ${fmt(load.latency.p95)} p99 ${fmt(load.latency.p99)} ms, lost ${load.lost}, server CPU ${serverCpu}`);
-          await sleep(500);
+          overloaded = load.lost > 0 || load.latency.p99 > 1_000;
+          await settle(server);
         }
 
         // Highest sustained rate: grow by rampFactor until a step fails, then bisect.
@@ -317,7 +339,7 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
           if (hi !== Infinity && hi - lo <= settings.rampResolution * hi) break;
           rate = hi === Infinity ? Math.round((rate * settings.rampFactor) / 100) * 100 : Math.round((lo + hi) / 2 / 50) * 50;
           if (rate <= 0) break;
-          await sleep(step.passed ? 500 : 2_000); // let a failed step's backlog clear
+          await settle(server); // let a failed step's backlog clear before the next
         }
         result.maxRate = { sustained: lo, steps, limitedBy };
         log(`  highest sustained rate: ${lo} msg/s`);

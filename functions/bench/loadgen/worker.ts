@@ -369,7 +369,10 @@ async function presence(req: Extract<WorkerRequest, { cmd: "presence" }>): Promi
     } catch (error) {
       return { supported: false, reason: `presence not merged (${(error as Error).message})`, samples: [], timeouts: 0 };
     }
-    if (!ack.ok) return { supported: false, reason: `presence_subscribe refused: ${JSON.stringify(ack.error)}`, samples: [], timeouts: 0 };
+    if (!ack.ok) {
+      const unknown = /unknown event/i.test(ack.error?.message ?? "");
+      return { supported: false, reason: unknown ? "presence not merged (presence_subscribe is an unknown event)" : `presence_subscribe refused: ${JSON.stringify(ack.error)}`, samples: [], timeouts: 0 };
+    }
 
     const samples: number[] = [];
     let timeouts = 0;
