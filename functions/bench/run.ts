@@ -231,6 +231,10 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
     if (left() < 30) result.skipped.push(`idle connections (${idle}): not enough time left`);
     else {
       const idleUsers = Array.from({ length: idle }, (_, i) => users[i % users.length]);
+      // Warm-up, not measured: the first admissions load lazily built clients (firebase-admin, Firestore gRPC).
+      await pool.connect(server.url, users.slice(0, 4 * pool.size), addressOf, connectOptions(false, 20_000));
+      await pool.disconnect();
+      await waitForConnections(server, 0, 10_000);
       const base = await memoryOf(server);
       log(`  connecting ${idle} idle authenticated sockets`);
       const { value: c, serverCpu, serverCpuSeconds, machineBusy: busy, helperCpu } = await profiled(env, server, result, "connect", () =>
@@ -353,7 +357,7 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
           const created = await pool.groupCreate(w0, 0, "bench group", members.slice(1).map((u) => u.uid), 15_000);
           await sleep(500);
           const { value: g } = await measured(server, "group", () =>
-            pool.groupFanOut(w0, 0, created.conversationId, settings.groupMessages, settings.groupIntervalMs, settings.contentBytes),
+            pool.groupFanOut(w0, 0, created.conversationId, settings.groupMessages, settings.groupIntervalMs, settings.contentBytes, settings.groupMembers - 1),
           );
           result.group = {
             members: settings.groupMembers,

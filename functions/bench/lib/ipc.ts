@@ -29,7 +29,7 @@ export type WorkerRequest =
   | { cmd: "groupCreate"; sender: number; name: string; memberIds: string[]; timeoutMs: number }
   | { cmd: "groupTrack"; conversationId: string }
   | { cmd: "groupSend"; sender: number; conversationId: string; count: number; intervalMs: number; contentBytes: number }
-  | { cmd: "groupReport" }
+  | { cmd: "groupReport"; final: boolean }
   | { cmd: "presence"; subject: BenchUser; subscriber: number; url: string; localAddress: string; repeats: number; timeoutMs: number }
   | { cmd: "memory" };
 

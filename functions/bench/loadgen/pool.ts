@@ -148,13 +148,22 @@ export class WorkerPool {
    * `count` group messages from one sender; per message, the time until the last member had it
    * (epoch clocks of the worker processes) and how many members got it.
    */
-  async groupFanOut(worker: number, sender: number, conversationId: string, count: number, intervalMs: number, contentBytes: number) {
+  async groupFanOut(worker: number, sender: number, conversationId: string, count: number, intervalMs: number, contentBytes: number, expectedPerMessage: number) {
     await Promise.all(this.workers.map((w) => w.ipc.request({ cmd: "groupTrack", conversationId }, 10_000)));
     const sent = await this.workers[worker].ipc.request<GroupSendResult>(
       { cmd: "groupSend", sender, conversationId, count, intervalMs, contentBytes },
       count * intervalMs + 30_000,
     );
-    const reports = await Promise.all(this.workers.map((w) => w.ipc.request<GroupReport>({ cmd: "groupReport" }, 10_000)));
+    // Every member should have every message: wait for the stragglers (bounded), then collect.
+    const expected = sent.sendTimes.length * expectedPerMessage;
+    const deadline = performance.now() + 5_000;
+    while (performance.now() < deadline) {
+      const partial = await Promise.all(this.workers.map((w) => w.ipc.request<GroupReport>({ cmd: "groupReport", final: false }, 10_000)));
+      const got = partial.reduce((sum, r) => sum + r.receipts.reduce((s, [, n]) => s + n, 0), 0);
+      if (got >= expected) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const reports = await Promise.all(this.workers.map((w) => w.ipc.request<GroupReport>({ cmd: "groupReport", final: true }, 10_000)));
     const byMessage = new Map<string, { count: number; last: number }>();
     for (const report of reports) {
       for (const [clientId, n, last] of report.receipts) {

@@ -29,7 +29,9 @@ interface Client {
 }
 
 const workerId = process.env.BENCH_WORKER_ID ?? String(process.pid);
-let clients: Client[] = [];
+/** Clients in the order the runner gave their users (a failed connection leaves a hole). */
+let clients: Array<Client | undefined> = [];
+const live = () => clients.filter((c): c is Client => c !== undefined);
 let heartbeatTimer: NodeJS.Timeout | undefined;
 let messageCounter = 0;
 
@@ -95,6 +97,8 @@ async function connect(req: Extract<WorkerRequest, { cmd: "connect" }>): Promise
   let inFlight = 0;
   let next = 0;
   const rssBefore = process.memoryUsage().rss;
+  const base = clients.length;
+  clients.length = base + req.users.length;
   const firstStart = epochNow();
   const launchDeadline = performance.now() + req.launchWindowMs;
   let lastDone = firstStart;
@@ -103,8 +107,9 @@ async function connect(req: Extract<WorkerRequest, { cmd: "connect" }>): Promise
     const finished = () => inFlight === 0 && (next >= req.users.length || performance.now() >= launchDeadline);
     const launch = () => {
       while (inFlight < req.concurrency && next < req.users.length && performance.now() < launchDeadline) {
-        const user = req.users[next];
-        const localAddress = req.localAddresses[next % req.localAddresses.length];
+        const position = next;
+        const user = req.users[position];
+        const localAddress = req.localAddresses[position % req.localAddresses.length];
         next += 1;
         inFlight += 1;
         const started = performance.now();
@@ -120,7 +125,7 @@ async function connect(req: Extract<WorkerRequest, { cmd: "connect" }>): Promise
           if (ok) {
             connected += 1;
             handshake.record(performance.now() - started);
-            clients.push(client);
+            clients[base + position] = client;
           } else {
             failed += 1;
             const key = errorKey(error);
@@ -141,6 +146,7 @@ async function connect(req: Extract<WorkerRequest, { cmd: "connect" }>): Promise
     if (finished()) resolve();
   });
 
+  clients.length = base + next;
   if (req.heartbeats) startHeartbeats();
   return {
     attempted: next,
@@ -162,20 +168,21 @@ function startHeartbeats(): void {
   heartbeatTimer = setInterval(() => {
     tick += 1;
     for (let i = tick % periodSeconds; i < clients.length; i += periodSeconds) {
-      if (clients[i].socket.connected) clients[i].socket.emit("heartbeat");
+      const client = clients[i];
+      if (client?.socket.connected) client.socket.emit("heartbeat");
     }
   }, 1_000);
 }
 
 async function disconnectAll(): Promise<number> {
-  const n = clients.length;
-  for (const client of clients) client.socket.disconnect();
+  const all = live();
+  for (const client of all) client.socket.disconnect();
   clients = [];
   if (heartbeatTimer) clearInterval(heartbeatTimer);
   heartbeatTimer = undefined;
   pending.clear();
   await sleep(100);
-  return n;
+  return all.length;
 }
 
 function ackWithTimeout(socket: ClientSocket, event: string, payload: unknown, timeoutMs: number): Promise<AckBody> {
@@ -203,7 +210,8 @@ async function probe(req: Extract<WorkerRequest, { cmd: "probe" }>) {
 }
 
 async function direct(req: Extract<WorkerRequest, { cmd: "direct" }>): Promise<DirectResult> {
-  const active = clients.slice(0, req.activeClients - (req.activeClients % 2));
+  const firstN = live().slice(0, req.activeClients);
+  const active = firstN.slice(0, firstN.length - (firstN.length % 2));
   if (active.length < 2) throw new Error("a direct-message load needs at least 2 clients in each worker");
   const content = contentOf(req.contentBytes);
   pending.clear();
@@ -311,7 +319,8 @@ async function groupSend(req: Extract<WorkerRequest, { cmd: "groupSend" }>): Pro
     });
     await sleep(req.intervalMs);
   }
-  await sleep(Math.min(2_000, req.intervalMs * 10));
+  const deadline = performance.now() + 10_000;
+  while (acked + Object.values(ackErrors).reduce((x, y) => x + y, 0) < req.count && performance.now() < deadline) await sleep(20);
   return { sendTimes, acked, ackErrors, ackLatency: ackLatency.toJSON() };
 }
 
@@ -417,14 +426,16 @@ serveIpc(async (request) => {
       return groupSend(req);
     case "groupReport": {
       const report: GroupReport = { receipts: [...groupReceipts].map(([id, e]) => [id, e.count, e.last]) };
-      groupConversation = "";
-      groupReceipts = new Map();
+      if (req.final) {
+        groupConversation = "";
+        groupReceipts = new Map();
+      }
       return report;
     }
     case "presence":
       return presence(req);
     case "memory":
-      return { ...process.memoryUsage(), clients: clients.length };
+      return { ...process.memoryUsage(), clients: live().length };
     default:
       throw new Error(`unknown command ${(req as { cmd: string }).cmd}`);
   }
