@@ -142,7 +142,7 @@ async function profiled<T>(env: Env, server: Server, result: TargetResult, phase
 }
 
 /** Waits (at most `maxMs`) until the server is nearly idle, so one load's backlog does not weigh on the next. */
-async function settle(server: Server, maxMs = 10_000): Promise<void> {
+async function settle(server: Server, maxMs = 5_000): Promise<void> {
   const deadline = performance.now() + maxMs;
   await sleep(300);
   while (performance.now() < deadline) {
@@ -225,20 +225,16 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
   result.serverNotes = server.child.ready.notes;
   for (const note of result.serverNotes) log(`  ${note}`);
   try {
-    // 1. Idle authenticated connections on a fresh server: connect rate and memory per socket.
-    const idle = target === "gateway-firestore" ? settings.idleConnectionsFirestore : settings.idleConnections;
-    const idleWindowMs = Math.round(Math.max(5, left() * settings.idleShare - 6) * 1000);
-    if (left() < 30) result.skipped.push(`idle connections (${idle}): not enough time left`);
-    else {
-      const idleUsers = Array.from({ length: idle }, (_, i) => users[i % users.length]);
-      // Warm-up, not measured: the first admissions load lazily built clients (firebase-admin, Firestore gRPC).
-      await pool.connect(server.url, users.slice(0, 4 * pool.size), addressOf, connectOptions(false, 20_000));
-      await pool.disconnect();
-      await waitForConnections(server, 0, 10_000);
+    // Warm-up, not measured: the first admissions load lazily built clients (firebase-admin, Firestore gRPC).
+    await pool.connect(server.url, users.slice(0, 4 * pool.size), addressOf, connectOptions(false, 20_000));
+    await pool.disconnect();
+    await waitForConnections(server, 0, 10_000);
+
+    /** Connects `phaseUsers` on a quiet server: connect rate, CPU per admission, memory per socket (after a forced GC). */
+    const connectPhase = async (phaseUsers: BenchUser[], windowMs: number) => {
       const base = await memoryOf(server);
-      log(`  connecting ${idle} idle authenticated sockets`);
       const { value: c, serverCpu, serverCpuSeconds, machineBusy: busy, helperCpu } = await profiled(env, server, result, "connect", () =>
-        measured(server, "connect", () => pool.connect(server.url, idleUsers, addressOf, connectOptions(true, idleWindowMs)), target === "bare" ? undefined : env.authPid),
+        measured(server, "connect", () => pool.connect(server.url, phaseUsers, addressOf, connectOptions(true, windowMs)), target === "bare" ? undefined : env.authPid),
       );
       await sleep(2_000);
       const loaded = await memoryOf(server);
@@ -256,8 +252,8 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
         authEmulatorCpu: target === "bare" ? undefined : helperCpu,
         generatorKBPerSocket: Math.round(c.generatorRssGrowthBytes / Math.max(1, c.connected) / 1024),
       };
-      if (c.attempted < idle) result.skipped.push(`idle connections: stopped at ${c.attempted} of ${idle} (time share of the phase used up)`);
-      log(`  connected ${c.connected}/${idle} in ${c.seconds.toFixed(1)} s: ${Math.round(c.ratePerSecond)}/s, server CPU ${serverCpu} (${result.connect.serverCpuMsPerConnect} ms per admission), machine ${Math.round(busy * 100)}% busy${target === "bare" ? "" : `, Auth emulator CPU ${helperCpu}`}${c.failed ? `, failures ${JSON.stringify(c.errors)}` : ""}`);
+      if (c.attempted < phaseUsers.length) result.skipped.push(`idle connections: stopped at ${c.attempted} of ${phaseUsers.length} (the phase's time share was used up)`);
+      log(`  connected ${c.connected}/${phaseUsers.length} in ${c.seconds.toFixed(1)} s: ${Math.round(c.ratePerSecond)}/s, server CPU ${serverCpu} (${result.connect.serverCpuMsPerConnect} ms per admission), machine ${Math.round(busy * 100)}% busy${target === "bare" ? "" : `, Auth emulator CPU ${helperCpu}`}${c.failed ? `, failures ${JSON.stringify(c.errors)}` : ""}`);
       const n = Math.max(1, loaded.connections);
       const rss = (loaded.rss - base.rss) / n;
       const heap = (loaded.heapUsed + loaded.external - base.heapUsed - base.external) / n;
@@ -271,15 +267,29 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
         loaded: { ...loaded },
       };
       log(`  memory per idle socket at ${loaded.connections}: RSS ${(rss / 1024).toFixed(1)} KB, heap+external ${(heap / 1024).toFixed(1)} KB`);
-      await pool.disconnect();
-      await waitForConnections(server, 0, 15_000);
-    }
+      return c;
+    };
 
-    // 2. Messaging clients: one socket per user.
+    // 1. Idle authenticated connections on a fresh server (bounded in time): connect rate and memory per socket.
+    const idle = target === "gateway-firestore" ? settings.idleConnectionsFirestore : settings.idleConnections;
     const clients = settings.messagingClients;
     const perWorker = Math.floor(clients / pool.size);
+    if (idle > 0) {
+      if (left() < 30) result.skipped.push(`idle connections (${idle}): not enough time left`);
+      else {
+        const idleWindowMs = Math.round(Math.max(5, left() * settings.idleShare - 6) * 1000);
+        log(`  connecting ${idle} idle authenticated sockets (for at most ${Math.round(idleWindowMs / 1000)} s)`);
+        await connectPhase(Array.from({ length: idle }, (_, i) => users[i % users.length]), idleWindowMs);
+        await pool.disconnect();
+        await waitForConnections(server, 0, 15_000);
+      }
+    }
+
+    // 2. Messaging clients: one socket per user (they are the connect/memory measurement when idle is 0).
     log(`  connecting ${clients} messaging clients`);
-    const mc = await pool.connect(server.url, users.slice(0, clients), addressOf, connectOptions(true, 60_000));
+    const mc = idle > 0
+      ? await pool.connect(server.url, users.slice(0, clients), addressOf, connectOptions(true, 60_000))
+      : await connectPhase(users.slice(0, clients), 60_000);
     if (mc.connected < clients) result.errors.push(`messaging clients: ${mc.connected}/${clients} connected ${JSON.stringify(mc.errors)}`);
     const [w0] = [0];
     try {
@@ -294,7 +304,8 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
     if (!result.messaging.supported) log(`  messaging n/a: ${result.messaging.reason}`);
     else {
       // Warm-up, not measured: each pair's first message creates its direct conversation.
-      const warm = await pool.direct(perWorker, perWorker * pool.size, 1_000, 5_000, settings.contentBytes);
+      const warmRate = Math.min(perWorker * pool.size, 250);
+      const warm = await pool.direct(perWorker, warmRate, Math.ceil(((perWorker * pool.size) / warmRate) * 1000), 5_000, settings.contentBytes);
       log(`  warm-up: ${warm.sent} first messages (conversations created), ${warm.lost} not delivered, ack p99 ${fmt(warm.ackLatency.quantile(0.99))} ms`);
       await settle(server);
       await profiled(env, server, result, "messaging", async () => {
@@ -323,12 +334,21 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
         // Highest sustained rate: grow by rampFactor until a step fails, then bisect.
         const steps: LoadResult[] = [];
         const start = target === "bare" ? settings.rampStartBare : target === "gateway-memory" ? settings.rampStartGatewayMemory : settings.rampStartGatewayFirestore;
+        // The fixed loads already tell where the limit is not (or is): start from there.
         let lo = 0;
         let hi = Infinity;
-        let rate = start;
+        for (const f of result.fixed) {
+          const judged = judge(f, settings);
+          if (judged.passed) lo = Math.max(lo, f.targetRate);
+          else hi = Math.min(hi, f.targetRate);
+        }
+        let rate = hi === Infinity ? Math.max(start, Math.round((lo * settings.rampFactor) / 100) * 100) : lo >= hi ? hi : Math.round((lo + hi) / 2 / 50) * 50;
+        if (hi !== Infinity && lo === 0) rate = Math.round(hi / 2 / 50) * 50;
         let limitedBy: string | undefined;
-        for (let i = 0; i < settings.rampMaxSteps; i++) {
-          if (left() < settings.rampSeconds + settings.drainMs / 1000 + 22) {
+        const reserve = (settings.groupMessages * settings.groupIntervalMs) / 1000 + 6 + (target === "bare" ? 0 : settings.presenceRepeats * 0.5 + 3);
+        for (let i = 0; i < settings.rampMaxSteps && rate > 0; i++) {
+          if (hi !== Infinity && hi - lo <= settings.rampResolution * hi) break;
+          if (left() < settings.rampSeconds + settings.drainMs / 1000 + 4 + reserve) {
             limitedBy = "time budget";
             break;
           }
@@ -340,9 +360,7 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
           log(`  ramp ${rate} msg/s: ${step.passed ? "sustained" : `not sustained (${step.why})`}; p99 ${fmt(step.latency.p99)} ms, server CPU ${serverCpu}`);
           if (step.passed) lo = Math.max(lo, rate);
           else hi = Math.min(hi, rate);
-          if (hi !== Infinity && hi - lo <= settings.rampResolution * hi) break;
           rate = hi === Infinity ? Math.round((rate * settings.rampFactor) / 100) * 100 : Math.round((lo + hi) / 2 / 50) * 50;
-          if (rate <= 0) break;
           await settle(server); // let a failed step's backlog clear before the next
         }
         result.maxRate = { sustained: lo, steps, limitedBy };
@@ -527,7 +545,7 @@ async function main(): Promise<void> {
     }
     const env: Env = { settings, children, pool, authHost: auth?.host, authPid, firestoreHost, redisUrl: redis?.url, users, deadline };
 
-    const weight: Record<TargetName, number> = { bare: 1, "gateway-memory": 1.15, "gateway-firestore": 0.7 };
+    const weight: Record<TargetName, number> = { bare: 1, "gateway-memory": 1.2, "gateway-firestore": 0.65 };
     for (let i = 0; i < settings.targets.length; i++) {
       const target = settings.targets[i];
       const remaining = settings.targets.slice(i);
