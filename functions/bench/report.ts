@@ -241,13 +241,14 @@ export function toMarkdown(report: BenchReport): string {
     const loads = [...t.fixed, ...(t.maxRate?.steps ?? [])];
     if (loads.length) {
       out.push("");
-      out.push("| load | msg/s asked | msg/s sent | p50 / p95 / p99 / max ms | ack p99 ms | lost | error acks | server CPU (cores) | machine busy | sustained |");
-      out.push("|---|---|---|---|---|---|---|---|---|---|");
+      const store = loads.some((l) => l.storeCpu !== undefined);
+      out.push(`| load | msg/s asked | msg/s sent | p50 / p95 / p99 / max ms | ack p99 ms | lost | error acks | server CPU (cores) | ${store ? "Firestore emulator CPU | " : ""}machine busy | sustained |`);
+      out.push(`|---|---|---|---|---|---|---|---|${store ? "---|" : ""}---|---|`);
       for (const l of loads) {
         const kind = t.fixed.includes(l) ? `fixed ${l.perClientRate}/s per client` : "ramp";
         const errors = Object.entries(l.ackErrors).map(([k, v]) => `${k} ${v}`).join(", ") || "0";
         out.push(
-          `| ${kind} | ${num(l.targetRate)} | ${num(l.achievedRate)} | ${lat(l.latency) ?? "n/a"} / ${num(l.latency.max)} | ${num(l.ackLatency.p99)} | ${l.lost} | ${errors} | ${l.serverCpu} | ${Math.round(l.machineBusy * 100)}% | ${l.passed === undefined ? "" : l.passed ? "yes" : `no: ${mdEscape(l.why ?? "")}`} |`,
+          `| ${kind} | ${num(l.targetRate)} | ${num(l.achievedRate)} | ${lat(l.latency) ?? "n/a"} / ${num(l.latency.max)} | ${num(l.ackLatency.p99)} | ${l.lost} | ${errors} | ${l.serverCpu} | ${store ? `${l.storeCpu ?? ""} | ` : ""}${Math.round(l.machineBusy * 100)}% | ${l.passed === undefined ? "" : l.passed ? "yes" : `no: ${mdEscape(l.why ?? "")}`} |`,
         );
       }
       if (t.maxRate?.limitedBy) out.push(`\nRamp stopped early: ${t.maxRate.limitedBy}.`);

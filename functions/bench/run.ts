@@ -40,6 +40,7 @@ interface Env {
   authHost?: string;
   authPid?: number;
   firestoreHost?: string;
+  firestorePid?: number;
   redisUrl?: string;
   users: BenchUser[];
   deadline: number;
@@ -141,8 +142,13 @@ async function profiled<T>(env: Env, server: Server, result: TargetResult, phase
   }
 }
 
-/** Waits (at most `maxMs`) until the server is nearly idle, so one load's backlog does not weigh on the next. */
-async function settle(server: Server, maxMs = 5_000): Promise<void> {
+/**
+ * Waits (bounded) until every send has its ack and the server is nearly idle, so that one load's backlog
+ * (for instance Firestore writes still queued) does not weigh on the next.
+ */
+async function settle(server: Server, pool: WorkerPool, maxMs = 5_000, maxAckWaitMs = 20_000): Promise<void> {
+  const ackDeadline = performance.now() + maxAckWaitMs;
+  while (performance.now() < ackDeadline && (await pool.outstanding()) > 0) await sleep(200);
   const deadline = performance.now() + maxMs;
   await sleep(300);
   while (performance.now() < deadline) {
@@ -161,7 +167,7 @@ async function waitForConnections(server: Server, atMost: number, timeoutMs: num
   }
 }
 
-function toLoad(perClientRate: number, clients: number, d: Awaited<ReturnType<WorkerPool["direct"]>>, serverCpu: number, busy: number): LoadResult {
+function toLoad(perClientRate: number, clients: number, d: Awaited<ReturnType<WorkerPool["direct"]>>, serverCpu: number, busy: number, storeCpu?: number): LoadResult {
   return {
     perClientRate,
     clients,
@@ -177,6 +183,7 @@ function toLoad(perClientRate: number, clients: number, d: Awaited<ReturnType<Wo
     ackLatency: d.ackLatency.summary(),
     serverCpu,
     machineBusy: busy,
+    storeCpu,
   };
 }
 
@@ -209,6 +216,9 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
     errors: [],
   };
   const left = () => (targetDeadline - performance.now()) / 1000;
+  // The Firestore emulator's process, to see whether the store is what limits the Firestore gateway.
+  const storePid = target === "gateway-firestore" ? env.firestorePid : undefined;
+  const settleHere = () => settle(server, pool, 5_000, Math.max(2_000, Math.min(20_000, (left() - 25) * 1000)));
   const users = target === "bare" ? bareUsers(RELAY_TOKEN, settings.users) : env.users;
   // Source addresses: one per worker and target, so ephemeral ports never run short nor collide with TIME_WAIT.
   const addressOf = (w: number) => [`127.0.${index + 1}.${w + 2}`];
@@ -307,7 +317,7 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
       const warmRate = Math.min(perWorker * pool.size, 250);
       const warm = await pool.direct(perWorker, warmRate, Math.ceil(((perWorker * pool.size) / warmRate) * 1000), 5_000, settings.contentBytes);
       log(`  warm-up: ${warm.sent} first messages (conversations created), ${warm.lost} not delivered, ack p99 ${fmt(warm.ackLatency.quantile(0.99))} ms`);
-      await settle(server);
+      await settleHere();
       await profiled(env, server, result, "messaging", async () => {
         let overloaded = false;
         for (const perClient of settings.fixedRates) {
@@ -321,14 +331,14 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
             continue;
           }
           const rate = perClient * perWorker * pool.size;
-          const { value: d, serverCpu, machineBusy: busy } = await measured(server, `fixed-${perClient}`, () =>
+          const { value: d, serverCpu, machineBusy: busy, helperCpu } = await measured(server, `fixed-${perClient}`, () =>
             pool.direct(perWorker, rate, seconds * 1000, settings.drainMs, settings.contentBytes),
-          );
-          const load = toLoad(perClient, perWorker * pool.size, d, serverCpu, busy);
+          storePid);
+          const load = toLoad(perClient, perWorker * pool.size, d, serverCpu, busy, storePid ? helperCpu : undefined);
           result.fixed.push(load);
           log(`  ${rate} msg/s: p50 ${fmt(load.latency.p50)} p95 ${fmt(load.latency.p95)} p99 ${fmt(load.latency.p99)} ms, lost ${load.lost}, server CPU ${serverCpu}`);
           overloaded = load.lost > 0 || load.latency.p99 > 1_000;
-          await settle(server);
+          await settleHere();
         }
 
         // Highest sustained rate: grow by rampFactor until a step fails, then bisect.
@@ -352,23 +362,23 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
             limitedBy = "time budget";
             break;
           }
-          const { value: d, serverCpu, machineBusy: busy } = await measured(server, `ramp-${rate}`, () =>
+          const { value: d, serverCpu, machineBusy: busy, helperCpu } = await measured(server, `ramp-${rate}`, () =>
             pool.direct(perWorker, rate, settings.rampSeconds * 1000, settings.drainMs, settings.contentBytes),
-          );
-          const step = judge(toLoad(rate / (perWorker * pool.size), perWorker * pool.size, d, serverCpu, busy), settings);
+          storePid);
+          const step = judge(toLoad(rate / (perWorker * pool.size), perWorker * pool.size, d, serverCpu, busy, storePid ? helperCpu : undefined), settings);
           steps.push(step);
           log(`  ramp ${rate} msg/s: ${step.passed ? "sustained" : `not sustained (${step.why})`}; p99 ${fmt(step.latency.p99)} ms, server CPU ${serverCpu}`);
           if (step.passed) lo = Math.max(lo, rate);
           else hi = Math.min(hi, rate);
           rate = hi === Infinity ? Math.round((rate * settings.rampFactor) / 100) * 100 : Math.round((lo + hi) / 2 / 50) * 50;
-          await settle(server); // let a failed step's backlog clear before the next
+          await settleHere(); // let a failed step's backlog clear before the next
         }
         result.maxRate = { sustained: lo, steps, limitedBy };
         log(`  highest sustained rate: ${lo} msg/s`);
       });
 
       // Group fan-out: one sender, a group of groupMembers (the first clients), time to the last member.
-      if (left() < (settings.groupMessages * settings.groupIntervalMs) / 1000 + 15) result.skipped.push("group fan-out: not enough time left");
+      if (left() < (settings.groupMessages * settings.groupIntervalMs) / 1000 + 6) result.skipped.push("group fan-out: not enough time left");
       else {
         try {
           const members = users.slice(0, settings.groupMembers);
@@ -543,7 +553,7 @@ async function main(): Promise<void> {
       users = await createUsers(auth.host, settings.users);
       log(`created ${users.length} Auth-emulator users with ID tokens in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
-    const env: Env = { settings, children, pool, authHost: auth?.host, authPid, firestoreHost, redisUrl: redis?.url, users, deadline };
+    const env: Env = { settings, children, pool, authHost: auth?.host, authPid, firestoreHost, firestorePid: fsStarted?.proc.pid, redisUrl: redis?.url, users, deadline };
 
     const weight: Record<TargetName, number> = { bare: 1, "gateway-memory": 1.2, "gateway-firestore": 0.65 };
     for (let i = 0; i < settings.targets.length; i++) {

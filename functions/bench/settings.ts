@@ -56,7 +56,7 @@ export const defaultSettings = {
   /** CPU-profile each gateway phase (inspector sampler) and summarise where the time goes. */
   profile: false,
   /** Whole-run bound: phases that would not fit are skipped and reported as such. */
-  budgetSeconds: 285,
+  budgetSeconds: 265,
   /** Rewrite the README's Benchmark section with this run's table. */
   readme: true,
 };

@@ -20,6 +20,8 @@ export interface LoadResult {
   serverCpu: number;
   /** Share of all the machine's cores busy (every process, ours and others'). */
   machineBusy: number;
+  /** Cores the Firestore emulator used meanwhile (Firestore gateway only). */
+  storeCpu?: number;
   passed?: boolean;
   why?: string;
 }

@@ -31,7 +31,8 @@ export type WorkerRequest =
   | { cmd: "groupSend"; sender: number; conversationId: string; count: number; intervalMs: number; contentBytes: number }
   | { cmd: "groupReport"; final: boolean }
   | { cmd: "presence"; subject: BenchUser; subscriber: number; url: string; localAddress: string; repeats: number; timeoutMs: number }
-  | { cmd: "memory" };
+  | { cmd: "memory" }
+  | { cmd: "outstanding" };
 
 export interface ConnectResult {
   attempted: number;

@@ -188,6 +188,12 @@ export class WorkerPool {
     return this.workers[worker].ipc.request<PresenceResult>({ cmd: "presence", ...args }, args.repeats * (2 * args.timeoutMs + 1_000) + 20_000);
   }
 
+  /** Sends still waiting for their ack, over every worker. */
+  async outstanding(): Promise<number> {
+    const all = await Promise.all(this.workers.map((w) => w.ipc.request<number>({ cmd: "outstanding" }, 10_000)));
+    return all.reduce((a, b) => a + b, 0);
+  }
+
   async memory(): Promise<number> {
     const all = await Promise.all(this.workers.map((w) => w.ipc.request<{ rss: number }>({ cmd: "memory" }, 10_000)));
     return all.reduce((sum, m) => sum + m.rss, 0);

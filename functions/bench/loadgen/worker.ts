@@ -34,6 +34,8 @@ let clients: Array<Client | undefined> = [];
 const live = () => clients.filter((c): c is Client => c !== undefined);
 let heartbeatTimer: NodeJS.Timeout | undefined;
 let messageCounter = 0;
+/** Sends whose ack has not come back yet, across phases (the runner waits for them between loads). */
+let outstanding = 0;
 
 // direct-message phase
 const pending = new Map<string, number>();
@@ -177,6 +179,7 @@ function startHeartbeats(): void {
 async function disconnectAll(): Promise<number> {
   const all = live();
   for (const client of all) client.socket.disconnect();
+  outstanding = 0; // acks of a closed socket never come
   clients = [];
   if (heartbeatTimer) clearInterval(heartbeatTimer);
   heartbeatTimer = undefined;
@@ -243,7 +246,9 @@ async function direct(req: Extract<WorkerRequest, { cmd: "direct" }>): Promise<D
         const sentAt = performance.now();
         pending.set(clientId, sentAt);
         sent += 1;
+        outstanding += 1;
         from.socket.emit("send_message", { clientId, type: "text", content, recipientId: to.uid }, (ack) => {
+          outstanding -= 1;
           if (ack.ok) {
             acked += 1;
             ackLatency.record(performance.now() - sentAt);
@@ -308,7 +313,9 @@ async function groupSend(req: Extract<WorkerRequest, { cmd: "groupSend" }>): Pro
     const clientId = nextClientId();
     const startedAt = performance.now();
     sendTimes.push([clientId, epochNow()]);
+    outstanding += 1;
     sender.socket.emit("send_message", { clientId, type: "text", content, conversationId: req.conversationId }, (ack) => {
+      outstanding -= 1;
       if (ack.ok) {
         acked += 1;
         ackLatency.record(performance.now() - startedAt);
@@ -436,6 +443,8 @@ serveIpc(async (request) => {
       return presence(req);
     case "memory":
       return { ...process.memoryUsage(), clients: live().length };
+    case "outstanding":
+      return outstanding;
     default:
       throw new Error(`unknown command ${(req as { cmd: string }).cmd}`);
   }
