@@ -66,6 +66,7 @@ function figures(report: BenchReport): Figure[] {
     figure: `Highest sustained rate, p99 < ${s.p99LimitMs} ms and no loss (msg/s, ${clients.toLocaleString("en-US")} clients)`,
     value: (t) => {
       if (!t.maxRate) return { why: whyMissing(t, "messaging") };
+      if (t.maxRate.steps.length === 0) return { why: t.maxRate.limitedBy === "time budget" ? "skipped (time)" : "not measured" };
       const capped = t.maxRate.steps.length > 0 && t.maxRate.steps.every((x) => x.passed);
       const below = t.maxRate.sustained === 0 && t.maxRate.steps.length ? `< ${num(Math.min(...t.maxRate.steps.map((x) => x.targetRate)))}` : undefined;
       return { n: t.maxRate.sustained, text: below ?? `${capped ? "≥ " : ""}${num(t.maxRate.sustained)}` };
