@@ -17,7 +17,7 @@ import { summarizeProfile } from "./lib/cpu-profile";
 import { GcTrace } from "./lib/gc-trace";
 import { Histogram } from "./lib/histogram";
 import { BenchUser, IpcClient, ServerMemory, ServerReady, sleep } from "./lib/ipc";
-import { machineBusy, machineSample, processCpuSeconds } from "./lib/proc";
+import { endOwnChildren, machineBusy, machineSample, processCpuSeconds } from "./lib/proc";
 import { bareUsers, createUsers } from "./lib/users";
 import { buildTable, toMarkdown, updateReadme, writeResults } from "./report";
 import { BenchSettings, parseSettings, TargetName } from "./settings";
@@ -499,14 +499,19 @@ async function main(): Promise<void> {
     if (interrupted) process.exit(130);
     interrupted = true;
     process.stdout.write(`\n[bench] ${signal}: stopping every process it started\n`);
-    void cleanup().finally(() => process.exit(130));
+    // Stop what we hold, then any child still starting (not yet handed to us), each by its PID.
+    void Promise.race([cleanup(), sleep(15_000)])
+      .then(() => endOwnChildren())
+      .finally(() => process.exit(130));
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   // Hard stop: whatever happens, the run ends.
   const watchdog = setTimeout(() => {
     process.stdout.write(`[bench] over ${settings.budgetSeconds + 60} s: stopping\n`);
-    void cleanup().finally(() => process.exit(1));
+    void Promise.race([cleanup(), sleep(15_000)])
+      .then(() => endOwnChildren())
+      .finally(() => process.exit(1));
   }, (settings.budgetSeconds + 60) * 1000);
   watchdog.unref();
 
@@ -529,18 +534,18 @@ async function main(): Promise<void> {
   if (machine.loadAverageStart[0] > machine.cores) notes.push(`the machine was busy at the start (load average ${machine.loadAverageStart[0]} on ${machine.cores} cores): figures are noisy`);
 
   try {
-    const [authStarted, redisStarted, fsStarted, pool] = await Promise.all([
-      gateways.length ? AuthEmulator.start(PROJECT_ID) : undefined,
-      wantsRedis ? LocalRedis.start() : undefined,
+    // Each helper is remembered the moment it is up, so an interruption during start-up stops it too.
+    const started = [
+      gateways.length ? AuthEmulator.start(PROJECT_ID).then((a) => (auth = a)) : undefined,
+      wantsRedis ? LocalRedis.start().then((r) => (redis = r)) : undefined,
       settings.targets.includes("gateway-firestore") && !process.env.FIRESTORE_EMULATOR_HOST
-        ? children.start<{ port: number }>("firestore-emulator", "bench/servers/firestore-host.ts")
+        ? children.start<{ port: number }>("firestore-emulator", "bench/servers/firestore-host.ts").then((f) => (firestoreChild = f))
         : undefined,
       WorkerPool.start(children, settings.workers),
-    ]);
-    auth = authStarted;
-    const authPid = (auth as unknown as { process?: { pid?: number } } | undefined)?.process?.pid;
-    redis = redisStarted;
-    firestoreChild = fsStarted;
+    ] as const;
+    const [authStarted, , fsStarted, pool] = await Promise.all(started);
+    if (interrupted) return;
+    const authPid = (authStarted as unknown as { process?: { pid?: number } } | undefined)?.process?.pid;
     const firestoreHost = process.env.FIRESTORE_EMULATOR_HOST || (fsStarted ? `127.0.0.1:${fsStarted.ready.port}` : undefined);
     report.settings.redisUsed = !!redis;
     report.settings.firestore = process.env.FIRESTORE_EMULATOR_HOST ? `official emulator at ${firestoreHost}` : fsStarted ? "@firestore-emulator/server (own process)" : "none";

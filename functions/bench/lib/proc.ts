@@ -37,3 +37,39 @@ export function machineBusy(from: MachineSample | undefined, to: MachineSample |
   if (!from || !to || to.total <= from.total) return NaN;
   return Math.round(((to.busy - from.busy) / (to.total - from.total)) * 100) / 100;
 }
+
+/** PIDs of this process's direct children (Linux), i.e. processes this run started itself. */
+export function ownChildren(): number[] {
+  try {
+    return readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Last resort on interruption: ends every child this process started (some may still be starting and
+ * not yet handed to their owners), each by its PID and process group: SIGTERM, then SIGKILL.
+ */
+export async function endOwnChildren(graceMs = 3_000): Promise<void> {
+  const signal = (pid: number, sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  const first = ownChildren();
+  for (const pid of first) signal(pid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && ownChildren().length > 0) await new Promise((r) => setTimeout(r, 100));
+  for (const pid of ownChildren()) signal(pid, "SIGKILL");
+}
