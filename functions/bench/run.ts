@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { AuthEmulator } from "../tools/auth-emulator";
 import { LocalRedis, redisServerInstalled } from "../tools/redis-server";
 import { WorkerPool } from "./loadgen/pool";
+import { buildForBench } from "./lib/build";
 import { Children, functionsDir, NodeChild } from "./lib/children";
 import { summarizeProfile } from "./lib/cpu-profile";
 import { GcTrace } from "./lib/gc-trace";
@@ -352,8 +353,7 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
           if (judged.passed) lo = Math.max(lo, f.targetRate);
           else hi = Math.min(hi, f.targetRate);
         }
-        let rate = hi === Infinity ? Math.max(start, Math.round((lo * settings.rampFactor) / 100) * 100) : lo >= hi ? hi : Math.round((lo + hi) / 2 / 50) * 50;
-        if (hi !== Infinity && lo === 0) rate = Math.round(hi / 2 / 50) * 50;
+        let rate = hi === Infinity ? Math.max(start, Math.round((lo * settings.rampFactor) / 100) * 100) : lo >= hi ? hi : Math.round((lo + hi) / 2 / 10) * 10;
         let limitedBy: string | undefined;
         const reserve = (settings.groupMessages * settings.groupIntervalMs) / 1000 + 6 + (target === "bare" ? 0 : settings.presenceRepeats * 0.5 + 3);
         for (let i = 0; i < settings.rampMaxSteps && rate > 0; i++) {
@@ -370,7 +370,9 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
           log(`  ramp ${rate} msg/s: ${step.passed ? "sustained" : `not sustained (${step.why})`}; p99 ${fmt(step.latency.p99)} ms, server CPU ${serverCpu}`);
           if (step.passed) lo = Math.max(lo, rate);
           else hi = Math.min(hi, rate);
-          rate = hi === Infinity ? Math.round((rate * settings.rampFactor) / 100) * 100 : Math.round((lo + hi) / 2 / 50) * 50;
+          const grain = hi < 1_000 ? 10 : 50;
+          rate = hi === Infinity ? Math.round((rate * settings.rampFactor) / 100) * 100 : Math.round((lo + hi) / 2 / grain) * grain;
+          if (rate === lo || rate === hi || rate < 10) break; // as fine as it gets
           await settleHere(); // let a failed step's backlog clear before the next
         }
         result.maxRate = { sustained: lo, steps, limitedBy };
@@ -515,6 +517,9 @@ async function main(): Promise<void> {
   }, (settings.budgetSeconds + 60) * 1000);
   watchdog.unref();
 
+  const build = buildForBench(functionsDir);
+  children.useBuild(build.outDir);
+  log(`transpiled ${build.files} files for the child processes in ${build.ms} ms (they run plain JavaScript)`);
   const machine = machineInfo();
   const gateways = settings.targets.filter((t) => t !== "bare");
   const wantsRedis = settings.targets.includes("gateway-firestore") && (settings.redis === "on" || (settings.redis === "auto" && redisServerInstalled()));

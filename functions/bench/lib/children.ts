@@ -18,13 +18,22 @@ export interface NodeChild<Ready> {
 export class Children {
   private readonly owned = new Set<OwnedProcess>();
 
-  /** Starts `script` (relative to functions/) and resolves once it sent `{ type: "ready", ... }`. */
+  /** With `buildDir` (see build.ts) children run the transpiled JavaScript; without, through ts-node. */
+  constructor(private buildDir?: string) {}
+
+  useBuild(buildDir: string): void {
+    this.buildDir = buildDir;
+  }
+
+  /** Starts `script` (a .ts path relative to functions/) and resolves once it sent `{ type: "ready", ... }`. */
   async start<Ready>(
     name: string,
     script: string,
     options: { env?: NodeJS.ProcessEnv; execArgv?: string[]; onLine?: (line: string) => void; readyTimeoutMs?: number } = {},
   ): Promise<NodeChild<Ready>> {
-    const args = [...(options.execArgv ?? []), "-r", "ts-node/register/transpile-only", join(functionsDir, script)];
+    const args = this.buildDir
+      ? [...(options.execArgv ?? []), join(this.buildDir, script.replace(/\.ts$/, ".js"))]
+      : [...(options.execArgv ?? []), "-r", "ts-node/register/transpile-only", join(functionsDir, script)];
     const child = spawn(process.execPath, args, {
       cwd: functionsDir,
       env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", ...options.env },
