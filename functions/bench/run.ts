@@ -517,9 +517,6 @@ async function main(): Promise<void> {
   }, (settings.budgetSeconds + 60) * 1000);
   watchdog.unref();
 
-  const build = buildForBench(functionsDir);
-  children.useBuild(build.outDir);
-  log(`transpiled ${build.files} files for the child processes in ${build.ms} ms (they run plain JavaScript)`);
   const machine = machineInfo();
   const gateways = settings.targets.filter((t) => t !== "bare");
   const wantsRedis = settings.targets.includes("gateway-firestore") && (settings.redis === "on" || (settings.redis === "auto" && redisServerInstalled()));
@@ -540,9 +537,15 @@ async function main(): Promise<void> {
 
   try {
     // Each helper is remembered the moment it is up, so an interruption during start-up stops it too.
+    const authStarting = gateways.length ? AuthEmulator.start(PROJECT_ID).then((a) => (auth = a)) : undefined;
+    const redisStarting = wantsRedis ? LocalRedis.start().then((r) => (redis = r)) : undefined;
+    // While the Auth emulator boots in its own process: transpile what the children run.
+    const build = buildForBench(functionsDir);
+    children.useBuild(build.outDir);
+    log(`transpiled ${build.files} files for the child processes in ${build.ms} ms (they run plain JavaScript)`);
     const started = [
-      gateways.length ? AuthEmulator.start(PROJECT_ID).then((a) => (auth = a)) : undefined,
-      wantsRedis ? LocalRedis.start().then((r) => (redis = r)) : undefined,
+      authStarting,
+      redisStarting,
       settings.targets.includes("gateway-firestore") && !process.env.FIRESTORE_EMULATOR_HOST
         ? children.start<{ port: number }>("firestore-emulator", "bench/servers/firestore-host.ts").then((f) => (firestoreChild = f))
         : undefined,
