@@ -375,7 +375,7 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
           if (rate === lo || rate === hi || rate < 10) break; // as fine as it gets
           await settleHere(); // let a failed step's backlog clear before the next
         }
-        result.maxRate = { sustained: lo, steps, limitedBy };
+        result.maxRate = { sustained: lo, lowestFailed: hi === Infinity ? null : hi, steps, limitedBy };
         log(`  highest sustained rate: ${lo} msg/s`);
       });
 
@@ -466,7 +466,7 @@ function machineInfo(): Machine {
     platform: platform(),
     kernel: release(),
     socketIo,
-    openFilesLimit: limits ? limits.replace(/\s+/g, " ").replace("Max open files ", "").trim() : "?",
+    openFilesLimit: limits ? limits.replace("Max open files", "").trim().split(/\s+/).slice(0, 2).join(" soft / ") + " hard" : "?",
     ephemeralPorts: read("/proc/sys/net/ipv4/ip_local_port_range").replace(/\s+/g, "-"),
     somaxconn: read("/proc/sys/net/core/somaxconn"),
     loadAverageStart: loadavg().map((l) => Math.round(l * 100) / 100),

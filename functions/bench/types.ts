@@ -57,7 +57,8 @@ export interface TargetResult {
   };
   messaging: { supported: boolean; reason?: string; probeMs?: number };
   fixed: LoadResult[];
-  maxRate?: { sustained: number; steps: LoadResult[]; limitedBy?: string };
+  /** Highest rate that passed and lowest that failed (fixed loads included); no failure: the true limit is higher. */
+  maxRate?: { sustained: number; lowestFailed: number | null; steps: LoadResult[]; limitedBy?: string };
   group?: {
     members: number;
     messages: number;

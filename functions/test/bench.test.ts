@@ -44,7 +44,7 @@ describe("benchmark harness", () => {
             latency: { count: 1, mean: p99, p50: p99, p95: p99, p99, max: p99 }, ackLatency: { count: 1, mean: 1, p50: 1, p95: 1, p99: 1, max: 1 },
           }))
         : [],
-      maxRate: messaging ? { sustained: rate, steps: [] } : undefined,
+      maxRate: messaging ? { sustained: rate, lowestFailed: rate * 1.2, steps: [] } : undefined,
       memory: { connections: 15000, rssPerSocketBytes: kb * 1024, heapPerSocketBytes: kb * 1024, projectedSocketsPerGiB: 1, base: {}, loaded: {} },
       gc: {},
       profiles: {},
