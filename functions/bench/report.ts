@@ -72,8 +72,9 @@ function figures(report: BenchReport): Figure[] {
       if (!t.maxRate) return { why: whyMissing(t, "messaging") };
       if (t.maxRate.steps.length === 0) return { why: t.maxRate.limitedBy === "time budget" ? "skipped (time)" : "not measured" };
       const capped = t.maxRate.lowestFailed === null;
-      if (t.maxRate.sustained === 0) return { n: 0, text: t.maxRate.lowestFailed ? `< ${num(t.maxRate.lowestFailed)}` : "n/a" };
-      return { n: t.maxRate.sustained, text: `${capped ? "≥ " : ""}${num(t.maxRate.sustained)}`, lowerBound: capped };
+      const int = (n: number) => Math.round(n).toLocaleString("en-US");
+      if (t.maxRate.sustained === 0) return { n: 0, text: t.maxRate.lowestFailed ? `< ${int(t.maxRate.lowestFailed)}` : "n/a" };
+      return { n: t.maxRate.sustained, text: `${capped ? "≥ " : ""}${int(t.maxRate.sustained)}`, lowerBound: capped };
     },
     target: "≥ 0.7× bare (bare ref. ≈20,000)",
     verdict: (g, b) => (b === undefined ? undefined : g >= 0.7 * b),

@@ -372,7 +372,8 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
           else hi = Math.min(hi, rate);
           const grain = hi < 1_000 ? 10 : 50;
           rate = hi === Infinity ? Math.round((rate * settings.rampFactor) / 100) * 100 : Math.round((lo + hi) / 2 / grain) * grain;
-          if (rate === lo || rate === hi || rate < 10) break; // as fine as it gets
+          // As fine as it gets; below 50 msg/s a 3-second step holds too few messages for a p99.
+          if (rate === lo || rate === hi || rate < 50) break;
           await settleHere(); // let a failed step's backlog clear before the next
         }
         result.maxRate = { sustained: lo, lowestFailed: hi === Infinity ? null : hi, steps, limitedBy };
