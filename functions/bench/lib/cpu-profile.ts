@@ -38,7 +38,7 @@ export function originOf(url: string, fn: string): string {
     return `package ${name}`;
   }
   if (url.startsWith("node:") || !url.includes("/")) return "node core";
-  const src = /\/functions\/(src|bench)\/(.*)$/.exec(url);
+  const src = /\/functions\/(?:\.bench-build\/)?(src|bench)\/(.*)$/.exec(url);
   if (src) return `${src[1]}/${src[2].split("/").slice(0, -1).join("/") || "."}`;
   return "other";
 }
