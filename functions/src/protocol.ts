@@ -174,7 +174,6 @@ export interface InterServerEvents {
 export interface SocketData {
   uid: string;
   roles: string[];
-  claims: Record<string, unknown>;
   connectedAt: number;
   /** Loaded by features' `prepare` before the socket connects (e.g. the offline queue). */
   prepared?: Record<string, unknown>;

@@ -11,7 +11,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { firebaseBin, functionsDir } from "./auth-emulator";
 import { FirestoreEmulator } from "./firestore-emulator";
-import { waitFor } from "./free-port";
+import { freePort, waitFor } from "./free-port";
 import { OwnedProcess } from "./processes";
 import { LocalRedis, redisAnswers, redisServerInstalled } from "./redis-server";
 
@@ -73,18 +73,13 @@ async function chooseRedis(): Promise<string | undefined> {
     notes.push(`Redis at REDIS_URL=${given} did not answer.`);
   }
   if (redisServerInstalled()) {
-    const port = (await redisAnswers(ports.redis)) ? await freeRedisPort() : ports.redis;
+    const port = (await redisAnswers(ports.redis)) ? await freePort() : ports.redis;
     const redis = await LocalRedis.start(port);
     stoppers.push(() => redis.stop());
     return redis.url;
   }
   notes.push("Redis: none reachable and redis-server is not installed; presence and rate limits run in memory.");
   return undefined;
-}
-
-async function freeRedisPort(): Promise<number> {
-  const { freePort } = await import("./free-port");
-  return freePort();
 }
 
 async function chooseFirestore(): Promise<"official" | "node"> {

@@ -27,7 +27,8 @@ export function createAuthMiddleware(deps: {
     if (!token) return next(authFailure("TOKEN_MISSING"));
     try {
       const identity = await deps.verifier.verify(token);
-      socket.data = { uid: identity.uid, roles: identity.roles, claims: identity.claims, connectedAt: deps.clock.now() };
+      // Only what the gateway reads: keeping the whole decoded token on every socket costs memory per connection.
+      socket.data = { uid: identity.uid, roles: identity.roles, connectedAt: deps.clock.now() };
       next();
     } catch (error) {
       const refusal = GatewayError.from(error);
