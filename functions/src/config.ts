@@ -99,6 +99,73 @@ export const defaultConfig = {
   presenceMaxQueryUsers: 500,
   /** How long a user's conversation partners (fan-out targets) are cached. */
   presenceContactsCacheMs: 30_000,
+
+  // --- HTTP API (the `api` function, docs/HTTP-API.md) ---
+  /** Largest accepted request body in bytes; larger ones answer 413 PAYLOAD_TOO_LARGE. */
+  httpMaxBodyBytes: 16 * 1024,
+  /** A Firestore or Redis call of the API slower than this answers 503 UNAVAILABLE (never a hang). */
+  httpBackendTimeoutMs: 5_000,
+  /**
+   * Requests per user and window, by route group: `presenceUser` is one user's presence (the spec's
+   * 10 a minute), `presenceBatch` the batch query, `presenceList` the online list and count, `activity`
+   * `POST /activity`, `admin` the analytics, `default` everything else. Shared by every function
+   * instance through Redis (in memory per instance while Redis is away).
+   */
+  httpRateLimits: {
+    default: { limit: 120, windowMs: 60_000 },
+    presenceUser: { limit: 10, windowMs: 60_000 },
+    presenceBatch: { limit: 30, windowMs: 60_000 },
+    presenceList: { limit: 30, windowMs: 60_000 },
+    activity: { limit: 60, windowMs: 60_000 },
+    admin: { limit: 60, windowMs: 60_000 },
+  } as Record<string, { limit: number; windowMs: number }>,
+  /** Most conversations per page of `GET /conversations`. */
+  httpConversationsPageMax: 50,
+  /** Most messages per page of `GET /conversations/:id`. */
+  httpMessagesPageMax: 100,
+  /** Most participants (with presence) shown per conversation; the rest are counted in `memberCount`. */
+  httpParticipantsMax: 50,
+  /** Most users per page of `GET /presence/online`. */
+  httpOnlinePageMax: 200,
+
+  // --- activity log and analytics ---
+  /** Write the activity log (gateway sessions, messages, groups; `POST /activity`). Off: nothing is logged. */
+  activityLogEnabled: true,
+  /** Activity entries (and daily active-user marks) are deleted this many days after they happened (Firestore TTL on `expireAt`). */
+  activityRetentionDays: 90,
+  /** Actions apps may log with `POST /activity`; the gateway's own (login, logout, message_sent, group_created) are reserved. */
+  activityActions: [
+    "app_opened",
+    "app_backgrounded",
+    "profile_viewed",
+    "video_posted",
+    "video_watched",
+    "livestream_started",
+    "livestream_ended",
+    "comment_posted",
+    "user_followed",
+    "call_started",
+    "call_ended",
+  ] as string[],
+  /** Largest `metadata` of an activity entry, serialised as JSON, in bytes. */
+  activityMaxMetadataBytes: 1_024,
+  /** The gateway buffers its activity entries and writes them in one batched commit this often. */
+  activityFlushMs: 2_000,
+  /** Most entries waiting in the buffer; beyond it (Firestore slow or down) new entries are dropped and counted. */
+  activityBufferMax: 10_000,
+  /**
+   * Each day's counters are spread over this many documents (summed when read), so a busy day never
+   * writes one document more than about once a second.
+   */
+  activityCounterShards: 4,
+  /**
+   * Request headers that carry the caller's country (ISO 3166-1 alpha-2), first present wins: Cloud
+   * Functions adds `X-AppEngine-Country`; an external HTTPS load balancer can add `X-Client-Region`.
+   * Analytics only, never trusted for access: list only headers your edge sets and strips from clients.
+   */
+  activityCountryHeaders: ["x-appengine-country", "x-client-region"] as string[],
+  /** Request headers that carry the caller's region or subdivision, first present wins. */
+  activityRegionHeaders: ["x-appengine-region", "x-client-region-subdivision"] as string[],
 };
 
 export type GatewayConfig = typeof defaultConfig;
@@ -148,6 +215,24 @@ export const configSchema = z
     presenceRedisTimeoutMs: positiveMs,
     presenceMaxQueryUsers: z.number().int().min(1).max(5_000),
     presenceContactsCacheMs: z.number().int().min(0),
+    // --- HTTP API ---
+    httpMaxBodyBytes: z.number().int().min(256).max(10 * 1024 * 1024),
+    httpBackendTimeoutMs: positiveMs,
+    httpRateLimits: z.record(z.string(), z.object({ limit: z.number().int().positive(), windowMs: positiveMs }).strict()),
+    httpConversationsPageMax: z.number().int().min(1).max(500),
+    httpMessagesPageMax: z.number().int().min(1).max(500),
+    httpParticipantsMax: z.number().int().min(1).max(1_000),
+    httpOnlinePageMax: z.number().int().min(1).max(1_000),
+    // --- activity log ---
+    activityLogEnabled: z.boolean(),
+    activityRetentionDays: z.number().int().min(1).max(3_650),
+    activityActions: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,49}$/, "actions are lower_snake_case, at most 50 characters")),
+    activityMaxMetadataBytes: z.number().int().min(0).max(64 * 1024),
+    activityFlushMs: positiveMs,
+    activityBufferMax: z.number().int().positive(),
+    activityCounterShards: z.number().int().min(1).max(100),
+    activityCountryHeaders: z.array(z.string().min(1)),
+    activityRegionHeaders: z.array(z.string().min(1)),
   })
   .strict()
   .refine((c) => c.presenceTtlMs > c.heartbeatIntervalMs, {
@@ -168,7 +253,12 @@ export function resolveConfig(
   nameOf: (key: string) => string = (key) => key,
 ): GatewayConfig {
   const given = stripUndefined(overrides);
-  const merged = { ...defaultConfig, ...given, rateLimits: { ...defaultConfig.rateLimits, ...given.rateLimits } };
+  const merged = {
+    ...defaultConfig,
+    ...given,
+    rateLimits: { ...defaultConfig.rateLimits, ...given.rateLimits },
+    httpRateLimits: { ...defaultConfig.httpRateLimits, ...given.httpRateLimits },
+  };
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${nameOf(String(i.path[0] ?? "config"))}: ${i.message}`));
@@ -219,6 +309,24 @@ export const envNames: Record<keyof GatewayConfig, string> = {
   presenceRedisTimeoutMs: "PRESENCE_REDIS_TIMEOUT_MS",
   presenceMaxQueryUsers: "PRESENCE_MAX_QUERY_USERS",
   presenceContactsCacheMs: "PRESENCE_CONTACTS_CACHE_MS",
+  // --- HTTP API ---
+  httpMaxBodyBytes: "HTTP_MAX_BODY_BYTES",
+  httpBackendTimeoutMs: "HTTP_BACKEND_TIMEOUT_MS",
+  httpRateLimits: "HTTP_RATE_LIMITS",
+  httpConversationsPageMax: "HTTP_CONVERSATIONS_PAGE_MAX",
+  httpMessagesPageMax: "HTTP_MESSAGES_PAGE_MAX",
+  httpParticipantsMax: "HTTP_PARTICIPANTS_MAX",
+  httpOnlinePageMax: "HTTP_ONLINE_PAGE_MAX",
+  // --- activity log ---
+  activityLogEnabled: "ACTIVITY_LOG_ENABLED",
+  activityRetentionDays: "ACTIVITY_RETENTION_DAYS",
+  activityActions: "ACTIVITY_ACTIONS",
+  activityMaxMetadataBytes: "ACTIVITY_MAX_METADATA_BYTES",
+  activityFlushMs: "ACTIVITY_FLUSH_MS",
+  activityBufferMax: "ACTIVITY_BUFFER_MAX",
+  activityCounterShards: "ACTIVITY_COUNTER_SHARDS",
+  activityCountryHeaders: "ACTIVITY_COUNTRY_HEADERS",
+  activityRegionHeaders: "ACTIVITY_REGION_HEADERS",
 };
 
 /**

@@ -14,6 +14,8 @@ import { messagingFeatures } from "./messaging/messaging";
 import { FirestoreBroadcastStore } from "../ports/broadcast-store/firestore-broadcast-store";
 import { MemoryBroadcastStore } from "../ports/broadcast-store/memory-broadcast-store";
 import { activityFeature } from "./activity";
+import { activityLogFeature } from "./activity-log";
+import { createActivityLog } from "../ports/activity-log";
 import { emergencyBroadcastsFeature } from "./emergency-broadcasts";
 import { instanceRegistryFeature } from "./instance-registry";
 import { Logger, silentLogger } from "../ports/logger";
@@ -87,6 +89,13 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
   const presence = createPresenceDeps(config, redis, logger, clock, store);
   features.push(presenceFeature(presence));
   services.online ??= presence.store;
+
+  // --- activity log (docs/HTTP-API.md): stopped after the last socket left, so every logout is written ---
+  if (config.activityLogEnabled) {
+    const activity = createActivityLog(config, logger);
+    features.push(activityLogFeature(activity));
+    closers.push(() => activity.stop());
+  }
 
   const gateway = new Gateway(config, { ...options, logger, clock, verifier, features, closers, adapter, services });
   return gateway;
