@@ -123,8 +123,10 @@ export const defaultConfig = {
   httpConversationsPageMax: 50,
   /** Most messages per page of `GET /conversations/:id`. */
   httpMessagesPageMax: 100,
-  /** Most participants (with presence) shown per conversation; the rest are counted in `memberCount`. */
+  /** Most participants (with presence) shown by `GET /conversations/:id`; the rest are counted in `memberCount`. */
   httpParticipantsMax: 50,
+  /** Most participants shown per conversation in the `GET /conversations` list. */
+  httpListParticipantsMax: 10,
   /** Most users per page of `GET /presence/online`. */
   httpOnlinePageMax: 200,
 
@@ -222,6 +224,7 @@ export const configSchema = z
     httpConversationsPageMax: z.number().int().min(1).max(500),
     httpMessagesPageMax: z.number().int().min(1).max(500),
     httpParticipantsMax: z.number().int().min(1).max(1_000),
+    httpListParticipantsMax: z.number().int().min(1).max(100),
     httpOnlinePageMax: z.number().int().min(1).max(1_000),
     // --- activity log ---
     activityLogEnabled: z.boolean(),
@@ -316,6 +319,7 @@ export const envNames: Record<keyof GatewayConfig, string> = {
   httpConversationsPageMax: "HTTP_CONVERSATIONS_PAGE_MAX",
   httpMessagesPageMax: "HTTP_MESSAGES_PAGE_MAX",
   httpParticipantsMax: "HTTP_PARTICIPANTS_MAX",
+  httpListParticipantsMax: "HTTP_LIST_PARTICIPANTS_MAX",
   httpOnlinePageMax: "HTTP_ONLINE_PAGE_MAX",
   // --- activity log ---
   activityLogEnabled: "ACTIVITY_LOG_ENABLED",

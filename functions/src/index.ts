@@ -7,7 +7,7 @@ import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { onRequest } from "firebase-functions/v2/https";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { defineInt, defineString } from "firebase-functions/params";
-import { configFromEnv } from "./config";
+import { configFromEnv, defaultConfig, resolveConfig } from "./config";
 import { createBackendProbes } from "./control/backends";
 import { createControlHandler } from "./control/control-handler";
 import { FleetGatewayHost } from "./control/fleet-host";
@@ -16,6 +16,7 @@ import { keepAliveTick } from "./control/keep-alive";
 import { createSweepGate, DAY_MS, deleteDeliveredEntries } from "./control/offline-cleanup";
 import { connectionInfoOf, SingleHostGateway } from "./control/single-host";
 import { firebaseAuth, firestore } from "./firebase";
+import { createApi } from "./http-api/create-api";
 import { FirestoreBroadcastStore } from "./ports/broadcast-store/firestore-broadcast-store";
 import type { Logger } from "./ports/logger";
 import { systemClock } from "./ports/clock";
@@ -50,6 +51,7 @@ const idleShutdownMinutes = intSetting("IDLE_SHUTDOWN_MINUTES", 30, "keepWebSock
 const retentionDays = intSetting("OFFLINE_RETENTION_DAYS", 7, "delivered offline-queue entries older than this are deleted");
 const cleanupIntervalSeconds = intSetting("CLEANUP_MIN_INTERVAL_SECONDS", 300, "at most one offline-queue sweep per function instance in this interval");
 const broadcastsPerMinute = intSetting("BROADCASTS_PER_MINUTE", 3, "emergency broadcasts per caller per minute");
+const activityRetentionDays = intSetting("ACTIVITY_RETENTION_DAYS", defaultConfig.activityRetentionDays, "activity log entries are deleted this many days after they happened (TTL policy on expireAt)");
 
 const functionsLogger: Logger = {
   debug: (message, fields) => logger.debug(message, fields ?? {}),
@@ -108,6 +110,23 @@ export const websocketServer = onRequest({ cors: true, timeoutSeconds: 120 }, as
     // Only a misconfiguration (bad GATEWAY_* / REDIS_URL settings) gets here: the handler answers everything else.
     functionsLogger.error("websocketServer misconfigured", { error: String(error) });
     res.status(500).json({ ok: false, error: { code: "INTERNAL", message: `The control plane is misconfigured: ${(error as Error).message}` } });
+  }
+});
+
+let apiHandler: ReturnType<typeof createApi> | undefined;
+
+/** The HTTP API (docs/HTTP-API.md): presence, profiles, conversations, the activity log, admin analytics. */
+export const api = onRequest({ cors: true, timeoutSeconds: 60 }, async (req, res) => {
+  try {
+    apiHandler ??= createApi(resolveConfig({ ...gatewayConfig(), activityRetentionDays: activityRetentionDays() }), { redis: redis(), logger: functionsLogger });
+    const body = req.rawBody?.length ? req.rawBody : undefined;
+    const answer = await apiHandler({ method: req.method, path: req.path, query: req.query as Record<string, unknown>, headers: req.headers, body });
+    if (answer.headers) res.set(answer.headers);
+    res.status(answer.status).json(answer.body);
+  } catch (error) {
+    // Only a misconfiguration (bad settings) gets here: the handler answers everything else.
+    functionsLogger.error("api misconfigured", { error: String(error) });
+    res.status(500).json({ ok: false, error: { code: "INTERNAL", message: `The API is misconfigured: ${(error as Error).message}` } });
   }
 });
 

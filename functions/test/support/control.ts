@@ -2,12 +2,12 @@ import { FunctionsEmulator } from "../../tools/functions-emulator";
 import { environment } from "./environment";
 
 /** The Functions emulator serving our built functions, with the test environment's Auth, Firestore (and Redis). */
-export function startFunctions(params: Record<string, string>): Promise<FunctionsEmulator> {
+export function startFunctions(params: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<FunctionsEmulator> {
   const env = environment();
   return FunctionsEmulator.start({
     projectId: env.projectId,
     params,
-    env: { FIREBASE_AUTH_EMULATOR_HOST: env.authHost, FIRESTORE_EMULATOR_HOST: env.firestore.host },
+    env: { FIREBASE_AUTH_EMULATOR_HOST: env.authHost, FIRESTORE_EMULATOR_HOST: env.firestore.host, ...extraEnv },
   });
 }
 

@@ -113,35 +113,44 @@ export const dayOf = (at: number) => new Date(at).toISOString().slice(0, 10);
 export const hourOf = (at: number) => new Date(at).toISOString().slice(11, 13);
 export const dayStart = (day: string) => Date.parse(`${day}T00:00:00.000Z`);
 
-/** A numeric increment of one counter of one day: `path` is a list of field names inside the day. */
+/** A numeric increment of one counter of one day; `field` is a flat field name of the day's document. */
 export interface CounterIncrement {
   day: string;
-  path: string[];
+  field: string;
   by: number;
 }
 
 /**
- * What one entry adds to the counters: every entry counts under `actions.<action>` and its hour's
- * `events`; a `login` is a session started at its hour; a `logout` with a duration ends one, added to
- * the hour (and day) its session started, so a session is one session wherever midnight falls.
+ * Counter fields of a day document. Flat names (`action_login`, `h09_sessions`): top-level increments
+ * work everywhere, and the Node emulator implements `FieldValue.increment` only on top-level fields.
+ */
+export const counterField = {
+  action: (action: string) => `action_${action}`,
+  hour: (hour: string, counter: keyof HourCounters) => `h${hour}_${counter}`,
+};
+
+/**
+ * What one entry adds to the counters: every entry counts under its action and its hour's `events`;
+ * a `login` is a session started at its hour; a `logout` with a duration ends one, added to the hour
+ * (and day) its session started, so a session is one session wherever midnight falls.
  */
 export function countersOf(event: ActivityEvent): CounterIncrement[] {
   const day = dayOf(event.at);
   const hour = hourOf(event.at);
   const out: CounterIncrement[] = [
-    { day, path: ["actions", event.action], by: 1 },
-    { day, path: ["hours", hour, "events"], by: 1 },
+    { day, field: counterField.action(event.action), by: 1 },
+    { day, field: counterField.hour(hour, "events"), by: 1 },
   ];
-  if (event.action === "login") out.push({ day, path: ["sessions"], by: 1 }, { day, path: ["hours", hour, "sessions"], by: 1 });
+  if (event.action === "login") out.push({ day, field: "sessions", by: 1 }, { day, field: counterField.hour(hour, "sessions"), by: 1 });
   const session = endedSession(event);
   if (session) {
     const startDay = dayOf(session.startedAt);
     const startHour = hourOf(session.startedAt);
     out.push(
-      { day: startDay, path: ["endedSessions"], by: 1 },
-      { day: startDay, path: ["sessionSeconds"], by: session.seconds },
-      { day: startDay, path: ["hours", startHour, "endedSessions"], by: 1 },
-      { day: startDay, path: ["hours", startHour, "sessionSeconds"], by: session.seconds },
+      { day: startDay, field: "endedSessions", by: 1 },
+      { day: startDay, field: "sessionSeconds", by: session.seconds },
+      { day: startDay, field: counterField.hour(startHour, "endedSessions"), by: 1 },
+      { day: startDay, field: counterField.hour(startHour, "sessionSeconds"), by: session.seconds },
     );
   }
   return out;
@@ -155,32 +164,31 @@ function endedSession(event: ActivityEvent): { seconds: number; startedAt: numbe
   return { seconds: Math.round(seconds), startedAt: Number.isFinite(startedAt) ? startedAt : event.at - seconds * 1000 };
 }
 
-/** Folds increments into per-day nested objects of numbers: what each day document gains. */
-export function foldIncrements(increments: CounterIncrement[]): Map<string, Record<string, unknown>> {
-  const byDay = new Map<string, Record<string, unknown>>();
-  for (const { day, path, by } of increments) {
-    let node = byDay.get(day) ?? {};
-    byDay.set(day, node);
-    for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
-    const leaf = path[path.length - 1];
-    node[leaf] = ((node[leaf] as number | undefined) ?? 0) + by;
+/** Sums increments per day and field: what each day document gains in one commit. */
+export function foldIncrements(increments: CounterIncrement[]): Map<string, Record<string, number>> {
+  const byDay = new Map<string, Record<string, number>>();
+  for (const { day, field, by } of increments) {
+    const fields = byDay.get(day) ?? {};
+    byDay.set(day, fields);
+    fields[field] = (fields[field] ?? 0) + by;
   }
   return byDay;
 }
 
-/** Adds one day document's (or shard's) counters into a total. */
-export function addCounters(total: DailyCounters, part: Partial<Omit<DailyCounters, "day">>): DailyCounters {
-  total.sessions += num(part.sessions);
-  total.endedSessions += num(part.endedSessions);
-  total.sessionSeconds += num(part.sessionSeconds);
-  total.activeUsers += num(part.activeUsers);
-  for (const [action, n] of Object.entries(part.actions ?? {})) total.actions[action] = (total.actions[action] ?? 0) + num(n);
-  for (const [hour, counters] of Object.entries(part.hours ?? {})) {
-    const into = (total.hours[hour] ??= { sessions: 0, endedSessions: 0, sessionSeconds: 0, events: 0 });
-    into.sessions += num(counters?.sessions);
-    into.endedSessions += num(counters?.endedSessions);
-    into.sessionSeconds += num(counters?.sessionSeconds);
-    into.events += num(counters?.events);
+const HOUR_FIELD = /^h(\d{2})_(sessions|endedSessions|sessionSeconds|events)$/;
+
+/** Adds one day document's (or shard's) flat counter fields into a day's total. */
+export function addCounters(total: DailyCounters, fields: Record<string, unknown>): DailyCounters {
+  for (const [field, raw] of Object.entries(fields)) {
+    const value = num(raw);
+    if (field === "sessions" || field === "endedSessions" || field === "sessionSeconds" || field === "activeUsers") total[field] += value;
+    else if (field.startsWith("action_")) total.actions[field.slice(7)] = (total.actions[field.slice(7)] ?? 0) + value;
+    else {
+      const hour = HOUR_FIELD.exec(field);
+      if (!hour) continue;
+      const into = (total.hours[hour[1]] ??= { sessions: 0, endedSessions: 0, sessionSeconds: 0, events: 0 });
+      into[hour[2] as keyof HourCounters] += value;
+    }
   }
   return total;
 }

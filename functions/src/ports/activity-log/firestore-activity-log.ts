@@ -129,7 +129,7 @@ export class FirestoreActivityLog implements ActivityLog {
       const increments = events.flatMap(countersOf);
       for (const mark of missing) {
         writer.set(this.markRef(mark.key), { day: mark.day, userId: mark.userId, at: mark.at, expireAt: this.expiry(mark.at) });
-        increments.push({ day: mark.day, path: ["activeUsers"], by: 1 });
+        increments.push({ day: mark.day, field: "activeUsers", by: 1 });
       }
       for (const [day, fields] of foldIncrements(increments)) {
         writer.set(this.db.collection(ACTIVITY_COLLECTIONS.daily).doc(`${day}_${shard}`), { day, start: dayStart(day), shard, ...asIncrements(fields) }, { merge: true });
@@ -184,11 +184,9 @@ export class FirestoreActivityLog implements ActivityLog {
   }
 }
 
-/** Nested numbers → the same shape of `FieldValue.increment`s (written with merge: other fields stay). */
-function asIncrements(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(fields).map(([key, value]) => [key, typeof value === "number" ? FieldValue.increment(value) : asIncrements(value as Record<string, unknown>)]),
-  );
+/** Numbers → `FieldValue.increment`s (written with merge: the other fields stay). */
+function asIncrements(fields: Record<string, number>): Record<string, FieldValue> {
+  return Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, FieldValue.increment(value)]));
 }
 
 /**

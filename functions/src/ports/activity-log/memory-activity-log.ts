@@ -60,10 +60,10 @@ export class MemoryActivityLog implements ActivityLog, ActivityReader {
     const mark = `${dayOf(event.at)}_${event.userId}`;
     if (!this.marks.has(mark)) {
       this.marks.add(mark);
-      increments.push({ day: dayOf(event.at), path: ["activeUsers"], by: 1 });
+      increments.push({ day: dayOf(event.at), field: "activeUsers", by: 1 });
     }
     for (const [day, fields] of foldIncrements(increments)) {
-      this.days.set(day, addCounters(this.days.get(day) ?? emptyCounters(day), fields as Partial<DailyCounters>));
+      this.days.set(day, addCounters(this.days.get(day) ?? emptyCounters(day), fields));
     }
   }
 }

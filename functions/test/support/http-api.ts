@@ -1,0 +1,38 @@
+import type { FunctionsEmulator } from "../../tools/functions-emulator";
+
+export interface ApiAnswer {
+  status: number;
+  headers: Headers;
+  body: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** One HTTP call to the `api` function, as an app would make it; the answer must be JSON. */
+export async function apiCall(
+  functions: FunctionsEmulator,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<ApiAnswer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers["content-type"] ??= "application/json";
+  const body = options.body === undefined ? undefined : typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+  const res = await fetch(functions.url("api", path), { method, headers, body });
+  const text = await res.text();
+  try {
+    return { status: res.status, headers: res.headers, body: JSON.parse(text) };
+  } catch {
+    throw new Error(`api ${method} ${path} answered ${res.status} with non-JSON: ${text.slice(0, 300)}`);
+  }
+}
+
+/** Polls until `accept` holds (no timing assertion: only "eventually"), failing with the last value. */
+export async function eventually<T>(what: string, probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`never saw ${what}; last: ${JSON.stringify(value).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
