@@ -15,14 +15,14 @@ import {
   StoredActivity,
 } from "./activity-log";
 
-/** The activity log in this process: single-process runs (`MESSAGE_STORE=memory`) and tests. Writes at once. */
+/** The activity log in this process: single-process runs (`MESSAGE_STORE=memory`) and tests. Writes at once; keeps the newest `maxEntries` entries (counters cover all). */
 export class MemoryActivityLog implements ActivityLog, ActivityReader {
   private readonly entries: StoredActivity[] = [];
   private readonly days = new Map<string, DailyCounters>();
   private readonly marks = new Set<string>();
   private nextId = 0;
 
-  constructor(private readonly maxEntries = 100_000) {}
+  constructor(private readonly maxEntries = 10_000) {}
 
   record(event: ActivityEvent): void {
     this.store(event);
