@@ -1,5 +1,5 @@
 import type { PresenceCounts, PresenceMode } from "../ports/presence-store/presence-store";
-import type { GatewayState } from "./types";
+import type { GatewayState } from "./socket";
 
 /** Figures of the messaging features (`sending` reads them from the metrics). */
 export interface MessagingFigures {
