@@ -68,7 +68,7 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     backpressureFeature,
     activityFeature,
     offlineQueueFeature({ store: ports.store, conversations }),
-    sendingFeature({ store: ports.store, sequences: ports.sequences, routed: ports.routed, online: ports.presence, conversations }),
+    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, conversations }),
     receiptsFeature({ store: ports.store, conversations }),
     historyFeature({ store: ports.store, conversations }),
     groupsFeature({ store: ports.store, conversations }),

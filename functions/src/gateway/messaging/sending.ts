@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { GatewayError } from "../../errors";
 import type { Conversation, MessageStore } from "../../ports/message-store";
 import type { OnlineDirectory } from "../../ports/presence-store/presence-store";
+import { RateLimiter, requireWithinLimit } from "../../ports/rate-limiter";
 import type { RoutedLedger } from "../../ports/routed-ledger";
 import type { SequenceAllocator } from "../../ports/sequence";
 import type { ChatMessage, SendMessageResult } from "../../protocol";
@@ -18,6 +19,7 @@ import { RateWindow } from "../../util/rate-window";
 
 export interface SendingPorts {
   store: MessageStore;
+  rateLimiter: RateLimiter;
   sequences: SequenceAllocator;
   routed: RoutedLedger;
   online: OnlineDirectory;
@@ -54,7 +56,6 @@ class Sending implements GatewayFeature {
   onConnection(socket: GatewaySocket): void {
     this.ctx.calls.register(socket, "send_message", {
       schema: sendMessageSchema,
-      rateLimit: (p) => p.type,
       userAction: true,
       handle: (payload) => this.send(socket, payload),
     });
@@ -87,6 +88,9 @@ class Sending implements GatewayFeature {
     if (payload.type === "emergency" && !hasAnyRole(roles, this.ctx.config.emergencyRoles)) {
       throw new GatewayError("PERMISSION_DENIED", `Emergency messages need one of the roles: ${this.ctx.config.emergencyRoles.join(", ")}.`);
     }
+    // Limited by message type, after the resend check: a retry of a stored message costs no budget.
+    const rule = this.ctx.config.rateLimits[payload.type];
+    if (rule) await requireWithinLimit(this.ports.rateLimiter, `${payload.type}:${uid}`, rule, `${payload.type} messages`);
     const conversation = payload.recipientId
       ? await this.conversations.direct(uid, payload.recipientId)
       : await this.conversations.requireMember(payload.conversationId!, uid);
