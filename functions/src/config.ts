@@ -38,6 +38,7 @@ export const settings = {
   pingTimeoutMs: setting("PING_TIMEOUT_MS", 20_000, ms, "Socket.IO transport ping timeout."),
   shutdownTimeoutMs: setting("SHUTDOWN_TIMEOUT_MS", 10_000, ms, "Graceful shutdown: how long clients get to leave before the remaining sockets are closed."),
   reconnectAfterMs: setting("RECONNECT_AFTER_MS", 2_000, z.number().int().min(0), "Clients told to reconnect after a shutdown wait about this long before trying again."),
+  logLevel: setting("LOG_LEVEL", "info" as "debug" | "info" | "warn" | "error", z.enum(["debug", "info", "warn", "error"]), "Lowest level the standalone gateway logs (JSON lines on stdout/stderr)."),
   instanceId: setting("INSTANCE_ID", "", z.string(), "Name of this gateway instance in logs and status reports; empty derives one from host and pid."),
   metricsToken: setting("METRICS_TOKEN", "", z.string(), "Bearer token a Prometheus scraper presents to `GET /metrics`; empty turns /metrics off (403). Keep it secret."),
   maxPendingPackets: setting("MAX_PENDING_PACKETS", 5_000, count, "A client whose unsent backlog passes this many packets is disconnected (it stopped reading)."),
