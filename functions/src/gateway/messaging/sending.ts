@@ -85,6 +85,8 @@ class Sending implements GatewayFeature {
       this.ctx.metrics.duplicateSends.inc();
       return { ...recent, duplicate: true };
     }
+    // Past the bound on store work in flight, refuse at once (UNAVAILABLE, retryAfterMs) rather than queue.
+    this.ctx.load.requireStoreCapacity();
     this.checkSize(payload.content, payload.metadata);
     if (payload.type === "emergency" && !hasAnyRole(roles, this.ctx.config.emergencyRoles)) {
       throw new GatewayError("PERMISSION_DENIED", `Emergency messages need one of the roles: ${this.ctx.config.emergencyRoles.join(", ")}.`);
