@@ -43,4 +43,6 @@ export interface GatewayFigures extends Partial<FeatureFigures> {
   protocolVersion: number;
   connections: { active: number; authenticated: number; peak: number; total: number; refused: number; uniqueUsers: number };
   memory: NodeJS.MemoryUsage;
+  /** Load shedding: work in flight now, and refusals since start by kind (store, admission). */
+  load?: { storeOps: number; admissions: number; refused: Record<string, number> };
 }

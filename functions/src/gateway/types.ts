@@ -5,6 +5,7 @@ import type { Logger } from "../ports/logger";
 import type { CallRegistry } from "./calls";
 import type { FeatureFigures, GatewayFigures } from "./figures";
 import type { GatewayHooks } from "./hooks";
+import type { LoadShedder } from "./load-shedding";
 import type { GatewayMetrics } from "./metrics";
 
 import type { GatewayServer, GatewaySocket, GatewayState } from "./socket";
@@ -33,6 +34,8 @@ export interface GatewayContext {
   hooks: GatewayHooks;
   calls: CallRegistry;
   metrics: GatewayMetrics;
+  /** Bounds on work in flight (load shedding). */
+  load: LoadShedder;
   gateway: GatewayControl;
 }
 
