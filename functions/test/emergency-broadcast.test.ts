@@ -10,9 +10,9 @@ function broadcastOf(overrides: Partial<EmergencyBroadcastPayload> = {}): Emerge
   return { id: randomUUID(), title: "Flood warning", body: "Move to higher ground.", priority: "critical", senderId: "admin", createdAt: Date.now(), ...overrides };
 }
 
-async function storeAndDeliver(gateway: { services: { broadcasts?: { deliver(b: EmergencyBroadcastPayload): number } } }, broadcast: EmergencyBroadcastPayload) {
+async function storeAndDeliver(gateway: { deliverBroadcast(b: EmergencyBroadcastPayload): number }, broadcast: EmergencyBroadcastPayload) {
   await new FirestoreBroadcastStore(firestore()).save(broadcast);
-  return gateway.services.broadcasts!.deliver(broadcast);
+  return gateway.deliverBroadcast(broadcast);
 }
 
 function collect(socket: { on(event: string, listener: (payload: EmergencyBroadcastPayload) => void): unknown }) {

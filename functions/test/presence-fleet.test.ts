@@ -1,20 +1,22 @@
 import { expect } from "chai";
 import { watchEachOther } from "../src/gateway/presence";
-import type { GatewayContext, GatewayFeature } from "../src/gateway/types";
+import Redis from "ioredis";
+import { RedisPresenceStore } from "../src/ports/presence-store/redis-presence-store";
+import { environment } from "./support/environment";
 import type { PresenceUpdatePayload } from "../src/protocol";
 import { connectAs, startGateway } from "./support/gateway";
 import { createConversation, fastPresence, nextPresence, presenceReady, recordUpdates, sleep, statusOf } from "./support/presence";
 import { startStandalone } from "./support/standalone";
 import { createUser } from "./support/users";
 
-/** A feature that only keeps the gateway's context, to reach the services features share. */
-function contextProbe() {
-  const probe: { ctx?: GatewayContext } = {};
-  const feature = (ctx: GatewayContext): GatewayFeature => {
-    probe.ctx = ctx;
-    return { name: "probe", onConnection() {} };
-  };
-  return { probe, feature };
+/** The online directory every instance reads (presence in the shared Redis), as sending sees it. */
+async function onlineDirectory<T>(use: (store: RedisPresenceStore) => Promise<T>): Promise<T> {
+  const redis = new Redis(environment().redis.url);
+  try {
+    return await use(new RedisPresenceStore(redis));
+  } finally {
+    redis.disconnect();
+  }
 }
 
 describe("presence across gateway instances", () => {
@@ -22,9 +24,8 @@ describe("presence across gateway instances", () => {
     const alice = await createUser({ name: "alice" });
     const bob = await createUser({ name: "bob" });
     await createConversation([alice.uid, bob.uid]);
-    const { probe, feature } = contextProbe();
     const a = await startGateway(fastPresence);
-    const b = await startGateway(fastPresence, { features: [feature] });
+    const b = await startGateway(fastPresence);
     const bobClient = await connectAs(b.url, bob.idToken);
     await presenceReady(bobClient.socket);
 
@@ -33,7 +34,7 @@ describe("presence across gateway instances", () => {
     await online;
 
     expect(await statusOf(bobClient.socket, alice.uid)).to.equal("online");
-    const onlineUsers = await probe.ctx!.services.online!.onlineUsers([alice.uid, bob.uid, "nobody"]);
+    const onlineUsers = await onlineDirectory((store) => store.onlineUsers([alice.uid, bob.uid, "nobody"]));
     expect([...onlineUsers]).to.have.members([alice.uid, bob.uid]);
 
     const busy = nextPresence(bobClient.socket, alice.uid, "busy");

@@ -38,10 +38,12 @@ export class AuthEmulator {
     await waitFor(async () => {
       if (!child.alive) throw new Error(`the Auth emulator exited:\n${child.recentOutput()}`);
       return (await fetch(`http://${host}/`)).ok;
-    }, "the Auth emulator", 60_000, 200).catch(async (error) => {
-      // Never leave a slow-starting emulator behind when giving up on it.
+    }, "the Auth emulator", 180_000, 200).catch(async (error) => {
+      // Generous (a busy 2-core machine can take over a minute to boot firebase-tools), and never leave a
+      // slow-starting emulator behind when giving up on it.
       await child.stop(10_000);
-      throw new Error(`${error.message}\n${child.recentOutput()}`);
+      throw new Error(`${error.message}
+${child.recentOutput()}`);
     });
     return new AuthEmulator(host, projectId, child);
   }

@@ -5,16 +5,13 @@ import { tokenFromHandshake } from "../gateway/auth-middleware";
 import type { BroadcastStore } from "../ports/broadcast-store/broadcast-store";
 import { Clock, systemClock } from "../ports/clock";
 import type { Logger } from "../ports/logger";
-import type { RateLimiter } from "../ports/rate-limiter";
+import { RateLimiter, requireWithinLimit } from "../ports/rate-limiter";
 import type { TokenVerifier, VerifiedIdentity } from "../ports/token-verifier/token-verifier";
 import { BROADCAST_PRIORITIES, EmergencyBroadcastPayload } from "../protocol";
 import type { BackendProbes } from "./backends";
 import type { GatewayHost } from "./gateway-host";
 import type { ControlRequest, ControlResponse } from "./http-types";
 import { summarizeInstance, totalOf } from "./status";
-
-/** Roles (custom claims `admin: true`, `role` or `roles`) that may start, stop and broadcast; others see liveness only. */
-export const CONTROL_ROLES = ["admin"];
 
 export interface ControlDeps {
   host: GatewayHost;
@@ -24,8 +21,10 @@ export interface ControlDeps {
   rateLimiter: RateLimiter;
   probes?: BackendProbes;
   clock?: Clock;
-  /** Emergency broadcasts per caller and window (3 a minute by default). */
-  broadcastLimit?: { limit: number; windowMs: number };
+  /** Emergency broadcasts per caller and window (config `broadcastsPerMinute`). */
+  broadcastLimit: { limit: number; windowMs: number };
+  /** Roles that may start, stop and broadcast (config `controlRoles`); others see liveness only. */
+  controlRoles: string[];
 }
 
 const broadcastBody = z
@@ -42,7 +41,8 @@ const broadcastBody = z
  */
 export function createControlHandler(deps: ControlDeps) {
   const clock = deps.clock ?? systemClock;
-  const limit = deps.broadcastLimit ?? { limit: 3, windowMs: 60_000 };
+  const limit = deps.broadcastLimit;
+  const isAdmin = (identity: VerifiedIdentity) => identity.roles.some((r) => deps.controlRoles.includes(r));
 
   const routes: Record<string, (req: ControlRequest) => Promise<ControlResponse>> = {
     "POST /start": async (req) => {
@@ -70,11 +70,7 @@ export function createControlHandler(deps: ControlDeps) {
     "POST /emergency-broadcast": async (req) => {
       const caller = await requireAdmin(req);
       const input = parseBody(req.body);
-      const decision = await deps.rateLimiter.consume(`broadcast:${caller.uid}`, limit.limit, limit.windowMs);
-      if (!decision.allowed) {
-        const seconds = Math.ceil(decision.retryAfterMs / 1000);
-        throw new GatewayError("RATE_LIMITED", `At most ${limit.limit} emergency broadcasts per minute; retry in ${seconds} s.`, { retryAfterMs: decision.retryAfterMs });
-      }
+      await requireWithinLimit(deps.rateLimiter, `broadcast:${caller.uid}`, limit, "emergency broadcasts");
       const broadcast: EmergencyBroadcastPayload = { id: randomUUID(), ...input, senderId: caller.uid, createdAt: clock.now() };
       await deps.broadcasts.save(broadcast).catch((error) => {
         deps.logger.error("broadcast not stored", { error: String(error) });
@@ -120,7 +116,7 @@ export function createControlHandler(deps: ControlDeps) {
 
   async function requireAdmin(req: ControlRequest): Promise<VerifiedIdentity> {
     const caller = await identify(req);
-    if (!isAdmin(caller)) throw new GatewayError("PERMISSION_DENIED", `This needs one of the roles: ${CONTROL_ROLES.join(", ")}.`);
+    if (!isAdmin(caller)) throw new GatewayError("PERMISSION_DENIED", `This needs one of the roles: ${deps.controlRoles.join(", ")}.`);
     return caller;
   }
 }
@@ -140,10 +136,6 @@ function parseBody(raw: unknown) {
     throw new GatewayError("INVALID_ARGUMENT", `Invalid broadcast: ${problems.join("; ")}.`);
   }
   return result.data;
-}
-
-function isAdmin(identity: VerifiedIdentity): boolean {
-  return identity.roles.some((r) => CONTROL_ROLES.includes(r));
 }
 
 function normalise(path: string): string {

@@ -3,90 +3,54 @@ import { clientContextOf } from "../ports/activity-log/client-context";
 import type { GatewayContext, GatewayFeature, GatewaySocket } from "./types";
 
 /**
- * The gateway's entries in the activity log: `login` when a socket is admitted, `logout` when it
- * leaves (with the session's duration), `message_sent` (conversation id and message type, never the
- * content) and `group_created` when those calls succeed. One socket is one session. An anonymous
+ * The gateway's entries in the activity log (docs/HTTP-API.md), from the hooks: `login` when a socket
+ * is admitted, `logout` when it leaves (with the session's duration), `message_sent` (conversation id
+ * and message type, never the content) and `group_created`. One socket is one session. An anonymous
  * message leaves no entry: who sent what when must not be readable from the log.
- *
- * Entries are buffered by the log and never delay or fail the user's call.
- * TODO(issue 10): listen to `ctx.hooks` (userConnected, userDisconnected, messageStored,
- * conversationChanged) once they land; until then successful calls are seen through their acks.
+ * Entries are buffered by the log: they never delay or fail the user's call.
  */
 export function activityLogFeature(log: ActivityLog) {
   return (ctx: GatewayContext): GatewayFeature => new ActivityLogFeature(ctx, log);
 }
 
-type Ack = (response: unknown) => void;
-type Packet = [string, ...unknown[]];
-
 class ActivityLogFeature implements GatewayFeature {
   readonly name = "activityLog";
   private readonly contexts = new WeakMap<GatewaySocket, ClientContext>();
+  /** The context of each connected user's latest socket, for entries whose hook names no socket. */
+  private readonly latest = new Map<string, { socket: GatewaySocket; context: ClientContext }>();
 
   constructor(
-    private readonly ctx: GatewayContext,
+    ctx: GatewayContext,
     private readonly log: ActivityLog,
-  ) {}
-
-  onConnection(socket: GatewaySocket): void {
-    const context = clientContextOf(socket.handshake.headers, {
-      countryHeaders: this.ctx.config.activityCountryHeaders,
-      regionHeaders: this.ctx.config.activityRegionHeaders,
+  ) {
+    ctx.hooks.on("userConnected", ({ uid, socket, at }) => {
+      const context = clientContextOf(socket.handshake.headers, { countryHeaders: ctx.config.activityCountryHeaders, regionHeaders: ctx.config.activityRegionHeaders });
+      this.contexts.set(socket, context);
+      this.latest.set(uid, { socket, context });
+      this.record(uid, context, { action: "login", at: socket.data.connectedAt ?? at, metadata: { via: "socket" } });
     });
-    this.contexts.set(socket, context);
-    this.record(socket, { action: "login", at: this.startOf(socket), metadata: { via: "socket" } });
-    socket.use((packet, next) => {
-      this.observe(socket, packet as unknown as Packet);
-      next();
+    ctx.hooks.on("userDisconnected", ({ uid, socket, reason, connectedAt, at }) => {
+      const durationSeconds = Math.max(0, Math.round((at - connectedAt) / 1000));
+      this.record(uid, this.contexts.get(socket), { action: "logout", at, metadata: { durationSeconds, sessionStartedAt: connectedAt, reason } });
+      if (this.latest.get(uid)?.socket === socket) this.latest.delete(uid);
+    });
+    ctx.hooks.on("messageStored", ({ message, senderId, socket }) => {
+      if (message.isAnonymous) return;
+      const metadata = { conversationId: message.conversationId, type: message.type };
+      this.record(senderId, this.contexts.get(socket), { action: "message_sent", at: message.createdAt, targetType: "conversation", targetId: message.conversationId, metadata });
+    });
+    ctx.hooks.on("conversationChanged", ({ conversation, created, by }) => {
+      if (!created || conversation.type !== "group") return;
+      const metadata = { members: conversation.members.length, announcement: conversation.announcement };
+      this.record(by, this.latest.get(by)?.context, { action: "group_created", at: ctx.clock.now(), targetType: "conversation", targetId: conversation.id, metadata });
     });
   }
 
-  onDisconnect(socket: GatewaySocket, reason: string): void {
-    const at = this.ctx.clock.now();
-    const startedAt = this.startOf(socket);
-    const durationSeconds = Math.max(0, Math.round((at - startedAt) / 1000));
-    this.record(socket, { action: "logout", at, metadata: { durationSeconds, sessionStartedAt: startedAt, reason } });
+  figures() {
+    return { activityLog: this.log.stats() };
   }
 
-  stats() {
-    return { ...this.log.stats() };
-  }
-
-  /** Wraps the ack of the calls the log follows, to record them when they succeed. */
-  private observe(socket: GatewaySocket, packet: Packet): void {
-    const [event, payload] = packet;
-    const last = packet.length - 1;
-    const ack = packet[last];
-    if (typeof ack !== "function" || (event !== "send_message" && event !== "create_group")) return;
-    packet[last] = ((response: unknown) => {
-      try {
-        this.succeeded(socket, event, payload, response);
-      } finally {
-        (ack as Ack)(response);
-      }
-    }) as Ack;
-  }
-
-  private succeeded(socket: GatewaySocket, event: string, payload: unknown, response: unknown): void {
-    const result = response as { ok?: boolean; duplicate?: boolean; conversationId?: string; conversation?: { id: string; members: string[]; announcement?: boolean } };
-    if (!result || result.ok !== true) return;
-    const at = this.ctx.clock.now();
-    if (event === "send_message") {
-      const sent = payload as { type?: unknown; isAnonymous?: unknown };
-      if (result.duplicate || sent?.isAnonymous === true || !result.conversationId) return;
-      const metadata = { conversationId: result.conversationId, type: typeof sent?.type === "string" ? sent.type : "text" };
-      this.record(socket, { action: "message_sent", at, targetType: "conversation", targetId: result.conversationId, metadata });
-    } else if (result.conversation) {
-      const { id, members, announcement } = result.conversation;
-      this.record(socket, { action: "group_created", at, targetType: "conversation", targetId: id, metadata: { members: members.length, announcement: !!announcement } });
-    }
-  }
-
-  private record(socket: GatewaySocket, entry: Omit<ActivityEvent, "userId">): void {
-    this.log.record({ userId: socket.data.uid, ...this.contexts.get(socket), ...entry });
-  }
-
-  private startOf(socket: GatewaySocket): number {
-    return socket.data.connectedAt ?? this.ctx.clock.now();
+  private record(userId: string, context: ClientContext | undefined, entry: Omit<ActivityEvent, "userId">): void {
+    this.log.record({ userId, ...context, ...entry });
   }
 }

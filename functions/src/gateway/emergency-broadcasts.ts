@@ -1,5 +1,5 @@
 import type { BroadcastStore } from "../ports/broadcast-store/broadcast-store";
-import type { EmergencyBroadcastPayload } from "../protocol";
+import { valueOf } from "./metrics";
 import type { GatewayContext, GatewayFeature, GatewaySocket } from "./types";
 
 /** How far back a user who was never seen (no `lastBroadcastAt`) gets broadcasts replayed. */
@@ -7,11 +7,6 @@ export const BROADCAST_REPLAY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 const REPLAY_LIMIT = 50;
 /** How long an instance trusts its idea of the newest stored broadcast before asking Firestore again. */
 const NEWEST_CACHE_MS = 10_000;
-
-/** Live delivery on this instance; hosts and fleet commands call it with a broadcast already stored. */
-export interface BroadcastDelivery {
-  deliver(broadcast: EmergencyBroadcastPayload): number;
-}
 
 /**
  * `emergency_broadcast`: live to this instance's sockets, and replayed on admission to users who missed
@@ -21,11 +16,9 @@ export interface BroadcastDelivery {
  * Broadcasts are rare, so admission first checks the newest one (cached per instance for 10 s): with none
  * in the replay window, or none newer than the user's mark, a connection costs no broadcast query.
  */
-export function emergencyBroadcastsFeature(store: BroadcastStore, onDelivery: (delivery: BroadcastDelivery) => void) {
-  return (ctx: GatewayContext): GatewayFeature & BroadcastDelivery => {
+export function emergencyBroadcastsFeature(store: BroadcastStore) {
+  return (ctx: GatewayContext): GatewayFeature => {
     let lastLive: { createdAt: number; deliveredAt: number } | undefined;
-    let replayed = 0;
-    let delivered = 0;
     let newest: { createdAt: number | null; checkedAt: number } | undefined;
 
     const newestBroadcast = async (): Promise<number | null> => {
@@ -34,16 +27,13 @@ export function emergencyBroadcastsFeature(store: BroadcastStore, onDelivery: (d
       return newest.createdAt;
     };
 
-    const feature = {
+    ctx.hooks.on("broadcastDelivered", ({ broadcast, at }) => {
+      lastLive = { createdAt: broadcast.createdAt, deliveredAt: at };
+      if (newest && (newest.createdAt ?? 0) < broadcast.createdAt) newest.createdAt = broadcast.createdAt;
+    });
+
+    return {
       name: "broadcasts",
-      deliver(broadcast: EmergencyBroadcastPayload): number {
-        lastLive = { createdAt: broadcast.createdAt, deliveredAt: ctx.clock.now() };
-        if (newest && (newest.createdAt ?? 0) < broadcast.createdAt) newest.createdAt = broadcast.createdAt;
-        ctx.io.local.emit("emergency_broadcast", broadcast);
-        const reached = ctx.io.of("/").sockets.size;
-        delivered += reached;
-        return reached;
-      },
       async onConnection(socket: GatewaySocket) {
         const { uid } = socket.data;
         const windowStart = ctx.clock.now() - BROADCAST_REPLAY_WINDOW_MS;
@@ -53,15 +43,15 @@ export function emergencyBroadcastsFeature(store: BroadcastStore, onDelivery: (d
         if (latest <= mark) return;
         const missed = await store.since(mark, REPLAY_LIMIT);
         for (const broadcast of missed) socket.emit("emergency_broadcast", broadcast);
-        replayed += missed.length;
+        ctx.metrics.broadcastsReplayed.inc(missed.length);
         if (missed.length > 0) await store.markReceived(uid, missed[missed.length - 1].createdAt);
       },
       async onDisconnect(socket: GatewaySocket) {
         if (lastLive && lastLive.deliveredAt >= socket.data.connectedAt) await store.markReceived(socket.data.uid, lastLive.createdAt);
       },
-      stats: () => ({ replayed, deliveredLive: delivered }),
+      figures: async () => ({
+        broadcasts: { replayed: await valueOf(ctx.metrics.broadcastsReplayed), deliveredLive: await valueOf(ctx.metrics.broadcastsDelivered) },
+      }),
     };
-    onDelivery(feature);
-    return feature;
   };
 }

@@ -28,7 +28,7 @@ export function createApiHandler(deps: ApiDeps) {
       if (!("route" in match)) return fail(405, new GatewayError("INVALID_ARGUMENT", `Method ${req.method} is not allowed on ${path}; use ${match.allowed.join(", ")}.`), { allow: match.allowed.join(", ") });
       const raw = rawBody(req, deps.config.httpMaxBodyBytes);
       const caller = await authenticate(req);
-      if (match.route.admin && !isApiAdmin(caller)) throw new GatewayError("PERMISSION_DENIED", "Analytics need the admin role (custom claims admin: true, role or roles).");
+      if (match.route.admin && !isApiAdmin(deps.config, caller)) throw new GatewayError("PERMISSION_DENIED", `Analytics need one of the roles: ${deps.config.controlRoles.join(", ")}.`);
       await enforceLimit(match.route, caller);
       const body = parseJson(raw, req.body);
       const now = deps.clock.now();

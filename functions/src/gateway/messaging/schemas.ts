@@ -1,13 +1,9 @@
 import { z } from "zod";
-import { GatewayError } from "../../errors";
 import { MESSAGE_TYPES } from "../../protocol";
-
-const id = z.string().trim().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/, "letters, digits and _ . : @ - only");
-const seq = z.number().int().min(0);
+import { idSchema as id, seqSchema as seq } from "../payloads";
 
 export const sendMessageSchema = z
   .object({
-    id: z.string().optional(),
     clientId: id,
     type: z.enum(MESSAGE_TYPES),
     content: z.string().min(1, "must not be empty"),
@@ -33,24 +29,14 @@ export const historySchema = z
 
 export const conversationRefSchema = z.object({ conversationId: id }).strict();
 
+/** Group sizes are bounded by `maxGroupMembers` in the handler (the frame size bounds the array first). */
 export const createGroupSchema = z
   .object({
     name: z.string().trim().min(1).max(100),
-    memberIds: z.array(id).max(10_000),
+    memberIds: z.array(id),
     announcement: z.boolean().default(false),
     postingRoles: z.array(z.string().min(1).max(64)).max(20).default([]),
   })
   .strict();
 
-export const membersChangeSchema = z.object({ conversationId: id, memberIds: z.array(id).min(1).max(10_000) }).strict();
-
-export const emptySchema = z.object({}).strict().optional();
-
-/** Parses a payload or throws INVALID_ARGUMENT naming the first bad field. */
-export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): z.output<S> {
-  const result = schema.safeParse(payload);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue.path.join(".") || "payload";
-  throw new GatewayError("INVALID_ARGUMENT", `${field}: ${issue.message}`);
-}
+export const membersChangeSchema = z.object({ conversationId: id, memberIds: z.array(id).min(1) }).strict();

@@ -61,7 +61,7 @@ export const presenceRoutes: Route[] = [
       const contacts = await visibleContacts(call);
       const online = await onlineAmong(call, contacts);
       const body: Record<string, unknown> = { online: online.length, contacts: contacts.length };
-      if (isApiAdmin(call.caller)) {
+      if (isApiAdmin(call.deps.config, call.caller)) {
         const counts = await redisCall(call.deps, requirePresence(call).counts(), "Redis (presence)");
         body.total = { onlineUsers: counts.onlineUsers, connections: counts.connections, byStatus: counts.byStatus };
       }

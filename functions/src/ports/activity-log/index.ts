@@ -1,5 +1,5 @@
+import type { Firestore } from "firebase-admin/firestore";
 import type { GatewayConfig } from "../../config";
-import { firestore } from "../../firebase";
 import type { Logger } from "../logger";
 import type { ActivityLog, ActivityReader } from "./activity-log";
 import { FirestoreActivityLog, FirestoreActivityReader } from "./firestore-activity-log";
@@ -7,10 +7,10 @@ import { MemoryActivityLog } from "./memory-activity-log";
 
 export * from "./activity-log";
 
-/** The log the config names: Firestore beside the Firestore message store, memory beside the memory one. */
-export function createActivityLog(config: GatewayConfig, logger: Logger): ActivityLog & Partial<ActivityReader> {
-  if (config.messageStore === "memory") return new MemoryActivityLog();
-  return new FirestoreActivityLog(firestore(config.projectId), {
+/** The log beside the message store: on Firestore when given one, in memory otherwise. */
+export function createActivityLog(config: GatewayConfig, logger: Logger, db: Firestore | undefined): ActivityLog {
+  if (!db) return new MemoryActivityLog();
+  return new FirestoreActivityLog(db, {
     retentionDays: config.activityRetentionDays,
     flushMs: config.activityFlushMs,
     bufferMax: config.activityBufferMax,
@@ -20,6 +20,6 @@ export function createActivityLog(config: GatewayConfig, logger: Logger): Activi
   });
 }
 
-export function createActivityReader(config: GatewayConfig): ActivityReader {
-  return new FirestoreActivityReader(firestore(config.projectId));
+export function createActivityReader(db: Firestore): ActivityReader {
+  return new FirestoreActivityReader(db);
 }

@@ -1,4 +1,5 @@
 import type { Firestore } from "firebase-admin/firestore";
+import { LRUCache } from "lru-cache";
 import type { ContactDirectory } from "./contact-directory";
 
 const MAX_CACHED_USERS = 10_000;
@@ -8,19 +9,20 @@ const MAX_CACHED_USERS = 10_000;
  * `cacheMs` so reconnect storms do not become a query each.
  */
 export class FirestoreContactDirectory implements ContactDirectory {
-  private readonly cache = new Map<string, { until: number; contacts: Promise<string[]> }>();
+  private readonly cache: LRUCache<string, Promise<string[]>>;
 
   constructor(
     private readonly db: Firestore,
-    private readonly cacheMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+    cacheMs: number,
+  ) {
+    this.cache = new LRUCache({ max: MAX_CACHED_USERS, ttl: Math.max(1, cacheMs) });
+  }
 
   contactsOf(uid: string): Promise<string[]> {
     const cached = this.cache.get(uid);
-    if (cached && cached.until > this.now()) return cached.contacts;
+    if (cached) return cached;
     const contacts = this.query(uid);
-    this.remember(uid, contacts);
+    this.cache.set(uid, contacts);
     contacts.catch(() => this.cache.delete(uid));
     return contacts;
   }
@@ -34,10 +36,5 @@ export class FirestoreContactDirectory implements ContactDirectory {
       }
     }
     return [...contacts];
-  }
-
-  private remember(uid: string, contacts: Promise<string[]>): void {
-    if (this.cache.size >= MAX_CACHED_USERS) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(uid, { until: this.now() + this.cacheMs, contacts });
   }
 }

@@ -50,7 +50,6 @@ export interface MessageStore {
     message: StoredMessage,
     options: { queueFor: string[]; realSenderId?: string },
   ): Promise<{ message: StoredMessage; duplicate: boolean }>;
-  getMessage(conversationId: string, messageId: string): Promise<StoredMessage | undefined>;
   /** Messages in seq order: the `limit` newest before `beforeSeq`, or the `limit` oldest after `afterSeq`. */
   history(conversationId: string, query: HistoryQuery): Promise<StoredMessage[]>;
 

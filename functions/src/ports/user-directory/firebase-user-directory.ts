@@ -1,11 +1,12 @@
 import type { Auth } from "firebase-admin/auth";
+import { LRUCache } from "lru-cache";
 import type { UserDirectory } from "./user-directory";
 
 const LOOKUP_BATCH = 100; // getUsers takes at most 100 identifiers
 
 /** Firebase Auth accounts; known uids are remembered so a conversation costs one lookup, not one per message. */
 export class FirebaseUserDirectory implements UserDirectory {
-  private readonly known = new Set<string>();
+  private readonly known = new LRUCache<string, true>({ max: 100_000 });
 
   constructor(private readonly auth: Auth) {}
 
@@ -13,13 +14,8 @@ export class FirebaseUserDirectory implements UserDirectory {
     const unknown = [...new Set(uids)].filter((u) => !this.known.has(u));
     for (let i = 0; i < unknown.length; i += LOOKUP_BATCH) {
       const { users } = await this.auth.getUsers(unknown.slice(i, i + LOOKUP_BATCH).map((uid) => ({ uid })));
-      for (const user of users) if (!user.disabled) this.remember(user.uid);
+      for (const user of users) if (!user.disabled) this.known.set(user.uid, true);
     }
     return new Set(uids.filter((u) => this.known.has(u)));
-  }
-
-  private remember(uid: string): void {
-    if (this.known.size > 100_000) this.known.clear();
-    this.known.add(uid);
   }
 }
