@@ -67,4 +67,15 @@ describe("firestore.rules", function () {
     await assertFails(as("alice").doc("users/alice").set({ presence: { status: "online" } }));
     await assertFails(as("alice").doc("emergency_broadcasts/b1").set({ title: "fake" }));
   });
+
+  it("keeps the activity log and its counters server-only: no client reads or writes, not even its own entries", async () => {
+    await rulesEnv.withSecurityRulesDisabled(async (context) => {
+      await context.firestore().doc("activity_logs/e1").set({ userId: "alice", action: "login", at: 1 });
+    });
+    await assertFails(as("alice").doc("activity_logs/e1").get());
+    await assertFails(as("alice").collection("activity_logs").where("userId", "==", "alice").get());
+    await assertFails(as("alice").doc("activity_logs/e2").set({ userId: "alice", action: "login", at: 2 }));
+    await assertFails(as("alice").doc("activity_daily/2026-03-02_0").set({ sessions: 1000 }));
+    await assertFails(as("alice").doc("activity_active_users/2026-03-02_alice").get());
+  });
 });

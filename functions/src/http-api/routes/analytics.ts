@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DAY_MS, dayOf, DailyCounters } from "../../ports/activity-log";
+import { DAY_MS, dayOf, DailyCounters, dayStart } from "../../ports/activity-log";
 import { firestoreCall } from "../backend";
 import { decodeCursor, encodeCursor, parseInput, queryLimit, queryRange, queryString, userIdSchema } from "../input";
 import type { Route } from "../types";
@@ -42,8 +42,9 @@ export const analyticsRoutes: Route[] = [
     admin: true,
     async handler(call) {
       const { from, to } = queryRange(call.query, call.now, DEFAULT_DAYS, MAX_DAYS);
-      const firstDay = dayOf(from);
       const lastDay = dayOf(to - 1);
+      // Without startDate: the DEFAULT_DAYS UTC days that end with endDate (or today), not a part-day more.
+      const firstDay = queryString(call.query, "startDate") === undefined ? dayOf(dayStart(lastDay) - (DEFAULT_DAYS - 1) * DAY_MS) : dayOf(from);
       const today = dayOf(call.now);
       const [days, todays] = await Promise.all([
         firestoreCall(call.deps, call.deps.analytics.daily(firstDay, lastDay), "Firestore (activity counters)"),
