@@ -56,7 +56,9 @@ export const settings = {
   storeTimeoutMs: setting("STORE_TIMEOUT_MS", 10_000, ms, "A store call (Firestore) that takes longer fails with UNAVAILABLE; a retry with the same clientId is safe."),
   maxInFlightStoreOps: setting("MAX_IN_FLIGHT_STORE_OPS", 400, count, "Load shedding: store operations (sends, receipts, history) in flight at once on this instance; past it a send is refused at once with UNAVAILABLE and retryAfterMs instead of queueing (clients retry with the same clientId)."),
   maxPendingAdmissions: setting("MAX_PENDING_ADMISSIONS", 500, count, "Load shedding: connections being admitted at once (token check and the reads before auth_success); past it a connection is refused at once with UNAVAILABLE and retryAfterMs (a reconnect storm is admitted at the rate the instance sustains)."),
+  maxEventLoopLagMs: setting("MAX_EVENT_LOOP_LAG_MS", 200, ms, "Load shedding: while the event loop lags more than this (the CPU is saturated), new sends are refused at once with UNAVAILABLE and retryAfterMs."),
   shedRetryAfterMs: setting("SHED_RETRY_AFTER_MS", 500, ms, "Load shedding: the retryAfterMs a refused send or connection is given."),
+  userRecordsFlushMs: setting("USER_RECORDS_FLUSH_MS", 500, ms, "`users/{uid}` presence fields (lastLoginAt, lastActiveAt, lastSeen, chosen status) touched within this window are written together in batched commits, off the hot path."),
   groupCommitWindowMs: setting("GROUP_COMMIT_WINDOW_MS", 2, z.number().int().min(0).max(50), "Group commit (Firestore store): how long the first message of a batch waits for concurrent sends to share its commit; 0: only sends of the same tick. Every message is still acked only after its own commit."),
   groupCommitMaxMessages: setting("GROUP_COMMIT_MAX_MESSAGES", 100, z.number().int().min(1).max(500), "Group commit: a batch commits at once when it holds this many messages (1 turns group commit off)."),
   groupCommitMaxWrites: setting("GROUP_COMMIT_MAX_WRITES", 500, z.number().int().min(1).max(500), "Group commit: most writes of one batched commit (message docs, moderation docs, offline-queue entries); Firestore allows 500."),
@@ -95,7 +97,6 @@ export const settings = {
   presenceLastActiveWriteMs: setting("PRESENCE_LAST_ACTIVE_WRITE_MS", 60_000, ms, "`users/{uid}.lastActiveAt` is written at most this often per user."),
   presenceRedisTimeoutMs: setting("PRESENCE_REDIS_TIMEOUT_MS", 2_000, ms, "Longest wait for a Redis presence command before the instance falls back to in-memory presence."),
   presenceMaxQueryUsers: setting("PRESENCE_MAX_QUERY_USERS", 500, z.number().int().min(1).max(5_000), "Most users a client may ask about in one `get_presence` call or follow through `presence_subscribe`."),
-  presenceContactsCacheMs: setting("PRESENCE_CONTACTS_CACHE_MS", 30_000, z.number().int().min(0), "How long a user's conversation partners (fan-out targets) are cached."),
 
   // --- control plane (Cloud Functions) --------------------------------------------------------
   gatewayMode: setting("GATEWAY_MODE", "single" as "single" | "fleet", z.enum(["single", "fleet"]), "single: the gateway runs inside websocketServer (emulator, one host); fleet: standalone instances controlled through Redis.", { param: true }),

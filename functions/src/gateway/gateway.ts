@@ -82,7 +82,12 @@ export class Gateway implements GatewayControl {
     this.hooks = new GatewayHooks(this.logger);
     const calls = new CallRegistry({ logger: this.logger, clock: this.clock, rateLimiter: deps.rateLimiter, rateLimits: config.rateLimits, hooks: this.hooks, metrics: this.metrics });
     this.load = new LoadShedder(
-      { maxInFlightStoreOps: config.maxInFlightStoreOps, maxPendingAdmissions: config.maxPendingAdmissions, retryAfterMs: config.shedRetryAfterMs },
+      {
+        maxInFlightStoreOps: config.maxInFlightStoreOps,
+        maxPendingAdmissions: config.maxPendingAdmissions,
+        maxEventLoopLagMs: config.maxEventLoopLagMs,
+        retryAfterMs: config.shedRetryAfterMs,
+      },
       this.metrics,
     );
     const ctx: GatewayContext = { config, io: this.io, logger: this.logger, clock: this.clock, instanceId: this.instanceId, hooks: this.hooks, calls, metrics: this.metrics, load: this.load, gateway: this };
@@ -165,6 +170,7 @@ export class Gateway implements GatewayControl {
     for (const socket of this.io.of("/").sockets.values()) socket.disconnect(true);
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
     for (const close of this.closers) await Promise.resolve(close()).catch((e) => this.logger.warn("close failed", { error: String(e) }));
+    this.load.stop();
     this.state = "stopped";
     this.logger.info("gateway stopped", { reason, tookMs: this.clock.now() - started });
   }

@@ -5,6 +5,7 @@ import { GatewayError } from "../../errors";
 import { Conversation, directConversationId, MessageStore } from "../../ports/message-store";
 import type { OnlineDirectory } from "../../ports/presence-store/presence-store";
 import { RateLimiter, requireWithinLimit } from "../../ports/rate-limiter";
+import type { QueueMarkers } from "../../ports/queue-markers";
 import type { RoutedLedger } from "../../ports/routed-ledger";
 import type { SequenceAllocator } from "../../ports/sequence";
 import type { ChatMessage, SendMessageResult } from "../../protocol";
@@ -23,6 +24,8 @@ export interface SendingPorts {
   sequences: SequenceAllocator;
   routed: RoutedLedger;
   online: OnlineDirectory;
+  /** Invalidated for the offline recipients before their queue entries are written. */
+  markers: QueueMarkers;
   conversations: (ctx: GatewayContext) => ConversationDirectory;
 }
 
@@ -159,6 +162,8 @@ class Sending implements GatewayFeature {
       createdAt: this.ctx.clock.now(),
       metadata: payload.metadata ?? {},
     };
+    // Before the entries exist: a recipient's "known empty" mark must never outlive them (QueueMarkers).
+    if (offline.length > 0) await this.ports.markers.queueing(offline);
     const { message: stored, duplicate } = await storeCall(
       this.ctx,
       this.ports.store.appendMessage(message, { queueFor: offline, realSenderId: payload.isAnonymous ? uid : undefined }),
