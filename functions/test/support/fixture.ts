@@ -1,6 +1,8 @@
 import type { GatewayConfig } from "../../src/config";
 import type { CreateGatewayOptions } from "../../src/gateway/create-gateway";
-import { connectAs, startGateway } from "./gateway";
+import type { ChatMessage } from "../../src/protocol";
+import { connectAs, createClient, startGateway } from "./gateway";
+import { collect } from "./messaging";
 import { createUsers, TestUser, UserSpec } from "./users";
 
 /** An admitted client of a test user: the socket and the `auth_success` it was welcomed with. */
@@ -24,4 +26,15 @@ export async function connectAll(url: string, users: TestUser[]): Promise<Connec
   const connected: Connected[] = [];
   for (const user of users) connected.push(await connectAs(url, user.idToken));
   return connected;
+}
+
+/**
+ * A client of `user` that records every `event` from its first packet on (the offline-queue flush and
+ * the broadcast replay come at admission), then connects. It is connecting, not yet admitted.
+ */
+export function recordingClient<T = ChatMessage>(url: string, user: TestUser, event = "new_message") {
+  const socket = createClient(url, { auth: { token: user.idToken }, autoConnect: false });
+  const received = collect<T>(socket, event);
+  socket.connect();
+  return { socket, received };
 }
