@@ -51,6 +51,8 @@ export const settings = {
   // --- backends -------------------------------------------------------------------------------
   redisUrl: setting("REDIS_URL", "", z.union([z.literal(""), z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://")]), "Redis URL for presence, rate limits, sequence numbers and cross-instance fan-out; empty runs without Redis (in memory). A plain environment variable (it may carry a password), never a committed param."),
   adapter: setting("SOCKET_ADAPTER", "sharded" as "sharded" | "classic", z.enum(["sharded", "classic"]), "Socket.IO Redis adapter between instances. `sharded` (Redis 7 sharded pub/sub, one channel per room, subscriptionMode dynamic): an instance receives only the traffic of rooms it holds. `classic`: every instance receives every broadcast; kept only to measure the difference (docs/SCALING.md)."),
+  pushProvider: setting("PUSH_PROVIDER", "none" as "fcm" | "none", z.enum(["fcm", "none"]), "Push to devices with no live socket: `fcm` (firebase-admin messaging, the default credentials need the Firebase Cloud Messaging API Admin role) in production; `none` sends nothing (local runs; tests inject a recording sender)."),
+  maxDevicesPerUser: setting("MAX_DEVICES_PER_USER", 10, count, "Push tokens kept per user; registering one more drops the least recently seen."),
   messageStore: setting("MESSAGE_STORE", "firestore" as "firestore" | "memory", z.enum(["firestore", "memory"]), "Where messages are stored: `firestore` in every real deployment, `memory` for single-process runs and benchmarks."),
   storeTimeoutMs: setting("STORE_TIMEOUT_MS", 10_000, ms, "A store call (Firestore) that takes longer fails with UNAVAILABLE; a retry with the same clientId is safe."),
 
