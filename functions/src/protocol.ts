@@ -126,7 +126,14 @@ export interface EmergencyBroadcastPayload {
   senderId: string;
   /** ms since epoch; clients keep the ids they showed, since a replay may repeat one. */
   createdAt: number;
+  /** Who it is for; absent means everyone. Answer it with `ack_broadcast { id }` once shown. */
+  target?: BroadcastTarget;
+  /** Control plane → gateways only (a resend): deliver to these users' sockets alone. Never sent to clients. */
+  resendTo?: string[];
 }
+
+/** An emergency broadcast's audience: everyone, the members of a group, or the users with a role. */
+export type BroadcastTarget = { everyone: true } | { groupId: string } | { role: string };
 
 export interface ServerToClientEvents {
   auth_success: (payload: AuthSuccessPayload) => void;
@@ -219,4 +226,24 @@ export interface ClientToServerEvents {
   get_presence: (payload: { userIds: string[] }, ack: AckCallback<{ presence: UserPresence[] }>) => void;
   presence_subscribe: (payload: { userIds: string[] }, ack?: AckCallback<{ presence: UserPresence[] }>) => void;
   presence_unsubscribe: (payload: { userIds: string[] }, ack?: AckCallback) => void;
+}
+
+// --- reach: devices and push ------------------------------------------------------------------
+
+export interface ClientToServerEvents {
+  /** Registers this device's FCM registration token for pushes while the app has no socket. */
+  register_device: (payload: { token: string; platform: "android" | "ios" | "web"; appVersion?: string }, ack?: AckCallback) => void;
+  unregister_device: (payload: { token: string }, ack?: AckCallback) => void;
+  /** Silences pushes (never messages) of a conversation until `until` (ms); absent: until unmuted; null: unmute. */
+  mute_conversation: (
+    payload: { conversationId: string; until?: number | null },
+    ack?: AckCallback<{ conversationId: string; muted: boolean; until: number | null }>,
+  ) => void;
+}
+
+// --- reach: emergency broadcast receipts ------------------------------------------------------
+
+export interface ClientToServerEvents {
+  /** A device showed an emergency broadcast; the first ack of any device of the user counts. */
+  ack_broadcast: (payload: { id: string }, ack?: AckCallback<{ id: string }>) => void;
 }

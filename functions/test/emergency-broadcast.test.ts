@@ -11,7 +11,7 @@ function broadcastOf(overrides: Partial<EmergencyBroadcastPayload> = {}): Emerge
   return { id: randomUUID(), title: "Flood warning", body: "Move to higher ground.", priority: "critical", senderId: "admin", createdAt: Date.now(), ...overrides };
 }
 
-async function storeAndDeliver(gateway: { deliverBroadcast(b: EmergencyBroadcastPayload): number }, broadcast: EmergencyBroadcastPayload) {
+async function storeAndDeliver(gateway: { deliverBroadcast(b: EmergencyBroadcastPayload): Promise<number> }, broadcast: EmergencyBroadcastPayload) {
   await new FirestoreBroadcastStore(firestore()).save(broadcast);
   return gateway.deliverBroadcast(broadcast);
 }

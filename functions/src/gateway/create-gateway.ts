@@ -3,7 +3,16 @@ import { randomUUID } from "node:crypto";
 import type Redis from "ioredis";
 import type { ServerOptions } from "socket.io";
 import { GatewayConfig, resolveConfig } from "../config";
-import { firebaseAuth, firestore } from "../firebase";
+import { firebaseApp, firebaseAuth, firestore } from "../firebase";
+import { getMessaging } from "firebase-admin/messaging";
+import { FirestoreDeviceRegistry } from "../ports/device-registry/firestore-device-registry";
+import { MemoryDeviceRegistry } from "../ports/device-registry/memory-device-registry";
+import { FcmPushSender } from "../ports/push-sender/fcm-push-sender";
+import { PushDispatcher } from "../ports/push-sender/push-dispatcher";
+import type { PushSender } from "../ports/push-sender/push-sender";
+import { pushFeature } from "./push";
+import { FirestoreBroadcastReceipts } from "../ports/broadcast-receipts/firestore-broadcast-receipts";
+import { MemoryBroadcastReceipts } from "../ports/broadcast-receipts/memory-broadcast-receipts";
 import { FirestoreBroadcastStore } from "../ports/broadcast-store/firestore-broadcast-store";
 import { MemoryBroadcastStore } from "../ports/broadcast-store/memory-broadcast-store";
 import { Clock, systemClock } from "../ports/clock";
@@ -48,6 +57,8 @@ export interface CreateGatewayOptions {
   verifier?: TokenVerifier;
   /** Wraps the store the config names (tests wrap the real one to inject failures). */
   messageStore?: (real: MessageStore) => MessageStore;
+  /** Replaces the push sender the config names (tests: a recording sender, since FCM has no emulator). */
+  pushSender?: PushSender;
   /** Extra features after the standard ones (tests, embedding hosts). */
   features?: FeatureFactory[];
 }
@@ -76,7 +87,8 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     groupsFeature({ store: ports.store, conversations }),
     typingFeature({ conversations }),
     presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records }),
-    emergencyBroadcastsFeature(ports.broadcasts),
+    emergencyBroadcastsFeature(ports.broadcasts, ports.broadcastReceipts),
+    pushFeature({ devices: ports.devices, push: ports.push }),
     ...(redis ? [instanceRegistryFeature({ redis: redis.commands, subscriber: redis.fleet })] : []),
     ...(options.features ?? []),
   ];
@@ -127,6 +139,7 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     logger,
     clock,
   });
+  const devices = db ? new FirestoreDeviceRegistry(db) : new MemoryDeviceRegistry();
   return {
     store,
     presence,
@@ -138,10 +151,20 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     contacts: new StoreContactDirectory(store),
     records: (db ? new BatchedUserRecords(db, config.userRecordsFlushMs) : new MemoryUserRecords()) as UserRecords & { flush?(): Promise<void> },
     broadcasts: db ? new FirestoreBroadcastStore(db) : new MemoryBroadcastStore(),
+    broadcastReceipts: db ? new FirestoreBroadcastReceipts(db) : new MemoryBroadcastReceipts(),
+    devices,
+    push: new PushDispatcher(devices, pushSender(config, options), logger),
   };
 }
 
 /** A service shared by several features of one gateway, built once from that gateway's context. */
+/** FCM through firebase-admin, an injected sender, or none. */
+export function pushSender(config: GatewayConfig, options: { pushSender?: PushSender } = {}): PushSender {
+  if (options.pushSender) return options.pushSender;
+  if (config.pushProvider === "fcm") return new FcmPushSender(getMessaging(firebaseApp(config.projectId)));
+  return { send: async () => ({ sent: 0, failed: 0, invalidTokens: [] }) };
+}
+
 function perGateway<T>(build: (ctx: GatewayContext) => T): (ctx: GatewayContext) => T {
   const built = new WeakMap<GatewayContext, T>();
   return (ctx) => {

@@ -14,6 +14,7 @@ import { createAuthMiddleware } from "./auth-middleware";
 import { CallRegistry } from "./calls";
 import type { GatewayFigures } from "./figures";
 import { GatewayHooks } from "./hooks";
+import { localAudience } from "./broadcast-audience";
 import { LoadShedder } from "./load-shedding";
 import { GatewayMetrics, valueOf, valuesBy } from "./metrics";
 import { FeatureFactory, GatewayContext, GatewayControl, GatewayFeature, GatewayServer, GatewaySocket, GatewayState, userRoom } from "./types";
@@ -205,13 +206,17 @@ export class Gateway implements GatewayControl {
     return changed;
   }
 
-  /** Emits an already stored emergency broadcast to this instance's sockets; answers how many it reached. */
-  deliverBroadcast(broadcast: EmergencyBroadcastPayload): number {
-    this.io.local.emit("emergency_broadcast", broadcast);
-    void this.hooks.emit("broadcastDelivered", { broadcast, at: this.clock.now() });
-    const reached = this.io.of("/").sockets.size;
-    this.metrics.broadcastsDelivered.inc(reached);
-    return reached;
+  /**
+   * Emits an already stored emergency broadcast to this instance's sockets it is for (its target); resolves,
+   * once the `broadcastDelivered` listeners recorded the deliveries, with how many sockets it reached.
+   */
+  async deliverBroadcast(broadcast: EmergencyBroadcastPayload): Promise<number> {
+    const sockets = localAudience(this.io, broadcast);
+    const { resendTo: _only, ...wire } = broadcast;
+    for (const socket of sockets) socket.emit("emergency_broadcast", wire);
+    this.metrics.broadcastsDelivered.inc(sockets.length);
+    await this.hooks.emit("broadcastDelivered", { broadcast, at: this.clock.now(), uids: [...new Set(sockets.map((s) => s.data.uid))] });
+    return sockets.length;
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -344,7 +349,7 @@ export class Gateway implements GatewayControl {
       // --- control: broadcast from a control plane in another worker of this host ---
       if (url === "/broadcast" && req.method === "POST") {
         readJson(req).then(
-          (broadcast) => reply(200, { ok: true, delivered: this.deliverBroadcast(broadcast as EmergencyBroadcastPayload) }),
+          async (broadcast) => reply(200, { ok: true, delivered: await this.deliverBroadcast(broadcast as EmergencyBroadcastPayload) }),
           () => reply(400, { ok: false, error: new GatewayError("INVALID_ARGUMENT", "expected a JSON broadcast").data }),
         );
         return;

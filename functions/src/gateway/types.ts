@@ -21,7 +21,7 @@ export interface GatewayControl {
   pause(): Promise<{ disconnected: number }>;
   resume(): boolean;
   /** Emits an already stored emergency broadcast to this instance's sockets; answers how many. */
-  deliverBroadcast(broadcast: EmergencyBroadcastPayload): number;
+  deliverBroadcast(broadcast: EmergencyBroadcastPayload): Promise<number>;
 }
 
 /** What every feature is handed. Ports come through the feature's own factory, built in the composition root. */
