@@ -4,6 +4,7 @@ import type Redis from "ioredis";
 import type { ServerOptions } from "socket.io";
 import { GatewayConfig, resolveConfig } from "../config";
 import { firebaseAuth, firestore } from "../firebase";
+import { CachedBlockList, FirestoreBlockList, MemoryBlockList } from "../ports/block-list";
 import { FirestoreBroadcastStore } from "../ports/broadcast-store/firestore-broadcast-store";
 import { MemoryBroadcastStore } from "../ports/broadcast-store/memory-broadcast-store";
 import { Clock, systemClock } from "../ports/clock";
@@ -29,6 +30,7 @@ import { emergencyBroadcastsFeature } from "./emergency-broadcasts";
 import { Gateway } from "./gateway";
 import { heartbeatFeature } from "./heartbeat";
 import { instanceRegistryFeature } from "./instance-registry";
+import { blockingFeature } from "./messaging/blocking";
 import { ConversationDirectory } from "./messaging/conversation-directory";
 import { groupsFeature } from "./messaging/groups";
 import { historyFeature } from "./messaging/history";
@@ -68,12 +70,14 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     backpressureFeature,
     activityFeature,
     offlineQueueFeature({ store: ports.store, conversations }),
-    sendingFeature({ store: ports.store, sequences: ports.sequences, routed: ports.routed, online: ports.presence, conversations }),
+    sendingFeature({ store: ports.store, sequences: ports.sequences, routed: ports.routed, online: ports.presence, conversations, blocks: ports.blocks }),
     receiptsFeature({ store: ports.store, conversations }),
     historyFeature({ store: ports.store, conversations }),
-    groupsFeature({ store: ports.store, conversations }),
+    groupsFeature({ store: ports.store, conversations, blocks: ports.blocks }),
     typingFeature({ conversations }),
-    presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records }),
+    presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records, blocks: ports.blocks }),
+    // --- conversation features (issue 14) ---
+    blockingFeature({ blocks: ports.blocks, conversations }),
     emergencyBroadcastsFeature(ports.broadcasts),
     ...(redis ? [instanceRegistryFeature({ redis: redis.commands, subscriber: redis.fleet })] : []),
     ...(options.features ?? []),
@@ -127,6 +131,7 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     contacts: db ? new FirestoreContactDirectory(db, config.presenceContactsCacheMs) : new StoreContactDirectory(store),
     records: db ? new FirestoreUserRecords(db) : new MemoryUserRecords(),
     broadcasts: db ? new FirestoreBroadcastStore(db) : new MemoryBroadcastStore(),
+    blocks: new CachedBlockList(db ? new FirestoreBlockList(db) : new MemoryBlockList(), config.blockListCacheMs),
   };
 }
 

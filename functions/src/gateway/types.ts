@@ -61,3 +61,5 @@ export interface GatewayFeature {
 export type FeatureFactory = (ctx: GatewayContext) => GatewayFeature;
 
 export const userRoom = (uid: string) => `user:${uid}`;
+/** Sockets that see a user's presence changes: its conversations' members and explicit subscribers. */
+export const presenceRoom = (uid: string) => `presence:${uid}`;

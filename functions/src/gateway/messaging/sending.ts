@@ -15,6 +15,7 @@ import { conversationRoom } from "./rooms";
 import { sendMessageSchema } from "./schemas";
 import { storeCall } from "./store-calls";
 import { RateWindow } from "../../util/rate-window";
+import { BlockChecks, requireNoBlockBetween } from "../../ports/block-list";
 
 export interface SendingPorts {
   store: MessageStore;
@@ -22,6 +23,8 @@ export interface SendingPorts {
   routed: RoutedLedger;
   online: OnlineDirectory;
   conversations: (ctx: GatewayContext) => ConversationDirectory;
+  /** Direct messages across a block are refused (issue 14). */
+  blocks?: BlockChecks;
 }
 
 /** Results of recent sends by (sender, clientId): a resend answers at once, without a store call. */
@@ -87,9 +90,13 @@ class Sending implements GatewayFeature {
     if (payload.type === "emergency" && !hasAnyRole(roles, this.ctx.config.emergencyRoles)) {
       throw new GatewayError("PERMISSION_DENIED", `Emergency messages need one of the roles: ${this.ctx.config.emergencyRoles.join(", ")}.`);
     }
+    if (payload.recipientId && this.ports.blocks) await requireNoBlockBetween(this.ports.blocks, uid, payload.recipientId);
     const conversation = payload.recipientId
       ? await this.conversations.direct(uid, payload.recipientId)
       : await this.conversations.requireMember(payload.conversationId!, uid);
+    if (!payload.recipientId && conversation.type === "direct" && this.ports.blocks) {
+      await requireNoBlockBetween(this.ports.blocks, uid, conversation.members.find((m) => m !== uid) ?? uid);
+    }
     this.checkMayPost(conversation, uid, roles);
     if (payload.isAnonymous && conversation.type === "direct") {
       throw new GatewayError("INVALID_ARGUMENT", "isAnonymous: anonymous messages go to groups; a direct conversation names both members.");
