@@ -64,8 +64,6 @@ export const settings = {
       voice: { limit: 20, windowMs: 60_000 },
       emergency: { limit: 3, windowMs: 60_000 },
       typing: { limit: 10, windowMs: 10_000 },
-      reaction: { limit: 50, windowMs: 60_000 },
-      edit: { limit: 30, windowMs: 60_000 },
       block: { limit: 30, windowMs: 60_000 },
     } as Record<string, { limit: number; windowMs: number }>,
     z.record(z.string(), rateRule),
@@ -84,12 +82,7 @@ export const settings = {
   moderatorRoles: setting("MODERATOR_ROLES", ["admin"] as string[], roles, "Roles that may add and remove members of any group (moderation)."),
 
   // --- conversation features (issue 14) ------------------------------------------------------
-  editWindowMs: setting("EDIT_WINDOW_MS", 15 * 60_000, ms, "How long after sending a text message its sender may edit it (deleting has no window)."),
-  maxReactionBytes: setting("MAX_REACTION_BYTES", 32, z.number().int().min(4).max(256), "Largest reaction value in bytes (UTF-8); a reaction is one emoji grapheme (flags and ZWJ sequences included)."),
-  maxReactionsPerMessage: setting("MAX_REACTIONS_PER_MESSAGE", 20, count, "Most distinct reaction values on one message."),
   blockListCacheMs: setting("BLOCK_LIST_CACHE_MS", 60_000, z.number().int().min(0), "How long an instance trusts its cached block lists (changes invalidate on every instance at once)."),
-  receiptSummaryMaxMembers: setting("RECEIPT_SUMMARY_MAX_MEMBERS", 256, count, "Groups up to this size get delivered/read counts per message in `message_delivery_status` (it reads every member's receipt)."),
-  conversationListPageMax: setting("CONVERSATION_LIST_PAGE_MAX", 50, count, "Most conversations one `list_conversations` page returns."),
 
   // --- presence -------------------------------------------------------------------------------
   heartbeatIntervalMs: setting("HEARTBEAT_INTERVAL_MS", 15_000, ms, "How often clients should send a presence heartbeat; told to them in `auth_success`."),

@@ -222,8 +222,7 @@ export interface ClientToServerEvents {
 }
 
 // --- conversation features (issue 14) ----------------------------------------------------------
-// Replies, reactions, edits and deletions, unread counts and the conversation list, "read by N of M",
-// active members, blocking. Interface merges, so this block stays apart from the other features' entries.
+// Replies, active members, blocking. Interface merges, so this block stays apart from the other features' entries.
 
 /** What a reply shows of the message it answers (`replyTo` of a message). */
 export interface ReplyRef {
@@ -231,27 +230,13 @@ export interface ReplyRef {
   /** null when the original was anonymous. */
   senderId: string | null;
   type: MessageType;
-  /** The first 100 characters of the original's content; null for encryptionLevel "high" and deleted originals. */
+  /** The first 100 characters of the original's content; null for encryptionLevel "high". */
   preview: string | null;
 }
-
-/** Edits and deletions are themselves sequenced messages of the conversation, naming their target. */
-export type ConversationEventKind = "edit" | "delete";
 
 export interface ChatMessage {
   /** Present when the message answers another one of the same conversation. */
   replyTo?: ReplyRef;
-  /** emoji → how many members reacted with it; absent when nobody did. */
-  reactions?: Record<string, number>;
-  /** The emoji the reader reacted with (history and offline queue, computed for the reader). */
-  reactedByMe?: string[];
-  /** On an edited message: when it was last edited (ms). */
-  editedAt?: number;
-  /** On a deleted message (a tombstone): content is "" and metadata {}. */
-  deleted?: boolean;
-  /** Set on edit/delete events only: apply to the message `targetId`, do not show as a message. */
-  kind?: ConversationEventKind;
-  targetId?: string;
 }
 
 export interface SendMessagePayload {
@@ -259,72 +244,7 @@ export interface SendMessagePayload {
   replyToId?: string;
 }
 
-export interface ReactionUpdatePayload {
-  conversationId: string;
-  messageId: string;
-  userId: string;
-  emoji: string;
-  action: "added" | "removed";
-  /** Every count of the message after the change. */
-  reactions: Record<string, number>;
-}
-
-export interface ReactionPayload {
-  conversationId: string;
-  messageId: string;
-  emoji: string;
-}
-
-export interface LastMessageView {
-  id: string;
-  seq: number;
-  senderId: string | null;
-  type: MessageType;
-  /** First 100 characters; null for encryptionLevel "high" and deleted messages. */
-  preview: string | null;
-  createdAt: number;
-}
-
-export interface ConversationListItem extends ConversationSummary {
-  unread: number;
-  readSeq: number;
-  lastMessage: LastMessageView | null;
-  lastActivityAt: number;
-  /** Direct conversations: the other member's presence. */
-  presence?: UserPresence[];
-}
-
-export interface UnreadUpdatePayload {
-  conversationId: string;
-  unread: number;
-  readSeq: number;
-}
-
-/** Per message of a group receipt: how many of the other members have it delivered / read. */
-export interface ReceiptCounts {
-  messageId: string;
-  seq: number;
-  deliveredCount: number;
-  readCount: number;
-}
-
-export interface DeliveryStatusPayload {
-  /** Groups up to `receiptSummaryMaxMembers`: counts per message of `messageIds`. */
-  counts?: ReceiptCounts[];
-  /** Groups: how many members besides the sender could receive the messages. */
-  memberCount?: number;
-}
-
-export interface ServerToClientEvents {
-  reaction_update: (payload: ReactionUpdatePayload) => void;
-  unread_update: (payload: UnreadUpdatePayload) => void;
-}
-
 export interface ClientToServerEvents {
-  add_reaction: (payload: ReactionPayload, ack: AckCallback<{ reactions: Record<string, number> }>) => void;
-  remove_reaction: (payload: ReactionPayload, ack: AckCallback<{ reactions: Record<string, number> }>) => void;
-  edit_message: (payload: { conversationId: string; messageId: string; content: string }, ack: AckCallback<{ event: ChatMessage }>) => void;
-  delete_message: (payload: { conversationId: string; messageId: string }, ack: AckCallback<{ event: ChatMessage }>) => void;
   get_active_members: (payload: { conversationId: string }, ack: AckCallback<{ members: UserPresence[] }>) => void;
   block_user: (payload: { userId: string }, ack: AckCallback<{ userId: string; blocked: true }>) => void;
   unblock_user: (payload: { userId: string }, ack: AckCallback<{ userId: string; blocked: false }>) => void;

@@ -30,6 +30,7 @@ import { emergencyBroadcastsFeature } from "./emergency-broadcasts";
 import { Gateway } from "./gateway";
 import { heartbeatFeature } from "./heartbeat";
 import { instanceRegistryFeature } from "./instance-registry";
+import { activeMembersFeature } from "./messaging/active-members";
 import { blockingFeature } from "./messaging/blocking";
 import { ConversationDirectory } from "./messaging/conversation-directory";
 import { groupsFeature } from "./messaging/groups";
@@ -78,6 +79,7 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records, blocks: ports.blocks }),
     // --- conversation features (issue 14) ---
     blockingFeature({ blocks: ports.blocks, conversations }),
+    activeMembersFeature({ presence: ports.presence, blocks: ports.blocks, conversations }),
     emergencyBroadcastsFeature(ports.broadcasts),
     ...(redis ? [instanceRegistryFeature({ redis: redis.commands, subscriber: redis.fleet })] : []),
     ...(options.features ?? []),

@@ -13,6 +13,7 @@ export const sendMessageSchema = z
     isAnonymous: z.boolean().default(false),
     timestamp: z.number().finite().optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
+    replyToId: id.optional(),
   })
   .refine((p) => (p.conversationId === undefined) !== (p.recipientId === undefined), {
     message: "exactly one of conversationId or recipientId is required",
@@ -37,3 +38,6 @@ export const createGroupSchema = z
   });
 
 export const membersChangeSchema = z.object({ conversationId: id, memberIds: z.array(id).min(1) });
+
+/** Issue 14: a message of a conversation (reactions, edits, deletions, active members). */
+export const messageRefSchema = z.object({ conversationId: id, messageId: id });

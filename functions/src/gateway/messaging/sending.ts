@@ -14,6 +14,7 @@ import { hasAnyRole } from "./conversation-directory";
 import { conversationRoom } from "./rooms";
 import { sendMessageSchema } from "./schemas";
 import { storeCall } from "./store-calls";
+import { replyRefFor } from "./replies";
 import { RateWindow } from "../../util/rate-window";
 import { BlockChecks, requireNoBlockBetween } from "../../ports/block-list";
 
@@ -129,6 +130,7 @@ class Sending implements GatewayFeature {
       createdAt: this.ctx.clock.now(),
       metadata: payload.metadata ?? {},
     };
+    if (payload.replyToId) message.replyTo = await replyRefFor(this.ctx, this.ports.store, conversation.id, payload.replyToId);
     const { message: stored, duplicate } = await storeCall(
       this.ctx,
       this.ports.store.appendMessage(message, { queueFor: offline, realSenderId: payload.isAnonymous ? uid : undefined }),
