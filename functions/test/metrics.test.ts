@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { connectAs, startGateway } from "./support/gateway";
 import { call, collect, sendOk, until } from "./support/messaging";
 import { createUser } from "./support/users";
@@ -81,5 +83,21 @@ describe("GET /metrics", () => {
     const text = (await scrape(url, METRICS_TOKEN)).text;
     expect(sample(text, "talowa_connections_refused_total", { reason: "TOKEN_MALFORMED" }) + sample(text, "talowa_connections_refused_total", { reason: "TOKEN_INVALID" })).to.equal(1);
     expect(sample(text, "talowa_offline_queue_writes_total")).to.equal(1);
+  });
+
+  it("serves every series the Grafana dashboard in docs/ reads", async () => {
+    const { url } = await startGateway({ metricsToken: METRICS_TOKEN });
+    const alice = await createUser({ name: "alice" });
+    const bob = await createUser({ name: "bob" });
+    const a = await connectAs(url, alice.idToken);
+    await sendOk(a.socket, { recipientId: bob.uid, content: "hi" });
+    await call(a.socket, "fetch_history", { conversationId: "not-mine" });
+    await connectAs(url, "not-a-token").catch(() => undefined);
+    const text = (await scrape(url, METRICS_TOKEN)).text;
+    const dashboard = readFileSync(join(__dirname, "..", "..", "docs", "grafana", "talowa-gateway.json"), "utf8");
+    const names = new Set(dashboard.match(/\b(talowa|nodejs|process)_[a-z0-9_]+/g) ?? []);
+
+    expect(names.size).to.be.above(10);
+    for (const name of names) expect(text, name).to.match(new RegExp(`^${name}[{ ]`, "m"));
   });
 });

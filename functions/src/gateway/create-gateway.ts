@@ -71,7 +71,7 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     backpressureFeature,
     activityFeature,
     offlineQueueFeature({ store: ports.store, conversations }),
-    sendingFeature({ store: ports.store, sequences: ports.sequences, routed: ports.routed, online: ports.presence, conversations, blocks: ports.blocks }),
+    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, conversations, blocks: ports.blocks }),
     receiptsFeature({ store: ports.store, conversations }),
     historyFeature({ store: ports.store, conversations }),
     groupsFeature({ store: ports.store, conversations, blocks: ports.blocks }),
@@ -114,7 +114,11 @@ function redisConnections(config: GatewayConfig, logger: Logger) {
 function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: Redis | undefined, options: CreateGatewayOptions) {
   const onFirestore = config.messageStore === "firestore";
   const db = onFirestore ? firestore(config.projectId) : undefined;
-  const realStore = createMessageStore(config.messageStore, { projectId: config.projectId, queueRetentionMs: config.offlineRetentionDays * 86_400_000 });
+  const realStore = createMessageStore(config.messageStore, {
+    projectId: config.projectId,
+    queueRetentionMs: config.offlineRetentionDays * 86_400_000,
+    groupCommit: { windowMs: config.groupCommitWindowMs, maxMessages: config.groupCommitMaxMessages, maxWrites: config.groupCommitMaxWrites },
+  });
   const store = options.messageStore ? options.messageStore(realStore) : realStore;
   const presence = createPresenceStore(redis, {
     owner: randomUUID(),

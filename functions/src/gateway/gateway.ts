@@ -14,7 +14,8 @@ import { createAuthMiddleware } from "./auth-middleware";
 import { CallRegistry } from "./calls";
 import type { GatewayFigures } from "./figures";
 import { GatewayHooks } from "./hooks";
-import { GatewayMetrics, valueOf } from "./metrics";
+import { LoadShedder } from "./load-shedding";
+import { GatewayMetrics, valueOf, valuesBy } from "./metrics";
 import { FeatureFactory, GatewayContext, GatewayControl, GatewayFeature, GatewayServer, GatewaySocket, GatewayState, userRoom } from "./types";
 
 export interface GatewayDeps {
@@ -48,6 +49,7 @@ export class Gateway implements GatewayControl {
   readonly httpServer: HttpServer;
   readonly instanceId: string;
   readonly metrics = new GatewayMetrics();
+  private readonly load: LoadShedder;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly hooks: GatewayHooks;
@@ -79,23 +81,43 @@ export class Gateway implements GatewayControl {
     });
     this.hooks = new GatewayHooks(this.logger);
     const calls = new CallRegistry({ logger: this.logger, clock: this.clock, rateLimiter: deps.rateLimiter, rateLimits: config.rateLimits, hooks: this.hooks, metrics: this.metrics });
-    const ctx: GatewayContext = { config, io: this.io, logger: this.logger, clock: this.clock, instanceId: this.instanceId, hooks: this.hooks, calls, metrics: this.metrics, gateway: this };
+    this.load = new LoadShedder(
+      { maxInFlightStoreOps: config.maxInFlightStoreOps, maxPendingAdmissions: config.maxPendingAdmissions, retryAfterMs: config.shedRetryAfterMs },
+      this.metrics,
+    );
+    const ctx: GatewayContext = { config, io: this.io, logger: this.logger, clock: this.clock, instanceId: this.instanceId, hooks: this.hooks, calls, metrics: this.metrics, load: this.load, gateway: this };
     this.closers = deps.closers ?? [];
     this.features = (deps.features ?? []).map((build) => build(ctx));
     deps.watchRedis?.((up) => {
       this.metrics.redisUp.set(up ? 1 : 0);
       void this.hooks.emit("redisHealth", { up });
     });
-    this.io.use(
-      createAuthMiddleware({
-        verifier: deps.verifier,
-        logger: this.logger,
-        clock: this.clock,
-        isAdmitting: () => this.isAdmitting,
-        refused: (reason) => this.metrics.connectionsRefused.inc({ reason }),
-      }),
-    );
-    this.io.use((socket, next) => void this.prepare(socket).then(() => next()));
+    const authenticate = createAuthMiddleware({
+      verifier: deps.verifier,
+      logger: this.logger,
+      clock: this.clock,
+      isAdmitting: () => this.isAdmitting,
+      refused: (reason) => this.metrics.connectionsRefused.inc({ reason }),
+    });
+    // One admission: within the bound on admissions in progress (else refused at once, UNAVAILABLE with
+    // retryAfterMs), then the token check, then what the features load before the socket connects.
+    this.io.use((socket, next) => {
+      const refusal = this.load.startAdmission();
+      if (refusal) {
+        this.metrics.connectionsRefused.inc({ reason: "OVERLOADED" });
+        return next(refusal);
+      }
+      void authenticate(socket, (error) => {
+        if (error) {
+          this.load.endAdmission();
+          return next(error);
+        }
+        void this.prepare(socket).then(() => {
+          this.load.endAdmission();
+          next();
+        });
+      });
+    });
     this.io.on("connection", (socket) => this.admit(socket));
   }
 
@@ -203,6 +225,7 @@ export class Gateway implements GatewayControl {
       protocolVersion: PROTOCOL_VERSION,
       connections: { active, authenticated: active, peak, total, refused, uniqueUsers: this.socketsByUser.size },
       memory: process.memoryUsage(),
+      load: { ...this.load.inFlight, refused: await valuesBy(m.loadShed, "kind") },
     };
     for (const feature of this.features) if (feature.figures) Object.assign(figures, await feature.figures());
     return figures;

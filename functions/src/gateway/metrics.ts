@@ -31,6 +31,9 @@ export class GatewayMetrics {
   readonly fleetCommands = this.counter("talowa_fleet_commands_total", "Fleet control commands handled.");
   readonly presenceMode = this.gauge("talowa_presence_mode", "1 for the presence store in use (redis or memory).", ["mode"]);
   readonly redisUp = this.gauge("talowa_redis_up", "1 while the gateway's Redis answers, 0 while it does not (absent without Redis).");
+  readonly loadShed = this.counter("talowa_load_shed_total", "Work refused at once with UNAVAILABLE because the instance was at its bound, by kind (store: sends, admission: connections).", ["kind"]);
+  readonly storeOpsInFlight = this.gauge("talowa_store_ops_in_flight", "Message-store operations of client requests in flight now.");
+  readonly admissionsPending = this.gauge("talowa_admissions_pending", "Connections between the handshake and auth_success now.");
   readonly firestoreUp = this.gauge("talowa_store_up", "1 while the message store's last call succeeded, 0 after a failure.");
 
   constructor() {
