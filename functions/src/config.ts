@@ -75,6 +75,7 @@ export const settings = {
       voice: { limit: 20, windowMs: 60_000 },
       emergency: { limit: 3, windowMs: 60_000 },
       typing: { limit: 10, windowMs: 10_000 },
+      block: { limit: 30, windowMs: 60_000 },
     } as Record<string, { limit: number; windowMs: number }>,
     z.record(z.string(), rateRule),
     "Calls allowed per user in a window, by rule name: message types (text, image ...) and call names (typing ...). JSON; given rules replace the defaults of the same name.",
@@ -90,6 +91,9 @@ export const settings = {
   emergencyRoles: setting("EMERGENCY_ROLES", ["coordinator", "admin"] as string[], roles, "Roles (custom claims) that may send `emergency` messages."),
   announcementRoles: setting("ANNOUNCEMENT_ROLES", ["coordinator", "admin"] as string[], roles, "Roles that may create announcement groups."),
   moderatorRoles: setting("MODERATOR_ROLES", ["admin"] as string[], roles, "Roles that may add and remove members of any group (moderation)."),
+
+  // --- conversation features (issue 14) ------------------------------------------------------
+  blockListCacheMs: setting("BLOCK_LIST_CACHE_MS", 60_000, z.number().int().min(0), "How long an instance trusts its cached block lists (changes invalidate on every instance at once)."),
 
   // --- presence -------------------------------------------------------------------------------
   heartbeatIntervalMs: setting("HEARTBEAT_INTERVAL_MS", 15_000, ms, "How often clients should send a presence heartbeat; told to them in `auth_success`."),

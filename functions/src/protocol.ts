@@ -247,3 +247,38 @@ export interface ClientToServerEvents {
   /** A device showed an emergency broadcast; the first ack of any device of the user counts. */
   ack_broadcast: (payload: { id: string }, ack?: AckCallback<{ id: string }>) => void;
 }
+
+// --- conversation features (issue 14) ----------------------------------------------------------
+// Replies, active members, blocking. Interface merges, so this block stays apart from the other features' entries.
+
+/** What a reply shows of the message it answers (`replyTo` of a message). */
+export interface ReplyRef {
+  id: string;
+  /** null when the original was anonymous. */
+  senderId: string | null;
+  type: MessageType;
+  /** The first 100 characters of the original's content; null for encryptionLevel "high". */
+  preview: string | null;
+}
+
+export interface ChatMessage {
+  /** Present when the message answers another one of the same conversation. */
+  replyTo?: ReplyRef;
+}
+
+export interface SendMessagePayload {
+  /** A message of the same conversation this one answers. */
+  replyToId?: string;
+}
+
+export interface ClientToServerEvents {
+  get_active_members: (payload: { conversationId: string }, ack: AckCallback<{ members: UserPresence[] }>) => void;
+  block_user: (payload: { userId: string }, ack: AckCallback<{ userId: string; blocked: true }>) => void;
+  unblock_user: (payload: { userId: string }, ack: AckCallback<{ userId: string; blocked: false }>) => void;
+  list_blocked: (payload: Record<string, never>, ack: AckCallback<{ userIds: string[] }>) => void;
+}
+
+export interface InterServerEvents {
+  /** A block between two users changed: drop cached block lists. */
+  blocks_changed: (blocker: string, blocked: string) => void;
+}

@@ -172,10 +172,13 @@ describe("presence: statuses", () => {
     const { alice, connect } = await pair();
     const [{ socket }] = await connect(alice);
 
-    for (const bad of [{ status: "offline" }, { status: "sleeping" }, { customStatus: 5 }, { customStatus: "x".repeat(141) }, { extra: 1 }, "busy", null]) {
+    for (const bad of [{ status: "offline" }, { status: "sleeping" }, { customStatus: 5 }, { customStatus: "x".repeat(141) }, "busy", null]) {
       const answer = await socket.timeout(5_000).emitWithAck("update_presence", bad as never);
       expectError(answer, "INVALID_ARGUMENT", JSON.stringify(bad));
     }
+    // Unknown fields are ignored, not refused (issue 14).
+    const extra = await socket.timeout(5_000).emitWithAck("update_presence", { extra: 1 } as never);
+    expect(extra.ok).to.equal(true);
     expect(socket.connected).to.equal(true);
   });
 });

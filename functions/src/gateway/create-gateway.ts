@@ -13,6 +13,7 @@ import type { PushSender } from "../ports/push-sender/push-sender";
 import { pushFeature } from "./push";
 import { FirestoreBroadcastReceipts } from "../ports/broadcast-receipts/firestore-broadcast-receipts";
 import { MemoryBroadcastReceipts } from "../ports/broadcast-receipts/memory-broadcast-receipts";
+import { CachedBlockList, FirestoreBlockList, MemoryBlockList } from "../ports/block-list";
 import { FirestoreBroadcastStore } from "../ports/broadcast-store/firestore-broadcast-store";
 import { MemoryBroadcastStore } from "../ports/broadcast-store/memory-broadcast-store";
 import { Clock, systemClock } from "../ports/clock";
@@ -40,6 +41,8 @@ import { emergencyBroadcastsFeature } from "./emergency-broadcasts";
 import { Gateway } from "./gateway";
 import { heartbeatFeature } from "./heartbeat";
 import { instanceRegistryFeature } from "./instance-registry";
+import { activeMembersFeature } from "./messaging/active-members";
+import { blockingFeature } from "./messaging/blocking";
 import { ConversationDirectory } from "./messaging/conversation-directory";
 import { groupsFeature } from "./messaging/groups";
 import { historyFeature } from "./messaging/history";
@@ -81,12 +84,15 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     backpressureFeature,
     activityFeature,
     offlineQueueFeature({ store: ports.store, conversations, markers: ports.markers }),
-    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, markers: ports.markers, conversations }),
+    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, markers: ports.markers, conversations, blocks: ports.blocks }),
     receiptsFeature({ store: ports.store, conversations }),
     historyFeature({ store: ports.store, conversations }),
-    groupsFeature({ store: ports.store, conversations }),
+    groupsFeature({ store: ports.store, conversations, blocks: ports.blocks }),
     typingFeature({ conversations }),
-    presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records }),
+    presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records, blocks: ports.blocks }),
+    // --- conversation features (issue 14) ---
+    blockingFeature({ blocks: ports.blocks, conversations }),
+    activeMembersFeature({ presence: ports.presence, blocks: ports.blocks, conversations }),
     emergencyBroadcastsFeature(ports.broadcasts, ports.broadcastReceipts),
     pushFeature({ devices: ports.devices, push: ports.push }),
     ...(redis ? [instanceRegistryFeature({ redis: redis.commands, subscriber: redis.fleet })] : []),
@@ -154,6 +160,7 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     broadcastReceipts: db ? new FirestoreBroadcastReceipts(db) : new MemoryBroadcastReceipts(),
     devices,
     push: new PushDispatcher(devices, pushSender(config, options), logger),
+    blocks: new CachedBlockList(db ? new FirestoreBlockList(db) : new MemoryBlockList(), config.blockListCacheMs),
   };
 }
 

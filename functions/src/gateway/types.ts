@@ -10,7 +10,7 @@ import type { GatewayMetrics } from "./metrics";
 
 import type { GatewayServer, GatewaySocket, GatewayState } from "./socket";
 
-export { userRoom } from "./socket";
+export { presenceRoom, userRoom } from "./socket";
 export type { GatewayServer, GatewaySocket, GatewayState };
 
 /** What the gateway lets features drive (the fleet registry obeys control commands through it). */
