@@ -21,6 +21,7 @@ import { MemorySequenceAllocator } from "../ports/sequence/memory-sequence-alloc
 import { FirebaseTokenVerifier } from "../ports/token-verifier/firebase-token-verifier";
 import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
 import { FirebaseUserDirectory } from "../ports/user-directory/firebase-user-directory";
+import { CachedUserRecords } from "../ports/user-records/cached-user-records";
 import { FirestoreUserRecords } from "../ports/user-records/firestore-user-records";
 import { MemoryUserRecords } from "../ports/user-records/memory-user-records";
 import { activityFeature } from "./activity";
@@ -125,7 +126,10 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     users: new FirebaseUserDirectory(firebaseAuth(config.projectId)),
     routed: createRoutedLedger(redis),
     contacts: db ? new FirestoreContactDirectory(db, config.presenceContactsCacheMs) : new StoreContactDirectory(store),
-    records: db ? new FirestoreUserRecords(db) : new MemoryUserRecords(),
+    records: new CachedUserRecords(db ? new FirestoreUserRecords(db) : new MemoryUserRecords(), {
+      ttlMs: config.presenceLookupCacheMs,
+      concurrency: config.presenceLookupConcurrency,
+    }),
     broadcasts: db ? new FirestoreBroadcastStore(db) : new MemoryBroadcastStore(),
   };
 }

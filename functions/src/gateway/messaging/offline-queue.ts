@@ -1,3 +1,4 @@
+import { GatewayError } from "../../errors";
 import type { Conversation, MessageStore, QueueEntry } from "../../ports/message-store";
 import { GatewayContext, GatewayFeature, GatewaySocket, userRoom } from "../types";
 import type { ConversationDirectory } from "./conversation-directory";
@@ -46,15 +47,27 @@ class OfflineQueue implements GatewayFeature {
     ctx.hooks.on("deliveryConfirmed", ({ socket }) => this.continueFlush(socket));
   }
 
-  /** Before the socket connects: its conversations (to join their rooms) and its offline queue. */
+  /**
+   * Before the socket connects: its conversations (to join their rooms) and its offline queue. Essential:
+   * without them the socket would miss group messages while showing online (nothing queued for it), so a
+   * store failure refuses the socket with UNAVAILABLE and retryAfterMs; it reconnects and gets everything.
+   */
   async prepare(socket: GatewaySocket): Promise<void> {
     const { uid } = socket.data;
     const { store } = this.ports;
-    const [conversations, pending] = await Promise.all([
-      storeCall(this.ctx, store.conversationsOf(uid), "loading conversations"),
-      storeCall(this.ctx, store.pendingFor(uid, this.ctx.config.offlineFlushLimit), "loading the offline queue"),
-    ]);
-    this.prepared.set(socket, { conversations, pending });
+    try {
+      const [conversations, pending] = await Promise.all([
+        storeCall(this.ctx, store.conversationsOf(uid), "loading conversations"),
+        storeCall(this.ctx, store.pendingFor(uid, this.ctx.config.offlineFlushLimit), "loading the offline queue"),
+      ]);
+      this.prepared.set(socket, { conversations, pending });
+    } catch (error) {
+      const cause = GatewayError.from(error);
+      throw new GatewayError("UNAVAILABLE", `Could not load your conversations (${cause.message}); reconnect later.`, {
+        reason: "NOT_READY",
+        retryAfterMs: this.ctx.config.reconnectAfterMs,
+      });
+    }
   }
 
   /** Synchronous on purpose: joining the rooms and emitting the queued messages happen in one tick. */
