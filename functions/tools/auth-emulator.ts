@@ -38,7 +38,7 @@ export class AuthEmulator {
     await waitFor(async () => {
       if (!child.alive) throw new Error(`the Auth emulator exited:\n${child.recentOutput()}`);
       return (await fetch(`http://${host}/`)).ok;
-    }, "the Auth emulator", 60_000, 200);
+    }, "the Auth emulator", 180_000, 200);
     return new AuthEmulator(host, projectId, child);
   }
 
