@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { firestore } from "../src/firebase";
 import type { Logger } from "../src/ports/logger";
 import { connectAs, startGateway } from "./support/gateway";
-import { call, send, sendOk, settle } from "./support/messaging";
+import { call, send, sendOk } from "./support/messaging";
+import { settle } from "./support/wait";
 import { createUser } from "./support/users";
 
 function nested(levels: number): Record<string, unknown> {

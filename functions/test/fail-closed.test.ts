@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { connectAs, connectError, createClient, startGateway } from "./support/gateway";
-import { callOk, collect, sendOk, until } from "./support/messaging";
+import { callOk, collect, sendOk } from "./support/messaging";
+import { arrived as until } from "./support/wait";
 import { slowConversations } from "./support/slow-store";
 import { createUser } from "./support/users";
 

@@ -7,7 +7,7 @@ import type { GatewayHooks } from "./hooks";
 import type { GatewayMetrics } from "./metrics";
 import { guardPayload } from "./payload-guard";
 import { parsePayload } from "./payloads";
-import type { GatewaySocket } from "./types";
+import type { GatewaySocket } from "./socket";
 
 /** How one client → server call is checked and answered. */
 export interface CallSpec<S extends z.ZodType> {

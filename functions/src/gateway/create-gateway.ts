@@ -7,11 +7,12 @@ import { firebaseAuth, firestore } from "../firebase";
 import { FirestoreBroadcastStore } from "../ports/broadcast-store/firestore-broadcast-store";
 import { MemoryBroadcastStore } from "../ports/broadcast-store/memory-broadcast-store";
 import { Clock, systemClock } from "../ports/clock";
-import { FirestoreContactDirectory } from "../ports/contact-directory/firestore-contact-directory";
 import { StoreContactDirectory } from "../ports/contact-directory/store-contact-directory";
 import { Logger, silentLogger } from "../ports/logger";
 import { createMessageStore, MessageStore } from "../ports/message-store";
+import { coalesceConversationsOf } from "../ports/message-store/coalesced-store";
 import { createPresenceStore } from "../ports/presence-store";
+import { createQueueMarkers } from "../ports/queue-markers";
 import { RateLimiterFacade } from "../ports/rate-limiter";
 import { createRedisConnection } from "../ports/redis-connection";
 import { createRoutedLedger } from "../ports/routed-ledger";
@@ -21,9 +22,10 @@ import { MemorySequenceAllocator } from "../ports/sequence/memory-sequence-alloc
 import { FirebaseTokenVerifier } from "../ports/token-verifier/firebase-token-verifier";
 import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
 import { FirebaseUserDirectory } from "../ports/user-directory/firebase-user-directory";
+import { BatchedUserRecords } from "../ports/user-records/batched-user-records";
 import { CachedUserRecords } from "../ports/user-records/cached-user-records";
-import { FirestoreUserRecords } from "../ports/user-records/firestore-user-records";
 import { MemoryUserRecords } from "../ports/user-records/memory-user-records";
+import type { UserRecords } from "../ports/user-records/user-records";
 import { activityFeature } from "./activity";
 import { backpressureFeature } from "./backpressure";
 import { emergencyBroadcastsFeature } from "./emergency-broadcasts";
@@ -68,8 +70,8 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     heartbeatFeature,
     backpressureFeature,
     activityFeature,
-    offlineQueueFeature({ store: ports.store, conversations }),
-    sendingFeature({ store: ports.store, sequences: ports.sequences, routed: ports.routed, online: ports.presence, conversations }),
+    offlineQueueFeature({ store: ports.store, conversations, markers: ports.markers }),
+    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, markers: ports.markers, conversations }),
     receiptsFeature({ store: ports.store, conversations }),
     historyFeature({ store: ports.store, conversations }),
     groupsFeature({ store: ports.store, conversations }),
@@ -88,7 +90,10 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     features,
     adapter: redis?.adapter,
     watchRedis: redis ? (report) => watchHealth(redis.commands, report) : undefined,
-    closers: redis ? [() => Promise.all(redis.all.map((c) => c.quit().catch(() => c.disconnect())))] : [],
+    closers: [
+      () => ports.records.flush?.(),
+      ...(redis ? [() => Promise.all(redis.all.map((c) => c.quit().catch(() => c.disconnect())))] : []),
+    ],
   });
 }
 
@@ -109,8 +114,13 @@ function redisConnections(config: GatewayConfig, logger: Logger) {
 function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: Redis | undefined, options: CreateGatewayOptions) {
   const onFirestore = config.messageStore === "firestore";
   const db = onFirestore ? firestore(config.projectId) : undefined;
-  const realStore = createMessageStore(config.messageStore, { projectId: config.projectId, queueRetentionMs: config.offlineRetentionDays * 86_400_000 });
-  const store = options.messageStore ? options.messageStore(realStore) : realStore;
+  const realStore = createMessageStore(config.messageStore, {
+    projectId: config.projectId,
+    queueRetentionMs: config.offlineRetentionDays * 86_400_000,
+    groupCommit: { windowMs: config.groupCommitWindowMs, maxMessages: config.groupCommitMaxMessages, maxWrites: config.groupCommitMaxWrites },
+  });
+  // Admission asks for a user's conversations twice at once (offline queue: group rooms; presence: contacts): one query.
+  const store = coalesceConversationsOf(options.messageStore ? options.messageStore(realStore) : realStore);
   const presence = createPresenceStore(redis, {
     owner: randomUUID(),
     sweepLockMs: Math.max(2 * config.presenceSweepIntervalMs, 1_000),
@@ -125,11 +135,12 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     rateLimiter: new RateLimiterFacade(clock, redis),
     users: new FirebaseUserDirectory(firebaseAuth(config.projectId)),
     routed: createRoutedLedger(redis),
-    contacts: db ? new FirestoreContactDirectory(db, config.presenceContactsCacheMs) : new StoreContactDirectory(store),
-    records: new CachedUserRecords(db ? new FirestoreUserRecords(db) : new MemoryUserRecords(), {
+    markers: createQueueMarkers(redis, logger),
+    contacts: new StoreContactDirectory(store),
+    records: new CachedUserRecords(db ? new BatchedUserRecords(db, config.userRecordsFlushMs) : new MemoryUserRecords(), {
       ttlMs: config.presenceLookupCacheMs,
       concurrency: config.presenceLookupConcurrency,
-    }),
+    }) as UserRecords & { flush?(): Promise<void> },
     broadcasts: db ? new FirestoreBroadcastStore(db) : new MemoryBroadcastStore(),
   };
 }

@@ -47,6 +47,11 @@ export class CachedUserRecords implements UserRecords {
     return this.inner.choseStatus(uid, presence);
   }
 
+  /** Writes the wrapped records may batch (BatchedUserRecords) before the gateway closes. */
+  async flush(): Promise<void> {
+    await (this.inner as UserRecords & { flush?(): Promise<void> }).flush?.();
+  }
+
   async lastSeenOf(uids: string[]): Promise<Map<string, number>> {
     const unknown = [...new Set(uids)].filter((uid) => !this.cache.has(uid));
     for (let i = 0; i < unknown.length; i += LOOKUP_CHUNK) {
