@@ -76,9 +76,26 @@ export const settings = {
       emergency: { limit: 3, windowMs: 60_000 },
       typing: { limit: 10, windowMs: 10_000 },
       block: { limit: 30, windowMs: 60_000 },
+      // --- issue 12: a budget for every client call (SUP Messenger's table where it has one) ---
+      typing_stop: { limit: 20, windowMs: 10_000 },
+      mark_delivered: { limit: 100, windowMs: 60_000 },
+      mark_read: { limit: 100, windowMs: 60_000 },
+      get_receipts: { limit: 60, windowMs: 60_000 },
+      update_presence: { limit: 20, windowMs: 60_000 },
+      get_presence: { limit: 30, windowMs: 60_000 },
+      presence_subscribe: { limit: 30, windowMs: 60_000 },
+      presence_unsubscribe: { limit: 60, windowMs: 60_000 },
+      create_group: { limit: 10, windowMs: 60_000 },
+      add_members: { limit: 30, windowMs: 60_000 },
+      remove_members: { limit: 30, windowMs: 60_000 },
+      fetch_history: { limit: 60, windowMs: 60_000 },
+      list_conversations: { limit: 20, windowMs: 60_000 },
+      heartbeat: { limit: 30, windowMs: 60_000 },
+      reaction: { limit: 50, windowMs: 60_000 },
+      call_initiate: { limit: 5, windowMs: 60_000 },
     } as Record<string, { limit: number; windowMs: number }>,
     z.record(z.string(), rateRule),
-    "Calls allowed per user in a window, by rule name: message types (text, image ...) and call names (typing ...). JSON; given rules replace the defaults of the same name.",
+    "Calls allowed per user in a window, by rule name: message types (text, image ...) and call names (every client call consumes the rule named like the event unless its spec names another). JSON; given rules replace the defaults of the same name. Defaults in docs/PROTOCOL.md (Limits).",
   ),
   maxContentBytes: setting("MAX_CONTENT_BYTES", 64 * 1024, count, "Largest message `content` in bytes (UTF-8); media travel as references, not inline."),
   maxMetadataBytes: setting("MAX_METADATA_BYTES", 4 * 1024, count, "Largest `metadata` object, serialised as JSON, in bytes."),
@@ -103,6 +120,8 @@ export const settings = {
   presenceLastActiveWriteMs: setting("PRESENCE_LAST_ACTIVE_WRITE_MS", 60_000, ms, "`users/{uid}.lastActiveAt` is written at most this often per user."),
   presenceRedisTimeoutMs: setting("PRESENCE_REDIS_TIMEOUT_MS", 2_000, ms, "Longest wait for a Redis presence command before the instance falls back to in-memory presence."),
   presenceMaxQueryUsers: setting("PRESENCE_MAX_QUERY_USERS", 500, z.number().int().min(1).max(5_000), "Most users a client may ask about in one `get_presence` call or follow through `presence_subscribe`."),
+  presenceLookupCacheMs: setting("PRESENCE_LOOKUP_CACHE_MS", 30_000, z.number().int().min(0), "How long a user's last-seen lookup (users/{uid}) is cached, including \"no such user\"; bounds the Firestore reads of get_presence / presence_subscribe."),
+  presenceLookupConcurrency: setting("PRESENCE_LOOKUP_CONCURRENCY", 4, count, "Most last-seen lookups (Firestore getAll of at most 100 ids) one instance runs at once; further ones wait, so one user's large queries cannot starve the store."),
 
   // --- control plane (Cloud Functions) --------------------------------------------------------
   gatewayMode: setting("GATEWAY_MODE", "single" as "single" | "fleet", z.enum(["single", "fleet"]), "single: the gateway runs inside websocketServer (emulator, one host); fleet: standalone instances controlled through Redis.", { param: true }),
@@ -129,6 +148,11 @@ const configSchema = z
   .refine((c) => c.presenceTtlMs > c.heartbeatIntervalMs, {
     message: "presenceTtlMs must be longer than heartbeatIntervalMs",
     path: ["presenceTtlMs"],
+  })
+  // A message document must stay under Firestore's 1 MiB (the rest of the document is far below 64 KiB).
+  .refine((c) => c.maxContentBytes + c.maxMetadataBytes <= 1_048_576 - 64 * 1024, {
+    message: "maxContentBytes + maxMetadataBytes must leave a message document under Firestore's 1 MiB",
+    path: ["maxContentBytes"],
   });
 
 export class ConfigError extends Error {

@@ -33,6 +33,7 @@ import { FirebaseTokenVerifier } from "../ports/token-verifier/firebase-token-ve
 import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
 import { FirebaseUserDirectory } from "../ports/user-directory/firebase-user-directory";
 import { BatchedUserRecords } from "../ports/user-records/batched-user-records";
+import { CachedUserRecords } from "../ports/user-records/cached-user-records";
 import { MemoryUserRecords } from "../ports/user-records/memory-user-records";
 import type { UserRecords } from "../ports/user-records/user-records";
 import { activityFeature } from "./activity";
@@ -155,7 +156,10 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     routed: createRoutedLedger(redis),
     markers: createQueueMarkers(redis, logger),
     contacts: new StoreContactDirectory(store),
-    records: (db ? new BatchedUserRecords(db, config.userRecordsFlushMs) : new MemoryUserRecords()) as UserRecords & { flush?(): Promise<void> },
+    records: new CachedUserRecords(db ? new BatchedUserRecords(db, config.userRecordsFlushMs) : new MemoryUserRecords(), {
+      ttlMs: config.presenceLookupCacheMs,
+      concurrency: config.presenceLookupConcurrency,
+    }) as UserRecords & { flush?(): Promise<void> },
     broadcasts: db ? new FirestoreBroadcastStore(db) : new MemoryBroadcastStore(),
     broadcastReceipts: db ? new FirestoreBroadcastReceipts(db) : new MemoryBroadcastReceipts(),
     devices,

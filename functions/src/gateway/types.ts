@@ -48,7 +48,9 @@ export interface GatewayFeature {
   readonly name: string;
   /**
    * Runs after authentication and before the socket is connected (it is in no room yet and receives
-   * nothing): load what `onConnection` must deliver first. A failure is logged, never refuses the client.
+   * nothing): load what `onConnection` must deliver first. Throwing a GatewayError refuses the socket
+   * with it (`connect_error`, e.g. UNAVAILABLE + retryAfterMs): do so when the socket would otherwise be
+   * admitted deaf. Any other failure is logged and the socket admitted.
    */
   prepare?(socket: GatewaySocket): Promise<void>;
   onConnection?(socket: GatewaySocket): void | Promise<void>;

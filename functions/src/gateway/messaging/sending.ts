@@ -14,6 +14,7 @@ import { GatewayContext, GatewayFeature, GatewaySocket, userRoom } from "../type
 import type { ConversationDirectory } from "./conversation-directory";
 import { hasAnyRole } from "./conversation-directory";
 import { conversationRoom } from "./rooms";
+import { guardFirestoreMap } from "../payload-guard";
 import { sendMessageSchema } from "./schemas";
 import { storeCall } from "./store-calls";
 import { replyRefFor } from "./replies";
@@ -239,6 +240,7 @@ class Sending implements GatewayFeature {
     if (Buffer.byteLength(content, "utf8") > maxContentBytes) {
       throw new GatewayError("PAYLOAD_TOO_LARGE", `content is larger than ${maxContentBytes} bytes.`);
     }
+    if (metadata) guardFirestoreMap(metadata, "metadata");
     if (metadata && Buffer.byteLength(JSON.stringify(metadata), "utf8") > maxMetadataBytes) {
       throw new GatewayError("PAYLOAD_TOO_LARGE", `metadata is larger than ${maxMetadataBytes} bytes.`);
     }
