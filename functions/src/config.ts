@@ -52,11 +52,15 @@ export const settings = {
   // --- backends -------------------------------------------------------------------------------
   redisUrl: setting("REDIS_URL", "", z.union([z.literal(""), z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://")]), "Redis URL for presence, rate limits, sequence numbers and cross-instance fan-out; empty runs without Redis (in memory). A plain environment variable (it may carry a password), never a committed param."),
   adapter: setting("SOCKET_ADAPTER", "sharded" as "sharded" | "classic", z.enum(["sharded", "classic"]), "Socket.IO Redis adapter between instances. `sharded` (Redis 7 sharded pub/sub, one channel per room, subscriptionMode dynamic): an instance receives only the traffic of rooms it holds. `classic`: every instance receives every broadcast; kept only to measure the difference (docs/SCALING.md)."),
+  pushProvider: setting("PUSH_PROVIDER", "none" as "fcm" | "none", z.enum(["fcm", "none"]), "Push to devices with no live socket: `fcm` (firebase-admin messaging, the default credentials need the Firebase Cloud Messaging API Admin role) in production; `none` sends nothing (local runs; tests inject a recording sender)."),
+  maxDevicesPerUser: setting("MAX_DEVICES_PER_USER", 10, count, "Push tokens kept per user; registering one more drops the least recently seen."),
   messageStore: setting("MESSAGE_STORE", "firestore" as "firestore" | "memory", z.enum(["firestore", "memory"]), "Where messages are stored: `firestore` in every real deployment, `memory` for single-process runs and benchmarks."),
   storeTimeoutMs: setting("STORE_TIMEOUT_MS", 10_000, ms, "A store call (Firestore) that takes longer fails with UNAVAILABLE; a retry with the same clientId is safe."),
   maxInFlightStoreOps: setting("MAX_IN_FLIGHT_STORE_OPS", 400, count, "Load shedding: store operations (sends, receipts, history) in flight at once on this instance; past it a send is refused at once with UNAVAILABLE and retryAfterMs instead of queueing (clients retry with the same clientId)."),
   maxPendingAdmissions: setting("MAX_PENDING_ADMISSIONS", 500, count, "Load shedding: connections being admitted at once (token check and the reads before auth_success); past it a connection is refused at once with UNAVAILABLE and retryAfterMs (a reconnect storm is admitted at the rate the instance sustains)."),
+  maxEventLoopLagMs: setting("MAX_EVENT_LOOP_LAG_MS", 200, ms, "Load shedding: while the event loop lags more than this (the CPU is saturated), new sends are refused at once with UNAVAILABLE and retryAfterMs."),
   shedRetryAfterMs: setting("SHED_RETRY_AFTER_MS", 500, ms, "Load shedding: the retryAfterMs a refused send or connection is given."),
+  userRecordsFlushMs: setting("USER_RECORDS_FLUSH_MS", 500, ms, "`users/{uid}` presence fields (lastLoginAt, lastActiveAt, lastSeen, chosen status) touched within this window are written together in batched commits, off the hot path."),
   groupCommitWindowMs: setting("GROUP_COMMIT_WINDOW_MS", 2, z.number().int().min(0).max(50), "Group commit (Firestore store): how long the first message of a batch waits for concurrent sends to share its commit; 0: only sends of the same tick. Every message is still acked only after its own commit."),
   groupCommitMaxMessages: setting("GROUP_COMMIT_MAX_MESSAGES", 100, z.number().int().min(1).max(500), "Group commit: a batch commits at once when it holds this many messages (1 turns group commit off)."),
   groupCommitMaxWrites: setting("GROUP_COMMIT_MAX_WRITES", 500, z.number().int().min(1).max(500), "Group commit: most writes of one batched commit (message docs, moderation docs, offline-queue entries); Firestore allows 500."),
@@ -71,9 +75,27 @@ export const settings = {
       voice: { limit: 20, windowMs: 60_000 },
       emergency: { limit: 3, windowMs: 60_000 },
       typing: { limit: 10, windowMs: 10_000 },
+      block: { limit: 30, windowMs: 60_000 },
+      // --- issue 12: a budget for every client call (SUP Messenger's table where it has one) ---
+      typing_stop: { limit: 20, windowMs: 10_000 },
+      mark_delivered: { limit: 100, windowMs: 60_000 },
+      mark_read: { limit: 100, windowMs: 60_000 },
+      get_receipts: { limit: 60, windowMs: 60_000 },
+      update_presence: { limit: 20, windowMs: 60_000 },
+      get_presence: { limit: 30, windowMs: 60_000 },
+      presence_subscribe: { limit: 30, windowMs: 60_000 },
+      presence_unsubscribe: { limit: 60, windowMs: 60_000 },
+      create_group: { limit: 10, windowMs: 60_000 },
+      add_members: { limit: 30, windowMs: 60_000 },
+      remove_members: { limit: 30, windowMs: 60_000 },
+      fetch_history: { limit: 60, windowMs: 60_000 },
+      list_conversations: { limit: 20, windowMs: 60_000 },
+      heartbeat: { limit: 30, windowMs: 60_000 },
+      reaction: { limit: 50, windowMs: 60_000 },
+      call_initiate: { limit: 5, windowMs: 60_000 },
     } as Record<string, { limit: number; windowMs: number }>,
     z.record(z.string(), rateRule),
-    "Calls allowed per user in a window, by rule name: message types (text, image ...) and call names (typing ...). JSON; given rules replace the defaults of the same name.",
+    "Calls allowed per user in a window, by rule name: message types (text, image ...) and call names (every client call consumes the rule named like the event unless its spec names another). JSON; given rules replace the defaults of the same name. Defaults in docs/PROTOCOL.md (Limits).",
   ),
   maxContentBytes: setting("MAX_CONTENT_BYTES", 64 * 1024, count, "Largest message `content` in bytes (UTF-8); media travel as references, not inline."),
   maxMetadataBytes: setting("MAX_METADATA_BYTES", 4 * 1024, count, "Largest `metadata` object, serialised as JSON, in bytes."),
@@ -87,6 +109,9 @@ export const settings = {
   announcementRoles: setting("ANNOUNCEMENT_ROLES", ["coordinator", "admin"] as string[], roles, "Roles that may create announcement groups."),
   moderatorRoles: setting("MODERATOR_ROLES", ["admin"] as string[], roles, "Roles that may add and remove members of any group (moderation)."),
 
+  // --- conversation features (issue 14) ------------------------------------------------------
+  blockListCacheMs: setting("BLOCK_LIST_CACHE_MS", 60_000, z.number().int().min(0), "How long an instance trusts its cached block lists (changes invalidate on every instance at once)."),
+
   // --- presence -------------------------------------------------------------------------------
   heartbeatIntervalMs: setting("HEARTBEAT_INTERVAL_MS", 15_000, ms, "How often clients should send a presence heartbeat; told to them in `auth_success`."),
   presenceTtlMs: setting("PRESENCE_TTL_MS", 45_000, ms, "A connection without a heartbeat for this long counts as gone; told to clients in `auth_success`."),
@@ -95,7 +120,8 @@ export const settings = {
   presenceLastActiveWriteMs: setting("PRESENCE_LAST_ACTIVE_WRITE_MS", 60_000, ms, "`users/{uid}.lastActiveAt` is written at most this often per user."),
   presenceRedisTimeoutMs: setting("PRESENCE_REDIS_TIMEOUT_MS", 2_000, ms, "Longest wait for a Redis presence command before the instance falls back to in-memory presence."),
   presenceMaxQueryUsers: setting("PRESENCE_MAX_QUERY_USERS", 500, z.number().int().min(1).max(5_000), "Most users a client may ask about in one `get_presence` call or follow through `presence_subscribe`."),
-  presenceContactsCacheMs: setting("PRESENCE_CONTACTS_CACHE_MS", 30_000, z.number().int().min(0), "How long a user's conversation partners (fan-out targets) are cached."),
+  presenceLookupCacheMs: setting("PRESENCE_LOOKUP_CACHE_MS", 30_000, z.number().int().min(0), "How long a user's last-seen lookup (users/{uid}) is cached, including \"no such user\"; bounds the Firestore reads of get_presence / presence_subscribe."),
+  presenceLookupConcurrency: setting("PRESENCE_LOOKUP_CONCURRENCY", 4, count, "Most last-seen lookups (Firestore getAll of at most 100 ids) one instance runs at once; further ones wait, so one user's large queries cannot starve the store."),
 
   // --- HTTP API (the `api` function, docs/HTTP-API.md) -----------------------------------------
   httpMaxBodyBytes: setting("HTTP_MAX_BODY_BYTES", 16 * 1024, z.number().int().min(256).max(10 * 1024 * 1024), "Largest request body of the HTTP API in bytes; larger ones answer 413 PAYLOAD_TOO_LARGE."),
@@ -117,6 +143,7 @@ export const settings = {
   httpMessagesPageMax: setting("HTTP_MESSAGES_PAGE_MAX", 100, z.number().int().min(1).max(500), "Most messages per page of `GET /conversations/:id`."),
   httpParticipantsMax: setting("HTTP_PARTICIPANTS_MAX", 50, z.number().int().min(1).max(1_000), "Most participants (with presence) shown by `GET /conversations/:id`; `memberCount` counts all."),
   httpListParticipantsMax: setting("HTTP_LIST_PARTICIPANTS_MAX", 10, z.number().int().min(1).max(100), "Most participants shown per conversation in the `GET /conversations` list."),
+  httpContactsCacheMs: setting("HTTP_CONTACTS_CACHE_MS", 30_000, z.number().int().min(0), "How long each API instance trusts its cached list of a user's conversation partners (whose presence the user may see)."),
   httpOnlinePageMax: setting("HTTP_ONLINE_PAGE_MAX", 200, z.number().int().min(1).max(1_000), "Most users per page of `GET /presence/online`."),
 
   // --- activity log and analytics (docs/HTTP-API.md) ------------------------------------------
@@ -165,6 +192,11 @@ const configSchema = z
   .refine((c) => c.presenceTtlMs > c.heartbeatIntervalMs, {
     message: "presenceTtlMs must be longer than heartbeatIntervalMs",
     path: ["presenceTtlMs"],
+  })
+  // A message document must stay under Firestore's 1 MiB (the rest of the document is far below 64 KiB).
+  .refine((c) => c.maxContentBytes + c.maxMetadataBytes <= 1_048_576 - 64 * 1024, {
+    message: "maxContentBytes + maxMetadataBytes must leave a message document under Firestore's 1 MiB",
+    path: ["maxContentBytes"],
   });
 
 export class ConfigError extends Error {

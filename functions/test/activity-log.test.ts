@@ -12,6 +12,7 @@ import { environment } from "./support/environment";
 import { connectAs, startGateway } from "./support/gateway";
 import { callOk, sendOk } from "./support/messaging";
 import { createUser } from "./support/users";
+import { eventually } from "./support/wait";
 
 const users = { alice: "u-alice", bob: "u-bob", carol: "u-carol", dave: "u-dave" };
 const day = (d: string) => Date.parse(`${d}T00:00:00.000Z`);
@@ -122,8 +123,8 @@ describe("activity log (Firestore specifics)", () => {
       await eventually(async () => {
         log.record({ userId: users.carol, action: "app_opened", at: day(DAY_ONE) + 20 * 3_600_000 });
         await log.flush();
-        return log.stats().written > 2 ? true : undefined;
-      }, 60_000);
+        return log.stats().written;
+      }, { accept: (written) => written > 2, what: "a commit after Firestore came back", timeoutMs: 60_000, everyMs: 200 });
 
       const [counters] = await reader.daily(DAY_ONE, DAY_ONE);
       expect(during).to.include({ buffered: 0, dropped: 8, failedCommits: 1 });
@@ -170,8 +171,8 @@ describe("the gateway's activity entries", function () {
 
     const entries = await eventually(async () => {
       const docs = (await firestore().collection(ACTIVITY_COLLECTIONS.log).where("userId", "==", alice.uid).get()).docs.map((d) => d.data());
-      return docs.some((d) => d.action === "logout") ? docs : undefined;
-    });
+      return docs;
+    }, { accept: (docs) => docs.some((d) => d.action === "logout"), what: "the logout entry", timeoutMs: 10_000, everyMs: 100 });
     const byAction = (action: string) => entries.filter((e) => e.action === action);
 
     expect(byAction("login")).to.have.length(1);
@@ -186,13 +187,3 @@ describe("the gateway's activity entries", function () {
     expect(entries.filter((e) => e.targetId === conversation.id && e.action === "message_sent")).to.have.length(0);
   });
 });
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("the condition never became true");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

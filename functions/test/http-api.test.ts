@@ -7,7 +7,8 @@ import { DAY_ONE, DAY_TWO, firestoreActivityLog, scriptedDay } from "./support/a
 import { startFunctions } from "./support/control";
 import { environment } from "./support/environment";
 import { connectAs, nextEvent, startGateway } from "./support/gateway";
-import { apiCall, eventually } from "./support/http-api";
+import { apiCall } from "./support/http-api";
+import { eventually } from "./support/wait";
 import { callOk, sendOk } from "./support/messaging";
 import { createUser, TestUser } from "./support/users";
 
@@ -31,7 +32,7 @@ describe("HTTP API (the api function in the Functions emulator)", function () {
     firestoreProxy = new TcpProxy(await freePort(), { host: firestoreHost, port: Number(firestorePort) });
     await Promise.all([redisProxy.open(), firestoreProxy.open()]);
     functions = await startFunctions(
-      { REDIS_URL: `redis://${redisProxy.address}`, HTTP_BACKEND_TIMEOUT_MS: "2000", PRESENCE_CONTACTS_CACHE_MS: "0" },
+      { REDIS_URL: `redis://${redisProxy.address}`, HTTP_BACKEND_TIMEOUT_MS: "2000", HTTP_CONTACTS_CACHE_MS: "0", BLOCK_LIST_CACHE_MS: "0" },
       { FIRESTORE_EMULATOR_HOST: firestoreProxy.address, HTTP_RATE_LIMITS: JSON.stringify({ presenceBatch: { limit: 1000, windowMs: 60_000 } }) },
     );
   });
@@ -110,14 +111,14 @@ describe("HTTP API (the api function in the Functions emulator)", function () {
   it("shows over HTTP, eventually, the presence the sockets see: online, a chosen status, then offline with the same last seen", async () => {
     const { alice, bob, aliceSocket, bobSocket } = await pair();
 
-    const online = await eventually("Bob online over HTTP", () => presenceOf(alice, bob.uid), (p) => p?.status === "online");
+    const online = await eventually(() => presenceOf(alice, bob.uid), { accept: (p) => p?.status === "online", what: "Bob online over HTTP", timeoutMs: 10_000, everyMs: 150 });
     await callOk(bobSocket, "update_presence", { status: "busy", customStatus: "at the clinic" });
-    const busy = await eventually("Bob busy over HTTP", () => presenceOf(alice, bob.uid), (p) => p?.status === "busy");
+    const busy = await eventually(() => presenceOf(alice, bob.uid), { accept: (p) => p?.status === "busy", what: "Bob busy over HTTP", timeoutMs: 10_000, everyMs: 150 });
     const { presence: [overSocket] } = await callOk<{ presence: UserPresence[] }>(aliceSocket, "get_presence", { userIds: [bob.uid] });
     const offlineEvent = nextEvent<PresenceUpdatePayload>(aliceSocket, "presence_update");
     bobSocket.disconnect();
     const announced = await offlineEvent;
-    const offline = await eventually("Bob offline over HTTP", () => presenceOf(alice, bob.uid), (p) => p?.status === "offline");
+    const offline = await eventually(() => presenceOf(alice, bob.uid), { accept: (p) => p?.status === "offline", what: "Bob offline over HTTP", timeoutMs: 10_000, everyMs: 150 });
     const single = await get(`/users/${bob.uid}/presence`, alice);
 
     expect(online).to.include({ userId: bob.uid, isOnline: true, lastSeen: null });
@@ -153,6 +154,22 @@ describe("HTTP API (the api function in the Functions emulator)", function () {
     expect(profile.body.user.lastLoginAt).to.be.a("number");
   });
 
+  it("shows a contact who blocked the caller as offline without details, as the socket does, and never as online", async () => {
+    const { alice, bob, bobSocket } = await pair();
+    await callOk(bobSocket, "update_presence", { status: "busy", customStatus: "at the clinic" });
+    await callOk(bobSocket, "block_user", { userId: alice.uid });
+
+    const seen = await presenceOf(alice, bob.uid);
+    const count = await get("/presence/online/count", alice);
+    const online = await get("/presence/online", alice);
+    const reverse = await presenceOf(bob, alice.uid);
+
+    expect(seen).to.deep.equal({ userId: bob.uid, isOnline: false, status: "offline", lastSeen: null, lastActiveAt: null });
+    expect(count.body).to.include({ online: 0, contacts: 0 });
+    expect(online.body.users).to.deep.equal([]);
+    expect(reverse).to.include({ userId: alice.uid, status: "online" });
+  });
+
   it("lists the caller's online contacts a page at a time and counts them; an admin also gets the total", async () => {
     const { url } = await startGateway();
     const [alice, bob, carol, dave, admin] = await Promise.all(["alice", "bob", "carol", "dave"].map((name) => createUser({ name })).concat(createUser({ name: "admin", claims: { admin: true } })));
@@ -160,7 +177,7 @@ describe("HTTP API (the api function in the Functions emulator)", function () {
     await callOk(socket, "create_group", { name: "Village", memberIds: [bob.uid, carol.uid, dave.uid] });
     await Promise.all([connectAs(url, bob.idToken), connectAs(url, carol.idToken), connectAs(url, admin.idToken)]);
 
-    await eventually("two contacts online", () => get("/presence/online/count", alice), (a) => a.body.online === 2);
+    await eventually(() => get("/presence/online/count", alice), { accept: (a) => a.body.online === 2, what: "two contacts online", timeoutMs: 10_000, everyMs: 150 });
     const first = await get("/presence/online?limit=1", alice);
     const second = await get(`/presence/online?limit=1&cursor=${first.body.nextCursor}`, alice);
     const count = await get("/presence/online/count", alice);
@@ -294,13 +311,13 @@ describe("HTTP API (the api function in the Functions emulator)", function () {
     const presence = await get(`/users/${bob.uid}/presence`, alice);
     const conversations = await get("/conversations", alice);
     await redisProxy.open();
-    const presenceBack = await eventually("presence again", () => get(`/users/me/presence`, alice), (a) => a.status === 200, 30_000);
+    const presenceBack = await eventually(() => get(`/users/me/presence`, alice), { accept: (a) => a.status === 200, what: "presence again", timeoutMs: 30_000, everyMs: 150 });
 
     await firestoreProxy.cut();
     const list = await get("/conversations", alice);
     const logged = await post("/activity", alice, { action: "app_opened" });
     await firestoreProxy.open();
-    const listBack = await eventually("conversations again", () => get("/conversations", alice), (a) => a.status === 200, 30_000);
+    const listBack = await eventually(() => get("/conversations", alice), { accept: (a) => a.status === 200, what: "conversations again", timeoutMs: 30_000, everyMs: 150 });
 
     expect(presence.status).to.equal(503);
     expect(presence.body.error).to.include({ code: "UNAVAILABLE", retryAfterMs: 5_000 });

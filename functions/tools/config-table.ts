@@ -13,11 +13,25 @@ const END = "<!-- config:end -->";
 
 export function configTable(): string {
   const rows = Object.entries(settings).map(([name, s]) => {
-    const shown = Array.isArray(s.default) ? s.default.join(",") : typeof s.default === "object" ? "see `RATE_LIMITS`" : String(s.default);
+    const shown = shownDefault(s.default);
     const doc = s.doc.replace(/\|/g, "\\|") + ("param" in s && s.param ? " *(a Cloud Functions param)*" : "");
     return `| \`${s.env}\` | \`${name}\` | ${shown === "" ? "(empty)" : `\`${shown}\``} | ${doc} |`;
   });
   return ["| variable | setting | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
+}
+
+/** Lists as comma-separated values; rate rules as `name limit/seconds s`. */
+function shownDefault(value: unknown): string {
+  if (Array.isArray(value)) return value.join(",");
+  if (typeof value === "object" && value !== null) {
+    return Object.entries(value)
+      .map(([name, rule]) => {
+        const { limit, windowMs } = (rule ?? {}) as { limit?: number; windowMs?: number };
+        return limit !== undefined && windowMs !== undefined ? `${name} ${limit}/${windowMs / 1000}s` : name;
+      })
+      .join(", ");
+  }
+  return String(value);
 }
 
 export function readmeWithTable(readme: string): string {

@@ -3,16 +3,27 @@ import { randomUUID } from "node:crypto";
 import type Redis from "ioredis";
 import type { ServerOptions } from "socket.io";
 import { GatewayConfig, resolveConfig } from "../config";
-import { firebaseAuth, firestore } from "../firebase";
+import { firebaseApp, firebaseAuth, firestore } from "../firebase";
 import { createActivityLog } from "../ports/activity-log";
+import { getMessaging } from "firebase-admin/messaging";
+import { FirestoreDeviceRegistry } from "../ports/device-registry/firestore-device-registry";
+import { MemoryDeviceRegistry } from "../ports/device-registry/memory-device-registry";
+import { FcmPushSender } from "../ports/push-sender/fcm-push-sender";
+import { PushDispatcher } from "../ports/push-sender/push-dispatcher";
+import type { PushSender } from "../ports/push-sender/push-sender";
+import { pushFeature } from "./push";
+import { FirestoreBroadcastReceipts } from "../ports/broadcast-receipts/firestore-broadcast-receipts";
+import { MemoryBroadcastReceipts } from "../ports/broadcast-receipts/memory-broadcast-receipts";
+import { CachedBlockList, FirestoreBlockList, MemoryBlockList } from "../ports/block-list";
 import { FirestoreBroadcastStore } from "../ports/broadcast-store/firestore-broadcast-store";
 import { MemoryBroadcastStore } from "../ports/broadcast-store/memory-broadcast-store";
 import { Clock, systemClock } from "../ports/clock";
-import { FirestoreContactDirectory } from "../ports/contact-directory/firestore-contact-directory";
 import { StoreContactDirectory } from "../ports/contact-directory/store-contact-directory";
 import { Logger, silentLogger } from "../ports/logger";
 import { createMessageStore, MessageStore } from "../ports/message-store";
+import { coalesceConversationsOf } from "../ports/message-store/coalesced-store";
 import { createPresenceStore } from "../ports/presence-store";
+import { createQueueMarkers } from "../ports/queue-markers";
 import { RateLimiterFacade } from "../ports/rate-limiter";
 import { createRedisConnection } from "../ports/redis-connection";
 import { createRoutedLedger } from "../ports/routed-ledger";
@@ -22,8 +33,10 @@ import { MemorySequenceAllocator } from "../ports/sequence/memory-sequence-alloc
 import { FirebaseTokenVerifier } from "../ports/token-verifier/firebase-token-verifier";
 import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
 import { FirebaseUserDirectory } from "../ports/user-directory/firebase-user-directory";
-import { FirestoreUserRecords } from "../ports/user-records/firestore-user-records";
+import { BatchedUserRecords } from "../ports/user-records/batched-user-records";
+import { CachedUserRecords } from "../ports/user-records/cached-user-records";
 import { MemoryUserRecords } from "../ports/user-records/memory-user-records";
+import type { UserRecords } from "../ports/user-records/user-records";
 import { activityFeature } from "./activity";
 import { activityLogFeature } from "./activity-log";
 import { backpressureFeature } from "./backpressure";
@@ -31,6 +44,8 @@ import { emergencyBroadcastsFeature } from "./emergency-broadcasts";
 import { Gateway } from "./gateway";
 import { heartbeatFeature } from "./heartbeat";
 import { instanceRegistryFeature } from "./instance-registry";
+import { activeMembersFeature } from "./messaging/active-members";
+import { blockingFeature } from "./messaging/blocking";
 import { ConversationDirectory } from "./messaging/conversation-directory";
 import { groupsFeature } from "./messaging/groups";
 import { historyFeature } from "./messaging/history";
@@ -48,6 +63,8 @@ export interface CreateGatewayOptions {
   verifier?: TokenVerifier;
   /** Wraps the store the config names (tests wrap the real one to inject failures). */
   messageStore?: (real: MessageStore) => MessageStore;
+  /** Replaces the push sender the config names (tests: a recording sender, since FCM has no emulator). */
+  pushSender?: PushSender;
   /** Extra features after the standard ones (tests, embedding hosts). */
   features?: FeatureFactory[];
 }
@@ -69,14 +86,18 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     heartbeatFeature,
     backpressureFeature,
     activityFeature,
-    offlineQueueFeature({ store: ports.store, conversations }),
-    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, conversations }),
+    offlineQueueFeature({ store: ports.store, conversations, markers: ports.markers }),
+    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, markers: ports.markers, conversations, blocks: ports.blocks }),
     receiptsFeature({ store: ports.store, conversations }),
     historyFeature({ store: ports.store, conversations }),
-    groupsFeature({ store: ports.store, conversations }),
+    groupsFeature({ store: ports.store, conversations, blocks: ports.blocks }),
     typingFeature({ conversations }),
-    presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records }),
-    emergencyBroadcastsFeature(ports.broadcasts),
+    presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records, blocks: ports.blocks }),
+    // --- conversation features (issue 14) ---
+    blockingFeature({ blocks: ports.blocks, conversations }),
+    activeMembersFeature({ presence: ports.presence, blocks: ports.blocks, conversations }),
+    emergencyBroadcastsFeature(ports.broadcasts, ports.broadcastReceipts),
+    pushFeature({ devices: ports.devices, push: ports.push }),
     ...(redis ? [instanceRegistryFeature({ redis: redis.commands, subscriber: redis.fleet })] : []),
     ...(ports.activity ? [activityLogFeature(ports.activity)] : []),
     ...(options.features ?? []),
@@ -93,6 +114,7 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     closers: [
       // After the last socket left, so every logout is written.
       ...(ports.activity ? [() => ports.activity!.stop()] : []),
+      () => ports.records.flush?.(),
       ...(redis ? [() => Promise.all(redis.all.map((c) => c.quit().catch(() => c.disconnect())))] : []),
     ],
   });
@@ -120,7 +142,8 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     queueRetentionMs: config.offlineRetentionDays * 86_400_000,
     groupCommit: { windowMs: config.groupCommitWindowMs, maxMessages: config.groupCommitMaxMessages, maxWrites: config.groupCommitMaxWrites },
   });
-  const store = options.messageStore ? options.messageStore(realStore) : realStore;
+  // Admission asks for a user's conversations twice at once (offline queue: group rooms; presence: contacts): one query.
+  const store = coalesceConversationsOf(options.messageStore ? options.messageStore(realStore) : realStore, config.storeTimeoutMs);
   const presence = createPresenceStore(redis, {
     owner: randomUUID(),
     sweepLockMs: Math.max(2 * config.presenceSweepIntervalMs, 1_000),
@@ -128,6 +151,7 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     logger,
     clock,
   });
+  const devices = db ? new FirestoreDeviceRegistry(db) : new MemoryDeviceRegistry();
   return {
     store,
     presence,
@@ -135,14 +159,29 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     rateLimiter: new RateLimiterFacade(clock, redis),
     users: new FirebaseUserDirectory(firebaseAuth(config.projectId)),
     routed: createRoutedLedger(redis),
-    contacts: db ? new FirestoreContactDirectory(db, config.presenceContactsCacheMs) : new StoreContactDirectory(store),
-    records: db ? new FirestoreUserRecords(db) : new MemoryUserRecords(),
+    markers: createQueueMarkers(redis, logger),
+    contacts: new StoreContactDirectory(store),
+    records: new CachedUserRecords(db ? new BatchedUserRecords(db, config.userRecordsFlushMs) : new MemoryUserRecords(), {
+      ttlMs: config.presenceLookupCacheMs,
+      concurrency: config.presenceLookupConcurrency,
+    }) as UserRecords & { flush?(): Promise<void> },
     broadcasts: db ? new FirestoreBroadcastStore(db) : new MemoryBroadcastStore(),
     activity: config.activityLogEnabled ? createActivityLog(config, logger, db) : undefined,
+    broadcastReceipts: db ? new FirestoreBroadcastReceipts(db) : new MemoryBroadcastReceipts(),
+    devices,
+    push: new PushDispatcher(devices, pushSender(config, options), logger),
+    blocks: new CachedBlockList(db ? new FirestoreBlockList(db) : new MemoryBlockList(), config.blockListCacheMs),
   };
 }
 
 /** A service shared by several features of one gateway, built once from that gateway's context. */
+/** FCM through firebase-admin, an injected sender, or none. */
+export function pushSender(config: GatewayConfig, options: { pushSender?: PushSender } = {}): PushSender {
+  if (options.pushSender) return options.pushSender;
+  if (config.pushProvider === "fcm") return new FcmPushSender(getMessaging(firebaseApp(config.projectId)));
+  return { send: async () => ({ sent: 0, failed: 0, invalidTokens: [] }) };
+}
+
 function perGateway<T>(build: (ctx: GatewayContext) => T): (ctx: GatewayContext) => T {
   const built = new WeakMap<GatewayContext, T>();
   return (ctx) => {

@@ -3,7 +3,9 @@ import type { GatewayConfig } from "../config";
 import { firebaseAuth, firestore } from "../firebase";
 import { createActivityLog, createActivityReader } from "../ports/activity-log";
 import { systemClock } from "../ports/clock";
-import { FirestoreContactDirectory } from "../ports/contact-directory/firestore-contact-directory";
+import { CachedBlockList, FirestoreBlockList } from "../ports/block-list";
+import { CachedContactDirectory } from "../ports/contact-directory/cached-contact-directory";
+import { StoreContactDirectory } from "../ports/contact-directory/store-contact-directory";
 import { FirestoreConversationIndex } from "../ports/conversation-index/firestore-conversation-index";
 import type { Logger } from "../ports/logger";
 import { createMessageStore } from "../ports/message-store";
@@ -14,7 +16,7 @@ import { BoundedRateLimiter } from "../ports/rate-limiter/bounded-rate-limiter";
 import { FirebaseTokenVerifier } from "../ports/token-verifier/firebase-token-verifier";
 import { FirebaseUserProfiles } from "../ports/user-directory/user-profiles";
 import { FirestoreUserRecordReader } from "../ports/user-records/user-record-reader";
-import { FirestoreUserRecords } from "../ports/user-records/firestore-user-records";
+import { BatchedUserRecords } from "../ports/user-records/batched-user-records";
 import { createApiHandler } from "./api-handler";
 import type { ApiDeps } from "./types";
 
@@ -26,16 +28,19 @@ import type { ApiDeps } from "./types";
 export function createApiDeps(config: GatewayConfig, options: { redis?: Redis; logger: Logger }): ApiDeps {
   const db = firestore(config.projectId);
   const clock = systemClock;
+  const messages = createMessageStore("firestore", { projectId: config.projectId, queueRetentionMs: config.offlineRetentionDays * 86_400_000 });
+  const contacts = new CachedContactDirectory(new StoreContactDirectory(messages), config.httpContactsCacheMs);
+  const blocks = new CachedBlockList(new FirestoreBlockList(db), config.blockListCacheMs);
   return {
     config,
     verifier: new FirebaseTokenVerifier(firebaseAuth(config.projectId), config.checkRevoked),
     presence: options.redis ? new RedisPresenceStore(options.redis) : undefined,
-    visibility: presenceVisibility(new FirestoreContactDirectory(db, config.presenceContactsCacheMs)),
+    visibility: presenceVisibility(contacts, blocks),
     records: new FirestoreUserRecordReader(db),
-    recordWriter: new FirestoreUserRecords(db),
+    recordWriter: new BatchedUserRecords(db, config.userRecordsFlushMs),
     profiles: new FirebaseUserProfiles(firebaseAuth(config.projectId)),
     conversations: new FirestoreConversationIndex(db),
-    messages: createMessageStore("firestore", { projectId: config.projectId, queueRetentionMs: config.offlineRetentionDays * 86_400_000 }),
+    messages,
     activity: createActivityLog(config, options.logger, db),
     analytics: createActivityReader(db),
     rateLimiter: new BoundedRateLimiter(new RateLimiterFacade(clock, options.redis), clock, Math.min(1_000, config.httpBackendTimeoutMs)),

@@ -17,14 +17,20 @@ export interface PresenceView {
   lastActiveAt: number | null;
 }
 
-/** In the order asked. `required`: a presence outage is a 503 (presence endpoints) instead of null fields. */
-export async function presenceViews(deps: ApiDeps, uids: string[], required: boolean): Promise<{ views: PresenceView[]; available: boolean }> {
+/**
+ * The presence of `uids` as `viewer` may see it (the caller checked they are visible), in the order
+ * asked. Users who blocked the viewer are shown `offline` with nothing else, as on the socket.
+ * `required`: a presence outage is a 503 (presence endpoints) instead of null fields.
+ */
+export async function presenceViews(deps: ApiDeps, viewer: string, uids: string[], required: boolean): Promise<{ views: PresenceView[]; available: boolean }> {
   if (uids.length === 0) return { views: [], available: !!deps.presence };
-  const [records, live] = await Promise.all([
+  const [records, live, masked] = await Promise.all([
     firestoreCall(deps, deps.records.recordsOf(uids), "Firestore (user records)"),
     livePresence(deps, uids, required),
+    firestoreCall(deps, deps.visibility.maskedFor(viewer), "Firestore (blocks)"),
   ]);
   const views = uids.map((userId, i): PresenceView => {
+    if (masked.has(userId)) return { userId, isOnline: false, status: "offline", lastSeen: null, lastActiveAt: null };
     const record = records.get(userId);
     const presence = live?.[i];
     const view: PresenceView = { userId, isOnline: null, status: null, lastSeen: record?.lastSeen ?? null, lastActiveAt: record?.lastActiveAt ?? null };

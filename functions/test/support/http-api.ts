@@ -25,14 +25,3 @@ export async function apiCall(
     throw new Error(`api ${method} ${path} answered ${res.status} with non-JSON: ${text.slice(0, 300)}`);
   }
 }
-
-/** Polls until `accept` holds (no timing assertion: only "eventually"), failing with the last value. */
-export async function eventually<T>(what: string, probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`never saw ${what}; last: ${JSON.stringify(value).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}

@@ -89,7 +89,7 @@ function othersOf(c: Conversation, uid: string, max: number): string[] {
 async function participants(call: ApiCall, uids: string[]): Promise<{ byId: Map<string, Participant>; available: boolean }> {
   const unique = [...new Set(uids)];
   const [presence, profiles] = await Promise.all([
-    presenceViews(call.deps, unique, false),
+    presenceViews(call.deps, call.caller.uid, unique, false),
     firestoreCall(call.deps, call.deps.profiles.profilesOf(unique), "Firebase Auth (profiles)"),
   ]);
   const byId = new Map<string, Participant>();

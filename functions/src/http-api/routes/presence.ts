@@ -20,7 +20,7 @@ export const presenceRoutes: Route[] = [
     async handler(call) {
       const uid = targetOf(call);
       await requireVisible(call, uid);
-      const { views } = await presenceViews(call.deps, [uid], true);
+      const { views } = await presenceViews(call.deps, call.caller.uid, [uid], true);
       return { body: { presence: views[0] } };
     },
   },
@@ -33,7 +33,7 @@ export const presenceRoutes: Route[] = [
       const asked = [...new Set(userIds)];
       const visible = await firestoreCall(call.deps, call.deps.visibility.visibleAmong(call.caller.uid, asked), "Firestore (contacts)");
       const shown = asked.filter((uid) => visible.has(uid));
-      const { views } = await presenceViews(call.deps, shown, true);
+      const { views } = await presenceViews(call.deps, call.caller.uid, shown, true);
       return { body: { presence: views, notVisible: asked.filter((uid) => !visible.has(uid)) } };
     },
   },
@@ -48,7 +48,7 @@ export const presenceRoutes: Route[] = [
       const online = await onlineContacts(call);
       const rest = after ? online.filter((uid) => uid > after) : online;
       const page = rest.slice(0, limit);
-      const { views } = await presenceViews(call.deps, page, true);
+      const { views } = await presenceViews(call.deps, call.caller.uid, page, true);
       const nextCursor = rest.length > limit ? page[page.length - 1] : null;
       return { body: { users: views, nextCursor } };
     },
@@ -82,8 +82,13 @@ function requirePresence(call: ApiCall) {
   return call.deps.presence;
 }
 
+/** Contacts who did not block the caller (those are shown offline, so never listed online). */
 async function visibleContacts(call: ApiCall): Promise<string[]> {
-  return firestoreCall(call.deps, call.deps.visibility.visibleTo(call.caller.uid), "Firestore (contacts)");
+  const [contacts, masked] = await Promise.all([
+    firestoreCall(call.deps, call.deps.visibility.visibleTo(call.caller.uid), "Firestore (contacts)"),
+    firestoreCall(call.deps, call.deps.visibility.maskedFor(call.caller.uid), "Firestore (blocks)"),
+  ]);
+  return contacts.filter((uid) => !masked.has(uid));
 }
 
 /** Sorted by uid, so the uid of the last one shown is the cursor of the next page. */

@@ -15,7 +15,7 @@ export const profileRoutes: Route[] = [
       const [profiles, records, presence] = await Promise.all([
         firestoreCall(call.deps, call.deps.profiles.profilesOf([uid]), "Firebase Auth (profiles)"),
         firestoreCall(call.deps, call.deps.records.recordsOf([uid]), "Firestore (user records)"),
-        presenceViews(call.deps, [uid], false),
+        presenceViews(call.deps, call.caller.uid, [uid], false),
       ]);
       const profile = profiles.get(uid);
       if (!profile) throw new GatewayError("NOT_FOUND", `No user ${uid} whose presence you may see.`);
