@@ -111,7 +111,7 @@ describe("HTTP API (the api function in the Functions emulator)", function () {
   it("shows over HTTP, eventually, the presence the sockets see: online, a chosen status, then offline with the same last seen", async () => {
     const { alice, bob, aliceSocket, bobSocket } = await pair();
 
-    const online = await eventually(() => presenceOf(alice, bob.uid), { accept: (p) => p?.status === "online", what: "Bob online over HTTP", timeoutMs: 10_000, everyMs: 150 });
+    const online = await eventually(() => presenceOf(alice, bob.uid), { accept: (p) => p?.status === "online" && typeof p.lastActiveAt === "number", what: "Bob online (and his lastActiveAt written) over HTTP", timeoutMs: 10_000, everyMs: 150 });
     await callOk(bobSocket, "update_presence", { status: "busy", customStatus: "at the clinic" });
     const busy = await eventually(() => presenceOf(alice, bob.uid), { accept: (p) => p?.status === "busy", what: "Bob busy over HTTP", timeoutMs: 10_000, everyMs: 150 });
     const { presence: [overSocket] } = await callOk<{ presence: UserPresence[] }>(aliceSocket, "get_presence", { userIds: [bob.uid] });
