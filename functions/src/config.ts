@@ -38,6 +38,7 @@ export const settings = {
   pingTimeoutMs: setting("PING_TIMEOUT_MS", 20_000, ms, "Socket.IO transport ping timeout."),
   shutdownTimeoutMs: setting("SHUTDOWN_TIMEOUT_MS", 10_000, ms, "Graceful shutdown: how long clients get to leave before the remaining sockets are closed."),
   reconnectAfterMs: setting("RECONNECT_AFTER_MS", 2_000, z.number().int().min(0), "Clients told to reconnect after a shutdown wait about this long before trying again."),
+  logLevel: setting("LOG_LEVEL", "info" as "debug" | "info" | "warn" | "error", z.enum(["debug", "info", "warn", "error"]), "Lowest level the standalone gateway logs (JSON lines on stdout/stderr)."),
   instanceId: setting("INSTANCE_ID", "", z.string(), "Name of this gateway instance in logs and status reports; empty derives one from host and pid."),
   metricsToken: setting("METRICS_TOKEN", "", z.string(), "Bearer token a Prometheus scraper presents to `GET /metrics`; empty turns /metrics off (403). Keep it secret."),
   maxPendingPackets: setting("MAX_PENDING_PACKETS", 5_000, count, "A client whose unsent backlog passes this many packets is disconnected (it stopped reading)."),
@@ -51,6 +52,8 @@ export const settings = {
   // --- backends -------------------------------------------------------------------------------
   redisUrl: setting("REDIS_URL", "", z.union([z.literal(""), z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://")]), "Redis URL for presence, rate limits, sequence numbers and cross-instance fan-out; empty runs without Redis (in memory). A plain environment variable (it may carry a password), never a committed param."),
   adapter: setting("SOCKET_ADAPTER", "sharded" as "sharded" | "classic", z.enum(["sharded", "classic"]), "Socket.IO Redis adapter between instances. `sharded` (Redis 7 sharded pub/sub, one channel per room, subscriptionMode dynamic): an instance receives only the traffic of rooms it holds. `classic`: every instance receives every broadcast; kept only to measure the difference (docs/SCALING.md)."),
+  pushProvider: setting("PUSH_PROVIDER", "none" as "fcm" | "none", z.enum(["fcm", "none"]), "Push to devices with no live socket: `fcm` (firebase-admin messaging, the default credentials need the Firebase Cloud Messaging API Admin role) in production; `none` sends nothing (local runs; tests inject a recording sender)."),
+  maxDevicesPerUser: setting("MAX_DEVICES_PER_USER", 10, count, "Push tokens kept per user; registering one more drops the least recently seen."),
   messageStore: setting("MESSAGE_STORE", "firestore" as "firestore" | "memory", z.enum(["firestore", "memory"]), "Where messages are stored: `firestore` in every real deployment, `memory` for single-process runs and benchmarks."),
   storeTimeoutMs: setting("STORE_TIMEOUT_MS", 10_000, ms, "A store call (Firestore) that takes longer fails with UNAVAILABLE; a retry with the same clientId is safe."),
   maxInFlightStoreOps: setting("MAX_IN_FLIGHT_STORE_OPS", 400, count, "Load shedding: store operations (sends, receipts, history) in flight at once on this instance; past it a send is refused at once with UNAVAILABLE and retryAfterMs instead of queueing (clients retry with the same clientId)."),
@@ -72,9 +75,27 @@ export const settings = {
       voice: { limit: 20, windowMs: 60_000 },
       emergency: { limit: 3, windowMs: 60_000 },
       typing: { limit: 10, windowMs: 10_000 },
+      block: { limit: 30, windowMs: 60_000 },
+      // --- issue 12: a budget for every client call (SUP Messenger's table where it has one) ---
+      typing_stop: { limit: 20, windowMs: 10_000 },
+      mark_delivered: { limit: 100, windowMs: 60_000 },
+      mark_read: { limit: 100, windowMs: 60_000 },
+      get_receipts: { limit: 60, windowMs: 60_000 },
+      update_presence: { limit: 20, windowMs: 60_000 },
+      get_presence: { limit: 30, windowMs: 60_000 },
+      presence_subscribe: { limit: 30, windowMs: 60_000 },
+      presence_unsubscribe: { limit: 60, windowMs: 60_000 },
+      create_group: { limit: 10, windowMs: 60_000 },
+      add_members: { limit: 30, windowMs: 60_000 },
+      remove_members: { limit: 30, windowMs: 60_000 },
+      fetch_history: { limit: 60, windowMs: 60_000 },
+      list_conversations: { limit: 20, windowMs: 60_000 },
+      heartbeat: { limit: 30, windowMs: 60_000 },
+      reaction: { limit: 50, windowMs: 60_000 },
+      call_initiate: { limit: 5, windowMs: 60_000 },
     } as Record<string, { limit: number; windowMs: number }>,
     z.record(z.string(), rateRule),
-    "Calls allowed per user in a window, by rule name: message types (text, image ...) and call names (typing ...). JSON; given rules replace the defaults of the same name.",
+    "Calls allowed per user in a window, by rule name: message types (text, image ...) and call names (every client call consumes the rule named like the event unless its spec names another). JSON; given rules replace the defaults of the same name. Defaults in docs/PROTOCOL.md (Limits).",
   ),
   maxContentBytes: setting("MAX_CONTENT_BYTES", 64 * 1024, count, "Largest message `content` in bytes (UTF-8); media travel as references, not inline."),
   maxMetadataBytes: setting("MAX_METADATA_BYTES", 4 * 1024, count, "Largest `metadata` object, serialised as JSON, in bytes."),
@@ -88,6 +109,9 @@ export const settings = {
   announcementRoles: setting("ANNOUNCEMENT_ROLES", ["coordinator", "admin"] as string[], roles, "Roles that may create announcement groups."),
   moderatorRoles: setting("MODERATOR_ROLES", ["admin"] as string[], roles, "Roles that may add and remove members of any group (moderation)."),
 
+  // --- conversation features (issue 14) ------------------------------------------------------
+  blockListCacheMs: setting("BLOCK_LIST_CACHE_MS", 60_000, z.number().int().min(0), "How long an instance trusts its cached block lists (changes invalidate on every instance at once)."),
+
   // --- presence -------------------------------------------------------------------------------
   heartbeatIntervalMs: setting("HEARTBEAT_INTERVAL_MS", 15_000, ms, "How often clients should send a presence heartbeat; told to them in `auth_success`."),
   presenceTtlMs: setting("PRESENCE_TTL_MS", 45_000, ms, "A connection without a heartbeat for this long counts as gone; told to clients in `auth_success`."),
@@ -96,6 +120,8 @@ export const settings = {
   presenceLastActiveWriteMs: setting("PRESENCE_LAST_ACTIVE_WRITE_MS", 60_000, ms, "`users/{uid}.lastActiveAt` is written at most this often per user."),
   presenceRedisTimeoutMs: setting("PRESENCE_REDIS_TIMEOUT_MS", 2_000, ms, "Longest wait for a Redis presence command before the instance falls back to in-memory presence."),
   presenceMaxQueryUsers: setting("PRESENCE_MAX_QUERY_USERS", 500, z.number().int().min(1).max(5_000), "Most users a client may ask about in one `get_presence` call or follow through `presence_subscribe`."),
+  presenceLookupCacheMs: setting("PRESENCE_LOOKUP_CACHE_MS", 30_000, z.number().int().min(0), "How long a user's last-seen lookup (users/{uid}) is cached, including \"no such user\"; bounds the Firestore reads of get_presence / presence_subscribe."),
+  presenceLookupConcurrency: setting("PRESENCE_LOOKUP_CONCURRENCY", 4, count, "Most last-seen lookups (Firestore getAll of at most 100 ids) one instance runs at once; further ones wait, so one user's large queries cannot starve the store."),
 
   // --- control plane (Cloud Functions) --------------------------------------------------------
   gatewayMode: setting("GATEWAY_MODE", "single" as "single" | "fleet", z.enum(["single", "fleet"]), "single: the gateway runs inside websocketServer (emulator, one host); fleet: standalone instances controlled through Redis.", { param: true }),
@@ -122,6 +148,11 @@ const configSchema = z
   .refine((c) => c.presenceTtlMs > c.heartbeatIntervalMs, {
     message: "presenceTtlMs must be longer than heartbeatIntervalMs",
     path: ["presenceTtlMs"],
+  })
+  // A message document must stay under Firestore's 1 MiB (the rest of the document is far below 64 KiB).
+  .refine((c) => c.maxContentBytes + c.maxMetadataBytes <= 1_048_576 - 64 * 1024, {
+    message: "maxContentBytes + maxMetadataBytes must leave a message document under Firestore's 1 MiB",
+    path: ["maxContentBytes"],
   });
 
 export class ConfigError extends Error {

@@ -16,6 +16,13 @@ import { keepAliveTick } from "./control/keep-alive";
 import { createSweepGate, DAY_MS, deleteDeliveredEntries } from "./control/offline-cleanup";
 import { connectionInfoOf, SingleHostGateway } from "./control/single-host";
 import { firebaseAuth, firestore } from "./firebase";
+import { broadcastPush } from "./control/broadcast-reach";
+import { pushSender } from "./gateway/create-gateway";
+import { FirestoreDeviceRegistry } from "./ports/device-registry/firestore-device-registry";
+import { PushDispatcher } from "./ports/push-sender/push-dispatcher";
+import type { EmergencyBroadcastPayload } from "./protocol";
+import { FirebaseBroadcastAudience } from "./ports/broadcast-audience/firebase-broadcast-audience";
+import { FirestoreBroadcastReceipts } from "./ports/broadcast-receipts/firestore-broadcast-receipts";
 import { FirestoreBroadcastStore } from "./ports/broadcast-store/firestore-broadcast-store";
 import type { Logger } from "./ports/logger";
 import { systemClock } from "./ports/clock";
@@ -78,8 +85,18 @@ function controlHandler() {
     probes: createBackendProbes({ redis: redis(), db: firestore() }),
     broadcastLimit: { limit: settingsNow().broadcastsPerMinute, windowMs: 60_000 },
     controlRoles: settingsNow().controlRoles,
+    reach: {
+      audience: new FirebaseBroadcastAudience(firebaseAuth(), firestore()),
+      receipts: new FirestoreBroadcastReceipts(firestore()),
+      unreachedLive: pushToUnreached(new PushDispatcher(new FirestoreDeviceRegistry(firestore()), pushSender(settingsNow()), functionsLogger)),
+    },
   });
   return handler;
+}
+
+/** Emergency broadcasts not delivered live: a high-priority push at once (the replay follows on connect). */
+function pushToUnreached(push: PushDispatcher) {
+  return async (broadcast: EmergencyBroadcastPayload, uids: string[]) => void (await push.notify(uids, broadcastPush(broadcast)));
 }
 
 /** Control plane of the gateway: POST /start, POST /stop, GET /status, POST /emergency-broadcast. */

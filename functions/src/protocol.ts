@@ -126,7 +126,14 @@ export interface EmergencyBroadcastPayload {
   senderId: string;
   /** ms since epoch; clients keep the ids they showed, since a replay may repeat one. */
   createdAt: number;
+  /** Who it is for; absent means everyone. Answer it with `ack_broadcast { id }` once shown. */
+  target?: BroadcastTarget;
+  /** Control plane → gateways only (a resend): deliver to these users' sockets alone. Never sent to clients. */
+  resendTo?: string[];
 }
+
+/** An emergency broadcast's audience: everyone, the members of a group, or the users with a role. */
+export type BroadcastTarget = { everyone: true } | { groupId: string } | { role: string };
 
 export interface ServerToClientEvents {
   auth_success: (payload: AuthSuccessPayload) => void;
@@ -219,4 +226,59 @@ export interface ClientToServerEvents {
   get_presence: (payload: { userIds: string[] }, ack: AckCallback<{ presence: UserPresence[] }>) => void;
   presence_subscribe: (payload: { userIds: string[] }, ack?: AckCallback<{ presence: UserPresence[] }>) => void;
   presence_unsubscribe: (payload: { userIds: string[] }, ack?: AckCallback) => void;
+}
+
+// --- reach: devices and push ------------------------------------------------------------------
+
+export interface ClientToServerEvents {
+  /** Registers this device's FCM registration token for pushes while the app has no socket. */
+  register_device: (payload: { token: string; platform: "android" | "ios" | "web"; appVersion?: string }, ack?: AckCallback) => void;
+  unregister_device: (payload: { token: string }, ack?: AckCallback) => void;
+  /** Silences pushes (never messages) of a conversation until `until` (ms); absent: until unmuted; null: unmute. */
+  mute_conversation: (
+    payload: { conversationId: string; until?: number | null },
+    ack?: AckCallback<{ conversationId: string; muted: boolean; until: number | null }>,
+  ) => void;
+}
+
+// --- reach: emergency broadcast receipts ------------------------------------------------------
+
+export interface ClientToServerEvents {
+  /** A device showed an emergency broadcast; the first ack of any device of the user counts. */
+  ack_broadcast: (payload: { id: string }, ack?: AckCallback<{ id: string }>) => void;
+}
+
+// --- conversation features (issue 14) ----------------------------------------------------------
+// Replies, active members, blocking. Interface merges, so this block stays apart from the other features' entries.
+
+/** What a reply shows of the message it answers (`replyTo` of a message). */
+export interface ReplyRef {
+  id: string;
+  /** null when the original was anonymous. */
+  senderId: string | null;
+  type: MessageType;
+  /** The first 100 characters of the original's content; null for encryptionLevel "high". */
+  preview: string | null;
+}
+
+export interface ChatMessage {
+  /** Present when the message answers another one of the same conversation. */
+  replyTo?: ReplyRef;
+}
+
+export interface SendMessagePayload {
+  /** A message of the same conversation this one answers. */
+  replyToId?: string;
+}
+
+export interface ClientToServerEvents {
+  get_active_members: (payload: { conversationId: string }, ack: AckCallback<{ members: UserPresence[] }>) => void;
+  block_user: (payload: { userId: string }, ack: AckCallback<{ userId: string; blocked: true }>) => void;
+  unblock_user: (payload: { userId: string }, ack: AckCallback<{ userId: string; blocked: false }>) => void;
+  list_blocked: (payload: Record<string, never>, ack: AckCallback<{ userIds: string[] }>) => void;
+}
+
+export interface InterServerEvents {
+  /** A block between two users changed: drop cached block lists. */
+  blocks_changed: (blocker: string, blocked: string) => void;
 }

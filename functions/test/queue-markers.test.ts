@@ -3,7 +3,8 @@ import Redis from "ioredis";
 import { valueOf } from "../src/gateway/metrics";
 import { connectAs, createClient, nextEvent, startGateway } from "./support/gateway";
 import { environment } from "./support/environment";
-import { callOk, collect, sendOk, settle, until } from "./support/messaging";
+import { callOk, collect, sendOk } from "./support/messaging";
+import { settle, arrived } from "./support/wait";
 import { createUser, TestUser } from "./support/users";
 
 /**
@@ -55,7 +56,7 @@ describe("offline queue markers", () => {
 
     const sent = await sendOk(aliceSocket, { recipientId: bob.uid, content: "while you were away" });
     const third = await bobConnects(url);
-    const [queued] = await until(third.received, 1);
+    const [queued] = await arrived(third.received, 1);
     expect(queued.id).to.equal(sent.messageId);
     expect(await skipped()).to.equal(1);
   });
@@ -66,7 +67,7 @@ describe("offline queue markers", () => {
     const sent = await sendOk(aliceSocket, { recipientId: bob.uid, content: "queued" });
 
     const first = await bobConnects(url);
-    await until(first.received, 1);
+    await arrived(first.received, 1);
     await callOk(first.socket, "mark_delivered", { conversationId: sent.conversationId, upToSeq: sent.seq });
     await settle(200);
     await bobLeaves(first.socket);
@@ -91,7 +92,7 @@ describe("offline queue markers", () => {
       await withRedis((redis) => lose(redis, bob.uid));
       const second = await bobConnects(url);
 
-      const [queued] = await until(second.received, 1);
+      const [queued] = await arrived(second.received, 1);
       expect(queued.id).to.equal(sent.messageId);
       expect(await valueOf(gateway.metrics.queueReadsSkipped)).to.equal(0);
     });

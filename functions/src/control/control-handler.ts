@@ -9,6 +9,7 @@ import { RateLimiter, requireWithinLimit } from "../ports/rate-limiter";
 import type { TokenVerifier, VerifiedIdentity } from "../ports/token-verifier/token-verifier";
 import { BROADCAST_PRIORITIES, EmergencyBroadcastPayload } from "../protocol";
 import type { BackendProbes } from "./backends";
+import { broadcastReach, BroadcastReachDeps, broadcastTargetSchema } from "./broadcast-reach";
 import type { GatewayHost } from "./gateway-host";
 import type { ControlRequest, ControlResponse } from "./http-types";
 import { summarizeInstance, totalOf } from "./status";
@@ -25,6 +26,8 @@ export interface ControlDeps {
   broadcastLimit: { limit: number; windowMs: number };
   /** Roles that may start, stop and broadcast (config `controlRoles`); others see liveness only. */
   controlRoles: string[];
+  /** Receipts and audiences of broadcasts (targets, GET /emergency-broadcast/{id}, resend); see broadcast-reach.ts. */
+  reach?: Omit<BroadcastReachDeps, "deliver" | "broadcasts">;
 }
 
 const broadcastBody = z
@@ -32,6 +35,7 @@ const broadcastBody = z
     title: z.string().trim().min(1).max(120),
     body: z.string().trim().min(1).max(2_000),
     priority: z.enum(BROADCAST_PRIORITIES).default("critical"),
+    target: broadcastTargetSchema.optional(),
   })
   .strict();
 
@@ -43,6 +47,7 @@ export function createControlHandler(deps: ControlDeps) {
   const clock = deps.clock ?? systemClock;
   const limit = deps.broadcastLimit;
   const isAdmin = (identity: VerifiedIdentity) => identity.roles.some((r) => deps.controlRoles.includes(r));
+  const reach = deps.reach && broadcastReach({ ...deps.reach, broadcasts: deps.broadcasts, deliver: (b) => deps.host.broadcast(b) }, () => clock.now());
 
   const routes: Record<string, (req: ControlRequest) => Promise<ControlResponse>> = {
     "POST /start": async (req) => {
@@ -72,6 +77,8 @@ export function createControlHandler(deps: ControlDeps) {
       const input = parseBody(req.body);
       await requireWithinLimit(deps.rateLimiter, `broadcast:${caller.uid}`, limit, "emergency broadcasts");
       const broadcast: EmergencyBroadcastPayload = { id: randomUUID(), ...input, senderId: caller.uid, createdAt: clock.now() };
+      if (!reach && input.target) throw new GatewayError("UNAVAILABLE", "Targeted broadcasts need receipts, which this control plane lacks.");
+      const targeted = reach ? await reach.record(broadcast) : undefined;
       await deps.broadcasts.save(broadcast).catch((error) => {
         deps.logger.error("broadcast not stored", { error: String(error) });
         throw new GatewayError("UNAVAILABLE", "The broadcast could not be stored; nothing was sent. Retry later.");
@@ -80,8 +87,9 @@ export function createControlHandler(deps: ControlDeps) {
         deps.logger.warn("broadcast stored but not delivered live", { id: broadcast.id, error: String(error) });
         return { delivered: 0, instances: 0 };
       });
-      deps.logger.info("control: emergency broadcast", { by: caller.uid, id: broadcast.id, priority: broadcast.priority, ...live });
-      return ok({ broadcast, ...live, stored: true });
+      await reach?.afterLive(broadcast).catch((error) => deps.logger.warn("broadcast push failed", { id: broadcast.id, error: String(error) }));
+      deps.logger.info("control: emergency broadcast", { by: caller.uid, id: broadcast.id, priority: broadcast.priority, targeted, ...live });
+      return ok({ broadcast, ...live, stored: true, ...(targeted === undefined ? {} : { targeted }) });
     },
   };
 
@@ -93,7 +101,9 @@ export function createControlHandler(deps: ControlDeps) {
 
   return async function handle(req: ControlRequest): Promise<ControlResponse> {
     const path = normalise(req.path);
-    const route = routes[`${req.method.toUpperCase()} ${path}`];
+    const fixed = routes[`${req.method.toUpperCase()} ${path}`];
+    const byId = reach?.route(req.method.toUpperCase(), path, req);
+    const route = fixed ?? (byId && (async (r: ControlRequest) => (await requireAdmin(r), byId())));
     try {
       if (!route) {
         const allowed = Object.keys(routes).filter((r) => r.endsWith(` ${path}`)).map((r) => r.split(" ")[0]);

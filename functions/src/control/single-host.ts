@@ -65,7 +65,7 @@ export class SingleHostGateway implements GatewayHost {
   }
 
   async broadcast(broadcast: EmergencyBroadcastPayload): Promise<{ delivered: number; instances: number }> {
-    if (this.gateway?.status === "running") return { delivered: this.gateway.deliverBroadcast(broadcast), instances: 1 };
+    if (this.gateway?.status === "running") return { delivered: await this.gateway.deliverBroadcast(broadcast), instances: 1 };
     const answer = await loopbackRequest(this.config.port, "POST", "/broadcast", broadcast);
     return answer ? { delivered: Number(answer.delivered ?? 0), instances: 1 } : { delivered: 0, instances: 0 };
   }

@@ -5,6 +5,7 @@ import type { Logger } from "../ports/logger";
 import { RateLimiter, RateRule, requireWithinLimit } from "../ports/rate-limiter";
 import type { GatewayHooks } from "./hooks";
 import type { GatewayMetrics } from "./metrics";
+import { guardPayload } from "./payload-guard";
 import { parsePayload } from "./payloads";
 import type { GatewaySocket } from "./socket";
 
@@ -14,7 +15,8 @@ export interface CallSpec<S extends z.ZodType> {
   schema: S;
   /**
    * The rule of `config.rateLimits` the call consumes, by name or from the payload (send_message: by
-   * message type). A name without a rule in the config is not limited.
+   * message type). Default: the event's own name (every call has a budget, issue 12). A name without a
+   * rule in the config is not limited.
    */
   rateLimit?: string | ((payload: z.output<S>) => string);
   /** The call means a person is using the app: emits the `userAction` hook once its checks passed. */
@@ -51,8 +53,9 @@ export class CallRegistry {
 
   private async run<S extends z.ZodType>(socket: GatewaySocket, event: string, spec: CallSpec<S>, raw: unknown, ack: Ack | undefined): Promise<void> {
     try {
+      guardPayload(raw);
       const payload = parsePayload(spec.schema, raw);
-      await this.enforceRate(socket.data.uid, spec, payload);
+      await this.enforceRate(socket.data.uid, event, spec, payload);
       if (spec.userAction) void this.deps.hooks.emit("userAction", { uid: socket.data.uid, socket, event, at: this.deps.clock.now() });
       const result = await spec.handle(payload, socket);
       this.count(event, "OK");
@@ -66,11 +69,11 @@ export class CallRegistry {
     }
   }
 
-  private async enforceRate<S extends z.ZodType>(uid: string, spec: CallSpec<S>, payload: z.output<S>): Promise<void> {
-    if (!spec.rateLimit) return;
-    const name = typeof spec.rateLimit === "function" ? spec.rateLimit(payload) : spec.rateLimit;
-    const rule = this.deps.rateLimits[name];
-    if (rule) await requireWithinLimit(this.deps.rateLimiter, `${name}:${uid}`, rule, `${name} calls`);
+  private async enforceRate<S extends z.ZodType>(uid: string, event: string, spec: CallSpec<S>, payload: z.output<S>): Promise<void> {
+    const rule = spec.rateLimit ?? event;
+    const name = typeof rule === "function" ? rule(payload) : rule;
+    const limit = this.deps.rateLimits[name];
+    if (limit) await requireWithinLimit(this.deps.rateLimiter, `${name}:${uid}`, limit, `${name} calls`);
   }
 
   private count(event: string, code: ErrorCode | "OK"): void {

@@ -3,7 +3,17 @@ import { randomUUID } from "node:crypto";
 import type Redis from "ioredis";
 import type { ServerOptions } from "socket.io";
 import { GatewayConfig, resolveConfig } from "../config";
-import { firebaseAuth, firestore } from "../firebase";
+import { firebaseApp, firebaseAuth, firestore } from "../firebase";
+import { getMessaging } from "firebase-admin/messaging";
+import { FirestoreDeviceRegistry } from "../ports/device-registry/firestore-device-registry";
+import { MemoryDeviceRegistry } from "../ports/device-registry/memory-device-registry";
+import { FcmPushSender } from "../ports/push-sender/fcm-push-sender";
+import { PushDispatcher } from "../ports/push-sender/push-dispatcher";
+import type { PushSender } from "../ports/push-sender/push-sender";
+import { pushFeature } from "./push";
+import { FirestoreBroadcastReceipts } from "../ports/broadcast-receipts/firestore-broadcast-receipts";
+import { MemoryBroadcastReceipts } from "../ports/broadcast-receipts/memory-broadcast-receipts";
+import { CachedBlockList, FirestoreBlockList, MemoryBlockList } from "../ports/block-list";
 import { FirestoreBroadcastStore } from "../ports/broadcast-store/firestore-broadcast-store";
 import { MemoryBroadcastStore } from "../ports/broadcast-store/memory-broadcast-store";
 import { Clock, systemClock } from "../ports/clock";
@@ -23,6 +33,7 @@ import { FirebaseTokenVerifier } from "../ports/token-verifier/firebase-token-ve
 import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
 import { FirebaseUserDirectory } from "../ports/user-directory/firebase-user-directory";
 import { BatchedUserRecords } from "../ports/user-records/batched-user-records";
+import { CachedUserRecords } from "../ports/user-records/cached-user-records";
 import { MemoryUserRecords } from "../ports/user-records/memory-user-records";
 import type { UserRecords } from "../ports/user-records/user-records";
 import { activityFeature } from "./activity";
@@ -31,6 +42,8 @@ import { emergencyBroadcastsFeature } from "./emergency-broadcasts";
 import { Gateway } from "./gateway";
 import { heartbeatFeature } from "./heartbeat";
 import { instanceRegistryFeature } from "./instance-registry";
+import { activeMembersFeature } from "./messaging/active-members";
+import { blockingFeature } from "./messaging/blocking";
 import { ConversationDirectory } from "./messaging/conversation-directory";
 import { groupsFeature } from "./messaging/groups";
 import { historyFeature } from "./messaging/history";
@@ -48,6 +61,8 @@ export interface CreateGatewayOptions {
   verifier?: TokenVerifier;
   /** Wraps the store the config names (tests wrap the real one to inject failures). */
   messageStore?: (real: MessageStore) => MessageStore;
+  /** Replaces the push sender the config names (tests: a recording sender, since FCM has no emulator). */
+  pushSender?: PushSender;
   /** Extra features after the standard ones (tests, embedding hosts). */
   features?: FeatureFactory[];
 }
@@ -70,13 +85,17 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     backpressureFeature,
     activityFeature,
     offlineQueueFeature({ store: ports.store, conversations, markers: ports.markers }),
-    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, markers: ports.markers, conversations }),
+    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, markers: ports.markers, conversations, blocks: ports.blocks }),
     receiptsFeature({ store: ports.store, conversations }),
     historyFeature({ store: ports.store, conversations }),
-    groupsFeature({ store: ports.store, conversations }),
+    groupsFeature({ store: ports.store, conversations, blocks: ports.blocks }),
     typingFeature({ conversations }),
-    presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records }),
-    emergencyBroadcastsFeature(ports.broadcasts),
+    presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records, blocks: ports.blocks }),
+    // --- conversation features (issue 14) ---
+    blockingFeature({ blocks: ports.blocks, conversations }),
+    activeMembersFeature({ presence: ports.presence, blocks: ports.blocks, conversations }),
+    emergencyBroadcastsFeature(ports.broadcasts, ports.broadcastReceipts),
+    pushFeature({ devices: ports.devices, push: ports.push }),
     ...(redis ? [instanceRegistryFeature({ redis: redis.commands, subscriber: redis.fleet })] : []),
     ...(options.features ?? []),
   ];
@@ -127,6 +146,7 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     logger,
     clock,
   });
+  const devices = db ? new FirestoreDeviceRegistry(db) : new MemoryDeviceRegistry();
   return {
     store,
     presence,
@@ -136,12 +156,26 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     routed: createRoutedLedger(redis),
     markers: createQueueMarkers(redis, logger),
     contacts: new StoreContactDirectory(store),
-    records: (db ? new BatchedUserRecords(db, config.userRecordsFlushMs) : new MemoryUserRecords()) as UserRecords & { flush?(): Promise<void> },
+    records: new CachedUserRecords(db ? new BatchedUserRecords(db, config.userRecordsFlushMs) : new MemoryUserRecords(), {
+      ttlMs: config.presenceLookupCacheMs,
+      concurrency: config.presenceLookupConcurrency,
+    }) as UserRecords & { flush?(): Promise<void> },
     broadcasts: db ? new FirestoreBroadcastStore(db) : new MemoryBroadcastStore(),
+    broadcastReceipts: db ? new FirestoreBroadcastReceipts(db) : new MemoryBroadcastReceipts(),
+    devices,
+    push: new PushDispatcher(devices, pushSender(config, options), logger),
+    blocks: new CachedBlockList(db ? new FirestoreBlockList(db) : new MemoryBlockList(), config.blockListCacheMs),
   };
 }
 
 /** A service shared by several features of one gateway, built once from that gateway's context. */
+/** FCM through firebase-admin, an injected sender, or none. */
+export function pushSender(config: GatewayConfig, options: { pushSender?: PushSender } = {}): PushSender {
+  if (options.pushSender) return options.pushSender;
+  if (config.pushProvider === "fcm") return new FcmPushSender(getMessaging(firebaseApp(config.projectId)));
+  return { send: async () => ({ sent: 0, failed: 0, invalidTokens: [] }) };
+}
+
 function perGateway<T>(build: (ctx: GatewayContext) => T): (ctx: GatewayContext) => T {
   const built = new WeakMap<GatewayContext, T>();
   return (ctx) => {

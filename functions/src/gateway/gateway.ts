@@ -14,6 +14,7 @@ import { createAuthMiddleware } from "./auth-middleware";
 import { CallRegistry } from "./calls";
 import type { GatewayFigures } from "./figures";
 import { GatewayHooks } from "./hooks";
+import { localAudience } from "./broadcast-audience";
 import { LoadShedder } from "./load-shedding";
 import { GatewayMetrics, valueOf, valuesBy } from "./metrics";
 import { FeatureFactory, GatewayContext, GatewayControl, GatewayFeature, GatewayServer, GatewaySocket, GatewayState, userRoom } from "./types";
@@ -37,6 +38,8 @@ export type { GatewayState };
 
 /** Listen backlog: the default 511 overflows with ~1,000 handshakes in flight (measured), and clients then wait 1 s. */
 const LISTEN_BACKLOG = 4096;
+/** Unknown events are logged at most once per connection in this interval. */
+const UNKNOWN_EVENT_LOG_MS = 60_000;
 
 /**
  * The Socket.IO messaging gateway. It knows nothing of Cloud Functions: a host (standalone process,
@@ -56,6 +59,7 @@ export class Gateway implements GatewayControl {
   private readonly features: GatewayFeature[];
   private readonly closers: Array<() => Promise<unknown> | unknown>;
   private readonly socketsByUser = new Map<string, number>();
+  private readonly unknownEventLog = new WeakMap<GatewaySocket, { at: number; suppressed: number }>();
   private peak = 0;
   private state: GatewayState = "idle";
   private startedAt = 0;
@@ -117,10 +121,17 @@ export class Gateway implements GatewayControl {
           this.load.endAdmission();
           return next(error);
         }
-        void this.prepare(socket).then(() => {
-          this.load.endAdmission();
-          next();
-        });
+        // Fail closed (issue 12): a feature that cannot load what the socket needs refuses it (connect_error).
+        void this.prepare(socket).then(
+          () => {
+            this.load.endAdmission();
+            next();
+          },
+          (refusal: GatewayError) => {
+            this.load.endAdmission();
+            next(refusal);
+          },
+        );
       });
     });
     this.io.on("connection", (socket) => this.admit(socket));
@@ -205,13 +216,17 @@ export class Gateway implements GatewayControl {
     return changed;
   }
 
-  /** Emits an already stored emergency broadcast to this instance's sockets; answers how many it reached. */
-  deliverBroadcast(broadcast: EmergencyBroadcastPayload): number {
-    this.io.local.emit("emergency_broadcast", broadcast);
-    void this.hooks.emit("broadcastDelivered", { broadcast, at: this.clock.now() });
-    const reached = this.io.of("/").sockets.size;
-    this.metrics.broadcastsDelivered.inc(reached);
-    return reached;
+  /**
+   * Emits an already stored emergency broadcast to this instance's sockets it is for (its target); resolves,
+   * once the `broadcastDelivered` listeners recorded the deliveries, with how many sockets it reached.
+   */
+  async deliverBroadcast(broadcast: EmergencyBroadcastPayload): Promise<number> {
+    const sockets = localAudience(this.io, broadcast);
+    const { resendTo: _only, ...wire } = broadcast;
+    for (const socket of sockets) socket.emit("emergency_broadcast", wire);
+    this.metrics.broadcastsDelivered.inc(sockets.length);
+    await this.hooks.emit("broadcastDelivered", { broadcast, at: this.clock.now(), uids: [...new Set(sockets.map((s) => s.data.uid))] });
+    return sockets.length;
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -278,18 +293,46 @@ export class Gateway implements GatewayControl {
     else this.socketsByUser.delete(uid);
   }
 
+  /**
+   * Every feature's `prepare`, together. A feature that throws a GatewayError (the offline queue when its
+   * store does not answer) refuses the socket with that error, so it never connects deaf; any other
+   * failure is logged and the socket is admitted.
+   */
   private async prepare(socket: GatewaySocket): Promise<void> {
-    await Promise.all(this.features.map((feature) => this.runHook(feature, "prepare", () => feature.prepare?.(socket))));
+    const results = await Promise.allSettled(this.features.map((feature) => Promise.resolve().then(() => feature.prepare?.(socket))));
+    let refusal: GatewayError | undefined;
+    results.forEach((result, i) => {
+      if (result.status === "fulfilled") return;
+      const feature = this.features[i].name;
+      if (result.reason instanceof GatewayError) refusal ??= result.reason;
+      else this.logger.error("feature hook failed", { feature, hook: "prepare", error: String(result.reason) });
+    });
+    if (!refusal) return;
+    this.metrics.connectionsRefused.inc({ reason: "PREPARE_FAILED" });
+    this.logger.warn("connection refused: not ready", { uid: socket.data.uid, code: refusal.code, message: refusal.message });
+    throw refusal;
   }
 
   private refuseUnknownEvent(socket: GatewaySocket, event: string, args: unknown[]): void {
     if (socket.listenerCount(event as never) > 0) return;
     this.metrics.unknownEvents.inc();
-    const error = new GatewayError("INVALID_ARGUMENT", `Unknown event "${event}".`);
-    this.logger.info("unknown event", { uid: socket.data.uid, event });
+    const error = new GatewayError("INVALID_ARGUMENT", `Unknown event "${String(event).slice(0, 64)}".`);
+    this.logUnknownEvent(socket, event);
     const ack = args[args.length - 1];
     if (typeof ack === "function") ack({ ok: false, error: error.data });
     else socket.emit("error", error.data);
+  }
+
+  /** At most one log line per connection per minute (issue 12: unknown events were a log-flooding path); all are counted. */
+  private logUnknownEvent(socket: GatewaySocket, event: string): void {
+    const now = this.clock.now();
+    const last = this.unknownEventLog.get(socket);
+    if (last && now - last.at < UNKNOWN_EVENT_LOG_MS) {
+      last.suppressed += 1;
+      return;
+    }
+    this.logger.info("unknown event", { uid: socket.data.uid, event: String(event).slice(0, 64), suppressedSinceLast: last?.suppressed ?? 0 });
+    this.unknownEventLog.set(socket, { at: now, suppressed: 0 });
   }
 
   private async runHook(feature: GatewayFeature, hook: string, run: () => unknown): Promise<void> {
@@ -344,7 +387,7 @@ export class Gateway implements GatewayControl {
       // --- control: broadcast from a control plane in another worker of this host ---
       if (url === "/broadcast" && req.method === "POST") {
         readJson(req).then(
-          (broadcast) => reply(200, { ok: true, delivered: this.deliverBroadcast(broadcast as EmergencyBroadcastPayload) }),
+          async (broadcast) => reply(200, { ok: true, delivered: await this.deliverBroadcast(broadcast as EmergencyBroadcastPayload) }),
           () => reply(400, { ok: false, error: new GatewayError("INVALID_ARGUMENT", "expected a JSON broadcast").data }),
         );
         return;

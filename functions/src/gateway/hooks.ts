@@ -22,7 +22,7 @@ export interface GatewayHookPayloads {
   /** A member's devices confirmed delivery in a conversation up to `upToSeq` (mark_delivered). */
   deliveryConfirmed: { uid: string; socket: GatewaySocket; conversationId: string; upToSeq: number };
   /** An emergency broadcast was emitted to this instance's sockets. */
-  broadcastDelivered: { broadcast: EmergencyBroadcastPayload; at: number };
+  broadcastDelivered: { broadcast: EmergencyBroadcastPayload; at: number; uids: string[] };
   /** The gateway's Redis connection failed (`up: false`, once per outage) or is back (`up: true`). */
   redisHealth: { up: boolean };
 }

@@ -64,7 +64,7 @@ export function instanceRegistryFeature(options: InstanceRegistryOptions) {
       const gateway = ctx.gateway;
       if (command.type === "admit") return { resumed: gateway.resume(), state: gateway.status };
       if (command.type === "drain") return { ...(await gateway.pause()), state: gateway.status };
-      return { delivered: gateway.deliverBroadcast(command.broadcast) };
+      return { delivered: await gateway.deliverBroadcast(command.broadcast) };
     };
     const onMessage = (channel: string, message: string) => {
       if (channel !== FLEET_KEYS.channel) return;

@@ -6,7 +6,7 @@ export const idSchema = z.string().trim().min(1).max(128).regex(/^[A-Za-z0-9_.:@
 export const seqSchema = z.number().int().min(0);
 
 /** A payload that carries nothing. */
-export const emptySchema = z.object({}).strict().optional();
+export const emptySchema = z.object({}).optional();
 
 /** Parses a payload or throws INVALID_ARGUMENT naming the first bad field. */
 export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): z.output<S> {

@@ -4,10 +4,10 @@ import { CHOSEN_PRESENCE_STATUSES, PresenceUpdatePayload, UserPresence } from ".
 import type { ContactDirectory } from "../ports/contact-directory/contact-directory";
 import type { ConnectionRef, PresenceChange, PresenceStore } from "../ports/presence-store/presence-store";
 import type { UserRecords } from "../ports/user-records/user-records";
-import { GatewayContext, GatewayFeature, GatewayServer, GatewaySocket, userRoom } from "./types";
+import type { BlockChecks } from "../ports/block-list";
+import { GatewayContext, GatewayFeature, GatewayServer, GatewaySocket, presenceRoom, userRoom } from "./types";
 
-/** Sockets that see a user's presence changes: its conversations' members and explicit subscribers. */
-export const presenceRoom = (uid: string) => `presence:${uid}`;
+export { presenceRoom };
 
 /**
  * Lets the members of a conversation see each other's presence from now on, on every instance: the
@@ -25,6 +25,8 @@ export interface PresenceDeps {
   store: PresenceStore;
   contacts: ContactDirectory;
   records: UserRecords;
+  /** Users who blocked a viewer see it offline and are not watched by it (issue 14). */
+  blocks?: BlockChecks;
 }
 
 export function presenceFeature(deps: PresenceDeps) {
@@ -50,14 +52,13 @@ interface LocalConnection {
 const SWEEP_BATCH = 1_000;
 const MAX_CUSTOM_STATUS = 140;
 
-const userIdsSchema = z.object({ userIds: z.array(z.string().min(1).max(128)).min(1) }).strict();
+const userIdsSchema = z.object({ userIds: z.array(z.string().min(1).max(128)).min(1) });
 const updateSchema = z
   .object({
     status: z.enum(CHOSEN_PRESENCE_STATUSES).optional(),
     customStatus: z.string().max(MAX_CUSTOM_STATUS).nullable().optional(),
     appState: z.enum(["foreground", "background"]).optional(),
-  })
-  .strict();
+  });
 
 /**
  * Presence: every admitted connection is written to the presence store with an expiry that heartbeats
@@ -91,7 +92,7 @@ class PresenceFeature implements GatewayFeature {
   async prepare(socket: GatewaySocket): Promise<void> {
     try {
       const contacts = await this.deps.contacts.contactsOf(socket.data.uid);
-      this.preparedContacts.set(socket, contacts);
+      this.preparedContacts.set(socket, await this.withoutBlockers(socket.data.uid, contacts));
     } catch (error) {
       this.ctx.logger.warn("presence: contacts lookup failed", { uid: socket.data.uid, error: String(error) });
     }
@@ -150,7 +151,7 @@ class PresenceFeature implements GatewayFeature {
     const calls = this.ctx.calls;
     const afterReady = <T>(work: () => Promise<T>) => conn.ready.then(work);
     calls.register(socket, "update_presence", { schema: updateSchema, handle: (p) => afterReady(() => this.update(conn, p)) });
-    calls.register(socket, "get_presence", { schema: userIdsSchema, handle: (p) => afterReady(() => this.query(p.userIds)) });
+    calls.register(socket, "get_presence", { schema: userIdsSchema, handle: (p) => afterReady(() => this.query(p.userIds, socket.data.uid)) });
     calls.register(socket, "presence_subscribe", { schema: userIdsSchema, handle: (p) => afterReady(() => this.subscribe(conn, p.userIds)) });
     calls.register(socket, "presence_unsubscribe", { schema: userIdsSchema, handle: (p) => afterReady(() => this.unsubscribe(conn, p.userIds)) });
   }
@@ -171,8 +172,23 @@ class PresenceFeature implements GatewayFeature {
     return { presence };
   }
 
-  private async query(userIds: string[]): Promise<{ presence: UserPresence[] }> {
-    return { presence: await this.presenceOf(this.bounded(userIds)) };
+  private async query(userIds: string[], viewer: string): Promise<{ presence: UserPresence[] }> {
+    return { presence: await this.presenceFor(viewer, this.bounded(userIds)) };
+  }
+
+  /** Presence as `viewer` may see it: users who blocked the viewer are shown offline, without lastSeen. */
+  async presenceFor(viewer: string, uids: string[]): Promise<UserPresence[]> {
+    const blockers = this.deps.blocks ? await this.deps.blocks.blockersOf(viewer) : new Set<string>();
+    if (blockers.size === 0) return this.presenceOf(uids);
+    const visible = await this.presenceOf(uids.filter((u) => !blockers.has(u)));
+    const byUser = new Map(visible.map((p) => [p.userId, p]));
+    return uids.map((u): UserPresence => byUser.get(u) ?? { userId: u, status: "offline" });
+  }
+
+  private async withoutBlockers(viewer: string, uids: string[]): Promise<string[]> {
+    if (!this.deps.blocks || uids.length === 0) return uids;
+    const blockers = await this.deps.blocks.blockersOf(viewer);
+    return blockers.size === 0 ? uids : uids.filter((u) => !blockers.has(u));
   }
 
   private async subscribe(conn: LocalConnection, userIds: string[]): Promise<{ presence: UserPresence[] }> {
@@ -181,8 +197,9 @@ class PresenceFeature implements GatewayFeature {
     const max = this.ctx.config.presenceMaxQueryUsers;
     if (total > max) throw new GatewayError("INVALID_ARGUMENT", `userIds: a connection may follow at most ${max} users`);
     uids.forEach((uid) => conn.subscriptions.add(uid));
-    conn.socket.join(uids.map(presenceRoom));
-    return { presence: await this.presenceOf(uids) };
+    const watchable = await this.withoutBlockers(conn.socket.data.uid, uids);
+    if (watchable.length > 0) conn.socket.join(watchable.map(presenceRoom));
+    return { presence: await this.presenceFor(conn.socket.data.uid, uids) };
   }
 
   private async unsubscribe(conn: LocalConnection, userIds: string[]): Promise<object> {

@@ -8,3 +8,5 @@ export type GatewayState = "idle" | "running" | "stopping" | "stopped";
 
 /** Every socket of a user joins its user room. */
 export const userRoom = (uid: string) => `user:${uid}`;
+/** Sockets that see a user's presence changes: its conversations' members and explicit subscribers. */
+export const presenceRoom = (uid: string) => `presence:${uid}`;

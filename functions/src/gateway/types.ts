@@ -10,7 +10,7 @@ import type { GatewayMetrics } from "./metrics";
 
 import type { GatewayServer, GatewaySocket, GatewayState } from "./socket";
 
-export { userRoom } from "./socket";
+export { presenceRoom, userRoom } from "./socket";
 export type { GatewayServer, GatewaySocket, GatewayState };
 
 /** What the gateway lets features drive (the fleet registry obeys control commands through it). */
@@ -21,7 +21,7 @@ export interface GatewayControl {
   pause(): Promise<{ disconnected: number }>;
   resume(): boolean;
   /** Emits an already stored emergency broadcast to this instance's sockets; answers how many. */
-  deliverBroadcast(broadcast: EmergencyBroadcastPayload): number;
+  deliverBroadcast(broadcast: EmergencyBroadcastPayload): Promise<number>;
 }
 
 /** What every feature is handed. Ports come through the feature's own factory, built in the composition root. */
@@ -48,7 +48,9 @@ export interface GatewayFeature {
   readonly name: string;
   /**
    * Runs after authentication and before the socket is connected (it is in no room yet and receives
-   * nothing): load what `onConnection` must deliver first. A failure is logged, never refuses the client.
+   * nothing): load what `onConnection` must deliver first. Throwing a GatewayError refuses the socket
+   * with it (`connect_error`, e.g. UNAVAILABLE + retryAfterMs): do so when the socket would otherwise be
+   * admitted deaf. Any other failure is logged and the socket admitted.
    */
   prepare?(socket: GatewaySocket): Promise<void>;
   onConnection?(socket: GatewaySocket): void | Promise<void>;

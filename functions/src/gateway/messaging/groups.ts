@@ -7,10 +7,13 @@ import { ConversationDirectory, hasAnyRole, notifyMembers, summary } from "./con
 import { conversationRoom } from "./rooms";
 import { createGroupSchema, membersChangeSchema } from "./schemas";
 import { storeCall } from "./store-calls";
+import type { BlockChecks } from "../../ports/block-list";
 
 export interface GroupsPorts {
   store: MessageStore;
   conversations: (ctx: GatewayContext) => ConversationDirectory;
+  /** A user cannot add someone who blocked it (issue 14). */
+  blocks?: BlockChecks;
 }
 
 /** Groups and the conversation list: `create_group`, `add_members`, `remove_members`, `list_conversations`. */
@@ -52,6 +55,7 @@ class Groups implements GatewayFeature {
     const members = [...new Set([uid, ...payload.memberIds])];
     this.checkGroupSize(members.length);
     await this.conversations.requireUsers(members.filter((m) => m !== uid));
+    await this.requireNotBlockedBy(uid, payload.memberIds);
     const conversation = await storeCall(
       this.ctx,
       this.ports.store.createConversation({
@@ -84,6 +88,7 @@ class Groups implements GatewayFeature {
     if (change === "add") {
       this.checkGroupSize(new Set([...current.members, ...memberIds]).size);
       await this.conversations.requireUsers(memberIds);
+      await this.requireNotBlockedBy(uid, memberIds);
     }
     const delta = change === "add" ? { add: memberIds, remove: [] } : { add: [], remove: memberIds };
     const updated = await storeCall(this.ctx, this.ports.store.updateMembers(conversationId, delta, this.ctx.clock.now()), "updating members");
@@ -92,6 +97,13 @@ class Groups implements GatewayFeature {
     this.conversations.changed(updated, { added: delta.add, removed: delta.remove, created: false, by: uid });
     notifyMembers(this.ctx, updated, updated.members);
     return { conversation: summary(updated) };
+  }
+
+  private async requireNotBlockedBy(uid: string, memberIds: string[]): Promise<void> {
+    if (!this.ports.blocks || memberIds.length === 0) return;
+    const blockers = await this.ports.blocks.blockersOf(uid);
+    const refusing = memberIds.filter((m) => blockers.has(m));
+    if (refusing.length > 0) throw new GatewayError("PERMISSION_DENIED", `You cannot add ${refusing.slice(0, 10).join(", ")}.`);
   }
 
   private checkGroupSize(size: number): void {

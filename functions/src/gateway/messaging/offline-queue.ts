@@ -1,3 +1,4 @@
+import { GatewayError } from "../../errors";
 import type { Conversation, MessageStore, QueueEntry } from "../../ports/message-store";
 import type { QueueMarkers } from "../../ports/queue-markers";
 import { GatewayContext, GatewayFeature, GatewaySocket, userRoom } from "../types";
@@ -54,12 +55,24 @@ class OfflineQueue implements GatewayFeature {
     ctx.hooks.on("messageStored", ({ offline }) => ports.markers.queueing(offline));
   }
 
-  /** Before the socket connects: its conversations (to join their rooms) and its offline queue. */
+  /**
+   * Before the socket connects: its conversations (to join their rooms) and its offline queue. Essential:
+   * without them the socket would miss group messages while showing online (nothing queued for it), so a
+   * store failure refuses the socket with UNAVAILABLE and retryAfterMs; it reconnects and gets everything.
+   */
   async prepare(socket: GatewaySocket): Promise<void> {
     const { uid } = socket.data;
     const { store } = this.ports;
-    const [conversations, pending] = await Promise.all([storeCall(this.ctx, store.conversationsOf(uid), "loading conversations"), this.queuedFor(uid)]);
-    this.prepared.set(socket, { conversations, pending });
+    try {
+      const [conversations, pending] = await Promise.all([storeCall(this.ctx, store.conversationsOf(uid), "loading conversations"), this.queuedFor(uid)]);
+      this.prepared.set(socket, { conversations, pending });
+    } catch (error) {
+      const cause = GatewayError.from(error);
+      throw new GatewayError("UNAVAILABLE", `Could not load your conversations (${cause.message}); reconnect later.`, {
+        reason: "NOT_READY",
+        retryAfterMs: this.ctx.config.reconnectAfterMs,
+      });
+    }
   }
 
   /** The user's queue; no query when it is known to be empty (the common case), marked empty when found so. */

@@ -13,21 +13,20 @@ export const sendMessageSchema = z
     isAnonymous: z.boolean().default(false),
     timestamp: z.number().finite().optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
+    replyToId: id.optional(),
   })
-  .strict()
   .refine((p) => (p.conversationId === undefined) !== (p.recipientId === undefined), {
     message: "exactly one of conversationId or recipientId is required",
     path: ["conversationId"],
   });
 
-export const receiptSchema = z.object({ conversationId: id, upToSeq: seq }).strict();
+export const receiptSchema = z.object({ conversationId: id, upToSeq: seq });
 
 export const historySchema = z
   .object({ conversationId: id, beforeSeq: seq.optional(), afterSeq: seq.optional(), limit: z.number().int().positive().optional() })
-  .strict()
   .refine((p) => p.beforeSeq === undefined || p.afterSeq === undefined, { message: "give beforeSeq or afterSeq, not both", path: ["afterSeq"] });
 
-export const conversationRefSchema = z.object({ conversationId: id }).strict();
+export const conversationRefSchema = z.object({ conversationId: id });
 
 /** Group sizes are bounded by `maxGroupMembers` in the handler (the frame size bounds the array first). */
 export const createGroupSchema = z
@@ -36,7 +35,9 @@ export const createGroupSchema = z
     memberIds: z.array(id),
     announcement: z.boolean().default(false),
     postingRoles: z.array(z.string().min(1).max(64)).max(20).default([]),
-  })
-  .strict();
+  });
 
-export const membersChangeSchema = z.object({ conversationId: id, memberIds: z.array(id).min(1) }).strict();
+export const membersChangeSchema = z.object({ conversationId: id, memberIds: z.array(id).min(1) });
+
+/** Issue 14: a message of a conversation (reactions, edits, deletions, active members). */
+export const messageRefSchema = z.object({ conversationId: id, messageId: id });

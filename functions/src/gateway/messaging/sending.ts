@@ -14,9 +14,12 @@ import { GatewayContext, GatewayFeature, GatewaySocket, userRoom } from "../type
 import type { ConversationDirectory } from "./conversation-directory";
 import { hasAnyRole } from "./conversation-directory";
 import { conversationRoom } from "./rooms";
+import { guardFirestoreMap } from "../payload-guard";
 import { sendMessageSchema } from "./schemas";
 import { storeCall } from "./store-calls";
+import { replyRefFor } from "./replies";
 import { RateWindow } from "../../util/rate-window";
+import { BlockChecks, requireNoBlockBetween } from "../../ports/block-list";
 
 export interface SendingPorts {
   store: MessageStore;
@@ -27,6 +30,8 @@ export interface SendingPorts {
   /** Invalidated for the offline recipients before their queue entries are written. */
   markers: QueueMarkers;
   conversations: (ctx: GatewayContext) => ConversationDirectory;
+  /** Direct messages across a block are refused (issue 14). */
+  blocks?: BlockChecks;
 }
 
 /** Results of recent sends by (sender, clientId): a resend answers at once, without a store call. */
@@ -104,14 +109,16 @@ class Sending implements GatewayFeature {
     const known = this.knownConversation(uid, payload);
     if (known) {
       this.checkMayPostHere(known, uid, roles, payload);
-      const [, prepared] = await Promise.all([withinLimit(), this.prepareStore(uid, known)]);
+      const [, , prepared] = await Promise.all([withinLimit(), this.checkNotBlocked(uid, known), this.prepareStore(uid, known)]);
       return this.finish(socket, known, payload, prepared, timer);
     }
     await withinLimit();
+    if (payload.recipientId && this.ports.blocks) await requireNoBlockBetween(this.ports.blocks, uid, payload.recipientId);
     const conversation = payload.recipientId
       ? await this.conversations.direct(uid, payload.recipientId)
       : await this.conversations.requireMember(payload.conversationId!, uid);
     this.checkMayPostHere(conversation, uid, roles, payload);
+    if (!payload.recipientId) await this.checkNotBlocked(uid, conversation);
     return this.finish(socket, conversation, payload, await this.prepareStore(uid, conversation), timer);
   }
 
@@ -119,6 +126,12 @@ class Sending implements GatewayFeature {
     const result = await this.store(socket, conversation, payload, prepared);
     timer();
     return result;
+  }
+
+  /** Issue 14: a direct conversation across a block (either direction) is closed. */
+  private async checkNotBlocked(uid: string, conversation: Conversation): Promise<void> {
+    if (conversation.type !== "direct" || !this.ports.blocks) return;
+    await requireNoBlockBetween(this.ports.blocks, uid, conversation.members.find((m) => m !== uid) ?? uid);
   }
 
   /** A cached conversation the sender is a member of, or nothing (then the slow path decides). */
@@ -162,6 +175,7 @@ class Sending implements GatewayFeature {
       createdAt: this.ctx.clock.now(),
       metadata: payload.metadata ?? {},
     };
+    if (payload.replyToId) message.replyTo = await replyRefFor(this.ctx, this.ports.store, conversation.id, payload.replyToId);
     // Before the entries exist: a recipient's "known empty" mark must never outlive them (QueueMarkers).
     if (offline.length > 0) await this.ports.markers.queueing(offline);
     const { message: stored, duplicate } = await storeCall(
@@ -226,6 +240,7 @@ class Sending implements GatewayFeature {
     if (Buffer.byteLength(content, "utf8") > maxContentBytes) {
       throw new GatewayError("PAYLOAD_TOO_LARGE", `content is larger than ${maxContentBytes} bytes.`);
     }
+    if (metadata) guardFirestoreMap(metadata, "metadata");
     if (metadata && Buffer.byteLength(JSON.stringify(metadata), "utf8") > maxMetadataBytes) {
       throw new GatewayError("PAYLOAD_TOO_LARGE", `metadata is larger than ${maxMetadataBytes} bytes.`);
     }

@@ -123,6 +123,11 @@ export class FirestoreMessageStore implements MessageStore {
     return result;
   }
 
+  async getMessage(conversationId: string, messageId: string) {
+    const snapshot = await this.messagesOf(conversationId).doc(messageId).get();
+    return snapshot.exists ? (snapshot.data() as StoredMessage) : undefined;
+  }
+
   async history(conversationId: string, query: HistoryQuery) {
     const messages = this.messagesOf(conversationId);
     if (query.afterSeq !== undefined) {

@@ -56,6 +56,11 @@ export class MemoryMessageStore implements MessageStore {
     return { message: clone(stored), duplicate: false };
   }
 
+  async getMessage(conversationId: string, messageId: string) {
+    const found = this.messageIds.get(messageId);
+    return found && found.conversationId === conversationId ? clone(found) : undefined;
+  }
+
   async history(conversationId: string, query: HistoryQuery) {
     const sorted = [...(this.messages.get(conversationId) ?? [])].sort((a, b) => a.seq - b.seq);
     if (query.afterSeq !== undefined) return sorted.filter((m) => m.seq > query.afterSeq!).slice(0, query.limit).map(clone);
