@@ -125,7 +125,7 @@ function figures(report: BenchReport): Figure[] {
       const errors = Object.values(st.errors).reduce((a, b) => a + b, 0);
       return {
         n: all ? st.completeSeconds : Infinity,
-        text: `${num(st.admittedSeconds)} / ${all ? num(st.completeSeconds) : `${st.complete.toLocaleString("en-US")} of ${st.users.toLocaleString("en-US")} complete`}; ${st.shed.toLocaleString("en-US")} refused with retryAfterMs${errors ? `, ${errors} errors` : ""}; ${num(st.serverCpuMsPerAdmission)} ms CPU per admission`,
+        text: `${st.seeded.acked < st.seeded.sent ? `(only ${st.seeded.acked.toLocaleString("en-US")} of ${st.seeded.sent.toLocaleString("en-US")} messages queued in time) ` : ""}${num(st.admittedSeconds)} / ${all ? num(st.completeSeconds) : `${st.complete.toLocaleString("en-US")} of ${st.users.toLocaleString("en-US")} complete`}; ${st.shed.toLocaleString("en-US")} refused with retryAfterMs${errors ? `, ${errors} errors` : ""}; ${num(st.serverCpuMsPerAdmission)} ms CPU per admission`,
       };
     },
     target: "Firestore within 2× memory",

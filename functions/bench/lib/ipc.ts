@@ -39,8 +39,8 @@ export type WorkerRequest =
       url: string;
       users: BenchUser[];
       localAddresses: string[];
-      /** Queued messages each user must receive before it counts as done. */
-      expectPerUser: number;
+      /** Queued messages each user must receive before it counts as done (same order as `users`). */
+      expected: number[];
       timeoutMs: number;
     };
 

@@ -154,17 +154,19 @@ export class WorkerPool {
 
   /** Queues `perUser` messages for each recipient from one client (they must be offline). */
   seed(worker: number, sender: number, recipients: string[], perUser: number, concurrency: number, timeoutMs: number) {
-    return this.workers[worker].ipc.request<{ sent: number; acked: number; errors: Record<string, number> }>(
+    return this.workers[worker].ipc.request<{ sent: number; acked: number; errors: Record<string, number>; ackedBy: Record<string, number> }>(
       { cmd: "seed", sender, recipients, perUser, concurrency, timeoutMs },
       timeoutMs + 30_000,
     );
   }
 
   /** Every user connects at once, spread over the workers; see the worker's `storm`. */
-  async storm(url: string, users: BenchUser[], addressOf: (worker: number) => string[], expectPerUser: number, timeoutMs: number): Promise<MergedStorm> {
+  async storm(url: string, users: BenchUser[], addressOf: (worker: number) => string[], expectedOf: (uid: string) => number, timeoutMs: number): Promise<MergedStorm> {
     const shares = this.split(users);
     const results = await Promise.all(
-      this.workers.map((w, i) => w.ipc.request<StormResult>({ cmd: "storm", url, users: shares[i], localAddresses: addressOf(i), expectPerUser, timeoutMs }, timeoutMs + 30_000)),
+      this.workers.map((w, i) =>
+        w.ipc.request<StormResult>({ cmd: "storm", url, users: shares[i], localAddresses: addressOf(i), expected: shares[i].map((u) => expectedOf(u.uid)), timeoutMs }, timeoutMs + 30_000),
+      ),
     );
     const admittedAt = new Histogram();
     const completeAt = new Histogram();

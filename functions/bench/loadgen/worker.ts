@@ -429,6 +429,7 @@ async function seed(req: Extract<WorkerRequest, { cmd: "seed" }>) {
   const errors: Record<string, number> = {};
   let acked = 0;
   let next = 0;
+  const ackedBy: Record<string, number> = {};
   const lane = async () => {
     while (next < jobs.length && performance.now() < deadline) {
       const { uid, k } = jobs[next++];
@@ -437,6 +438,7 @@ async function seed(req: Extract<WorkerRequest, { cmd: "seed" }>) {
         const ack = await ackWithTimeout(sender.socket, "send_message", payload, 20_000).catch(() => ({ ok: false, error: { code: "TIMEOUT" } }) as AckBody);
         if (ack.ok) {
           acked += 1;
+          ackedBy[uid] = (ackedBy[uid] ?? 0) + 1;
           break;
         }
         const code = ack.error?.code ?? "UNKNOWN";
@@ -447,7 +449,7 @@ async function seed(req: Extract<WorkerRequest, { cmd: "seed" }>) {
     }
   };
   await Promise.all(Array.from({ length: req.concurrency }, lane));
-  return { sent: jobs.length, acked, errors };
+  return { sent: jobs.length, acked, errors, ackedBy };
 }
 
 /**
@@ -476,13 +478,14 @@ async function storm(req: Extract<WorkerRequest, { cmd: "storm" }>): Promise<Sto
     const timer = setTimeout(resolve, req.timeoutMs);
     timer.unref();
     req.users.forEach((user, i) => {
+      const expectPerUser = req.expected[i] ?? 0;
       let got = 0;
       let done = false;
       const attempt = () => {
         const socket = openSocket(req.url, user, req.localAddresses[i % req.localAddresses.length]);
         socket.on("new_message", () => {
           got += 1;
-          if (!done && got >= req.expectPerUser) {
+          if (!done && got >= expectPerUser) {
             done = true;
             complete += 1;
             lastComplete = epochNow();
@@ -495,7 +498,7 @@ async function storm(req: Extract<WorkerRequest, { cmd: "storm" }>): Promise<Sto
           lastAdmitted = epochNow();
           admittedMs.record(performance.now() - t0);
           clients.push({ uid: user.uid, socket });
-          if (req.expectPerUser === 0 && !done) {
+          if (expectPerUser === 0 && !done) {
             done = true;
             complete += 1;
             lastComplete = lastAdmitted;
