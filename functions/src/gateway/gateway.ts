@@ -126,7 +126,10 @@ export class Gateway implements GatewayControl {
         // Bounded: a backend that never answers must not hold an admission slot (load shedding) forever.
         const ready = withTimeout(this.prepare(socket), this.config.storeTimeoutMs + 5_000, () => {
           this.metrics.connectionsRefused.inc({ reason: "PREPARE_TIMEOUT" });
-          return new GatewayError("UNAVAILABLE", "Loading this connection's conversations and queue took too long; reconnect shortly.", { retryAfterMs: this.config.shedRetryAfterMs });
+          return new GatewayError("UNAVAILABLE", "Loading this connection's conversations and queue took too long; reconnect shortly.", {
+            reason: "NOT_READY",
+            retryAfterMs: this.config.shedRetryAfterMs,
+          });
         });
         void ready.then(
           () => {
