@@ -36,8 +36,6 @@ import { BatchedUserRecords } from "../ports/user-records/batched-user-records";
 import { CachedUserRecords } from "../ports/user-records/cached-user-records";
 import { MemoryUserRecords } from "../ports/user-records/memory-user-records";
 import type { UserRecords } from "../ports/user-records/user-records";
-import { withTimeout } from "../util/with-timeout";
-import type { ContactDirectory } from "../ports/contact-directory/contact-directory";
 import { activityFeature } from "./activity";
 import { backpressureFeature } from "./backpressure";
 import { emergencyBroadcastsFeature } from "./emergency-broadcasts";
@@ -157,8 +155,7 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     users: new FirebaseUserDirectory(firebaseAuth(config.projectId)),
     routed: createRoutedLedger(redis),
     markers: createQueueMarkers(redis, logger),
-    // Bounded like every store call: presence must not hold an admission longer than the store timeout.
-    contacts: boundedContacts(new StoreContactDirectory(store), config.storeTimeoutMs),
+    contacts: new StoreContactDirectory(store),
     records: new CachedUserRecords(db ? new BatchedUserRecords(db, config.userRecordsFlushMs) : new MemoryUserRecords(), {
       ttlMs: config.presenceLookupCacheMs,
       concurrency: config.presenceLookupConcurrency,
@@ -169,10 +166,6 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     push: new PushDispatcher(devices, pushSender(config, options), logger),
     blocks: new CachedBlockList(db ? new FirestoreBlockList(db) : new MemoryBlockList(), config.blockListCacheMs),
   };
-}
-
-function boundedContacts(contacts: ContactDirectory, timeoutMs: number): ContactDirectory {
-  return { contactsOf: (uid) => withTimeout(contacts.contactsOf(uid), timeoutMs, () => new Error(`contacts of ${uid}: no answer within ${timeoutMs} ms`)) };
 }
 
 /** A service shared by several features of one gateway, built once from that gateway's context. */

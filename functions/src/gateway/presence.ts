@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { GatewayError } from "../errors";
+import { withTimeout } from "../util/with-timeout";
 import { CHOSEN_PRESENCE_STATUSES, PresenceUpdatePayload, UserPresence } from "../protocol";
 import type { ContactDirectory } from "../ports/contact-directory/contact-directory";
 import type { ConnectionRef, PresenceChange, PresenceStore } from "../ports/presence-store/presence-store";
@@ -91,7 +92,9 @@ class PresenceFeature implements GatewayFeature {
   /** Looks the user's contacts up before the socket connects, so it watches them from its first moment. */
   async prepare(socket: GatewaySocket): Promise<void> {
     try {
-      const contacts = await this.deps.contacts.contactsOf(socket.data.uid);
+      // Bounded like every store call: a hung lookup must not hold the admission (the gateway awaits every prepare).
+      const lookup = this.deps.contacts.contactsOf(socket.data.uid);
+      const contacts = await withTimeout(lookup, this.ctx.config.storeTimeoutMs, () => new Error("contacts lookup timed out"));
       this.preparedContacts.set(socket, await this.withoutBlockers(socket.data.uid, contacts));
     } catch (error) {
       this.ctx.logger.warn("presence: contacts lookup failed", { uid: socket.data.uid, error: String(error) });
