@@ -245,7 +245,7 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
       admittedAt: st.admittedAt.summary(),
       completeAt: st.completeAt.summary(),
       serverCpu,
-      serverCpuMsPerAdmission: Math.round((serverCpuSeconds * 1e6) / Math.max(1, st.admitted)) / 1000,
+      serverCpuMsPerAdmission: st.admitted > 0 ? Math.round((serverCpuSeconds * 1e6) / st.admitted) / 1000 : Number.NaN,
     };
   };
   const redis = target === "gateway-firestore" && !!env.redisUrl;
