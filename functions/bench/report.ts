@@ -25,9 +25,16 @@ interface Figure {
   value: (t: TargetResult) => { n?: number; text?: string; why?: string; lowerBound?: boolean };
   target: string;
   /** Verdict from the gateway's number and the bare relay's. */
-  verdict?: (gateway: number, bare: number | undefined) => boolean | undefined;
+  verdict?: (gateway: number, reference: number | undefined) => boolean | undefined;
   ratio?: boolean;
+  /** What a target is compared with (ratio and verdict): the bare relay unless this says otherwise. */
+  referenceOf?: (target: TargetName) => TargetName;
+  /** Only these targets get a verdict (the others: "—"). */
+  judged?: TargetName[];
 }
+
+/** The Firestore target is judged against the memory store of the same run (issue 13), the memory store against bare. */
+const firestoreAgainstMemory = (t: TargetName): TargetName => (t === "gateway-firestore" ? "gateway-memory" : "bare");
 
 function whyMissing(t: TargetResult, part: "messaging" | "connect" | "presence" | "group"): string {
   if (part === "messaging" || part === "group") {
@@ -76,9 +83,56 @@ function figures(report: BenchReport): Figure[] {
       if (t.maxRate.sustained === 0) return { n: 0, text: t.maxRate.lowestFailed ? `< ${int(t.maxRate.lowestFailed)}` : "n/a" };
       return { n: t.maxRate.sustained, text: `${capped ? "≥ " : ""}${int(t.maxRate.sustained)}`, lowerBound: capped };
     },
-    target: "≥ 0.7× bare (bare ref. ≈20,000)",
-    verdict: (g, b) => (b === undefined ? undefined : g >= 0.7 * b),
+    target: "memory ≥ 0.7× bare; Firestore ≥ 0.5× memory",
+    verdict: undefined,
     ratio: true,
+    referenceOf: firestoreAgainstMemory,
+  });
+  // The verdict depends on the target: memory ≥ 0.7× bare, Firestore ≥ 0.5× memory.
+  list[list.length - 1].verdict = (g, ref) => (ref === undefined ? undefined : g >= (currentTarget === "gateway-firestore" ? 0.5 : 0.7) * ref);
+  list.push({
+    figure: `Server CPU per delivered direct message (ms), at the ${(s.fixedRates[0] * clients).toLocaleString("en-US")} msg/s fixed load`,
+    value: (t) => {
+      const load = t.fixed[0];
+      return load?.cpuMsPerMessage !== undefined ? { n: load.cpuMsPerMessage, text: `${num(load.cpuMsPerMessage)} (${num(load.serverCpu)} cores)` } : { why: whyMissing(t, "messaging") };
+    },
+    target: "Firestore ≤ 3× memory",
+    verdict: (g, ref) => (ref === undefined ? undefined : g <= 3 * ref),
+    ratio: true,
+    referenceOf: firestoreAgainstMemory,
+    judged: ["gateway-firestore"],
+  });
+  list.push({
+    figure: `Overload: ${s.overloadFactor}× the sustained rate for ${s.overloadSeconds} s: acked ack p99 ms; refused (UNAVAILABLE with retryAfterMs); acked but lost`,
+    value: (t) => {
+      if (t.name === "bare") return { why: "— (no load shedding)" };
+      const o = t.overload;
+      if (!o) return { why: t.skipped.some((x) => x.startsWith("overload")) ? "skipped (time)" : whyMissing(t, "messaging") };
+      const errors = Object.values(o.ackErrors).reduce((a, b) => a + b, 0);
+      const ok = o.ackLatency.p99 < 500 && o.lost === 0 && errors === (o.refusedWithRetryAfter ?? 0);
+      return { n: ok ? 1 : 0, text: `${num(o.targetRate)} msg/s: ack p99 ${num(o.ackLatency.p99)}; refused ${errors.toLocaleString("en-US")} (${(o.refusedWithRetryAfter ?? 0).toLocaleString("en-US")} with retryAfterMs) of ${o.sent.toLocaleString("en-US")}; lost ${o.lost}` };
+    },
+    target: "ack p99 < 500 ms, every refusal UNAVAILABLE + retryAfterMs, 0 lost",
+    verdict: (g) => g === 1,
+  });
+  list.push({
+    figure: `Reconnect storm: ${s.stormUsers.toLocaleString("en-US")} users with ${s.stormQueued} queued messages each connect at once: s until all admitted / all have their queue; refusals`,
+    value: (t) => {
+      if (t.name === "bare") return { why: "— (no queue)" };
+      const st = t.storm;
+      if (!st) return { why: t.skipped.some((x) => x.startsWith("reconnect storm")) ? "skipped (time)" : whyMissing(t, "messaging") };
+      const all = st.complete === st.users;
+      const errors = Object.values(st.errors).reduce((a, b) => a + b, 0);
+      return {
+        n: all ? st.completeSeconds : Infinity,
+        text: `${st.seeded.acked < st.seeded.sent ? `(only ${st.seeded.acked.toLocaleString("en-US")} of ${st.seeded.sent.toLocaleString("en-US")} messages queued in time) ` : ""}${num(st.admittedSeconds)} / ${all ? num(st.completeSeconds) : `${st.complete.toLocaleString("en-US")} of ${st.users.toLocaleString("en-US")} complete`}; ${st.shed.toLocaleString("en-US")} refused with retryAfterMs${errors ? `, ${errors} errors` : ""}; ${num(st.serverCpuMsPerAdmission)} ms CPU per admission`,
+      };
+    },
+    target: "Firestore within 2× memory",
+    verdict: (g, ref) => (ref === undefined || !Number.isFinite(ref) ? undefined : g <= 2 * ref),
+    ratio: true,
+    referenceOf: firestoreAgainstMemory,
+    judged: ["gateway-firestore"],
   });
   list.push({
     figure: `Group fan-out: one message to a ${s.groupMembers}-member group, last member reached: p50 / p95 / p99 ms`,
@@ -104,8 +158,12 @@ function figures(report: BenchReport): Figure[] {
       t.connect && t.connect.serverCpuMsPerConnect > 0
         ? { n: 1000 / t.connect.serverCpuMsPerConnect, text: `${num(t.connect.serverCpuMsPerConnect)} → ${num(1000 / t.connect.serverCpuMsPerConnect)}/s` }
         : { why: whyMissing(t, "connect") },
-    target: "— (reported; bare ref. ≈4,000/s per core)",
+    target: "Firestore ≤ 1.5× memory in CPU per admission (at 15,000 sockets)",
     ratio: true,
+    referenceOf: firestoreAgainstMemory,
+    // n is admissions per core: Firestore ≥ memory / 1.5 means CPU per admission ≤ 1.5× memory.
+    verdict: (g, ref) => (ref === undefined ? undefined : g >= ref / 1.5),
+    judged: ["gateway-firestore"],
   });
   list.push({
     figure: "Server memory per idle authenticated socket (KB RSS; heap+external)",
@@ -113,9 +171,10 @@ function figures(report: BenchReport): Figure[] {
       t.memory
         ? { n: t.memory.rssPerSocketBytes / 1024, text: `${num(t.memory.rssPerSocketBytes / 1024)} (${num(t.memory.heapPerSocketBytes / 1024)}) at ${t.memory.connections.toLocaleString("en-US")}` }
         : { why: whyMissing(t, "connect") },
-    target: "≤ 1.3× bare, at 15,000 sockets (bare ref. 13–16 KB)",
+    target: "memory ≤ 1.3× bare, at 15,000 sockets (bare ref. 13–16 KB)",
     verdict: (g, b) => (b === undefined ? undefined : g <= 1.3 * b),
     ratio: true,
+    judged: ["gateway-memory"],
   });
   list.push({
     figure: "Projected idle sockets per GiB of server memory",
@@ -136,22 +195,34 @@ function figures(report: BenchReport): Figure[] {
   return list;
 }
 
+/** The target a figure's verdict is being computed for (the sustained-rate goal differs by target). */
+let currentTarget: TargetName = "bare";
+
 export function buildTable(report: BenchReport): TableRow[] {
-  const bare = report.targets.bare;
   return figures(report).map((f) => {
     const row: TableRow = { figure: f.figure, values: {}, ratios: {}, target: f.target, verdicts: {} };
-    const bareValue = bare ? f.value(bare) : undefined;
     for (const name of TARGETS) {
       const t = report.targets[name];
       if (!t) continue;
       const v = f.value(t);
       row.values[name] = v.text ?? v.why ?? "n/a";
       if (name === "bare") continue;
-      if (f.ratio) row.ratios[name] = ratioText(ratio(v.n, bareValue?.n));
+      const refName = f.referenceOf?.(name) ?? "bare";
+      const refTarget = report.targets[refName];
+      const refValue = refTarget ? f.value(refTarget) : undefined;
+      if (f.ratio) {
+        const r = ratioText(ratio(v.n, refValue?.n));
+        row.ratios[name] = r && refName !== "bare" ? `${r} memory` : r;
+      }
+      if (f.judged && !f.judged.includes(name)) {
+        row.verdicts[name] = undefined;
+        continue;
+      }
       let verdict: Verdict = "n/a";
       if (f.verdict && v.n !== undefined) {
-        // A bare figure that is only a lower bound (its ramp never failed) cannot judge "at least x times bare".
-        const ok = bareValue?.lowerBound && f.figure.startsWith("Highest") ? undefined : f.verdict(v.n, bareValue?.n);
+        currentTarget = name;
+        // A reference that is only a lower bound (its ramp never failed) cannot judge "at least x times it".
+        const ok = refValue?.lowerBound && f.figure.startsWith("Highest") ? undefined : f.verdict(v.n, refValue?.n);
         verdict = ok === undefined ? "n/a" : ok ? "met" : "missed";
       }
       row.verdicts[name] = f.verdict ? verdict : undefined;
@@ -245,22 +316,28 @@ export function toMarkdown(report: BenchReport): string {
       out.push(`- Memory: RSS ${mb(t.memory.base.rss)} → ${mb(t.memory.loaded.rss)} with ${t.memory.connections} sockets; heap used ${mb(t.memory.base.heapUsed)} → ${mb(t.memory.loaded.heapUsed)} (after forced GC)`);
     }
     if (t.messaging.supported) out.push(`- Messaging probe: first send acked in ${num(t.messaging.probeMs)} ms`);
-    const loads = [...t.fixed, ...(t.maxRate?.steps ?? [])];
+    const loads = [...t.fixed, ...(t.maxRate?.steps ?? []), ...(t.overload ? [t.overload] : [])];
     if (loads.length) {
       out.push("");
       const store = loads.some((l) => l.storeCpu !== undefined);
-      out.push(`| load | msg/s asked | msg/s sent | p50 / p95 / p99 / max ms | ack p99 ms | lost | error acks | server CPU (cores) | ${store ? "Firestore emulator CPU | " : ""}machine busy | sustained |`);
-      out.push(`|---|---|---|---|---|---|---|---|${store ? "---|" : ""}---|---|`);
+      out.push(`| load | msg/s asked | msg/s sent | p50 / p95 / p99 / max ms | ack p99 ms | lost | error acks | server CPU (cores) | CPU ms / delivered msg | ${store ? "Firestore emulator CPU | " : ""}machine busy | sustained |`);
+      out.push(`|---|---|---|---|---|---|---|---|---|${store ? "---|" : ""}---|---|`);
       for (const l of loads) {
-        const kind = t.fixed.includes(l) ? `fixed ${l.perClientRate}/s per client` : "ramp";
+        const kind = t.fixed.includes(l) ? `fixed ${l.perClientRate}/s per client` : l === t.overload ? "overload" : "ramp";
         const errors = Object.entries(l.ackErrors).map(([k, v]) => `${k} ${v}`).join(", ") || "0";
         out.push(
-          `| ${kind} | ${num(l.targetRate)} | ${num(l.achievedRate)} | ${lat(l.latency) ?? "n/a"} / ${num(l.latency.max)} | ${num(l.ackLatency.p99)} | ${l.lost} | ${errors} | ${l.serverCpu} | ${store ? `${l.storeCpu ?? ""} | ` : ""}${Math.round(l.machineBusy * 100)}% | ${l.passed === undefined ? "" : l.passed ? "yes" : `no: ${mdEscape(l.why ?? "")}`} |`,
+          `| ${kind} | ${num(l.targetRate)} | ${num(l.achievedRate)} | ${lat(l.latency) ?? "n/a"} / ${num(l.latency.max)} | ${num(l.ackLatency.p99)} | ${l.lost} | ${errors} | ${l.serverCpu} | ${num(l.cpuMsPerMessage)} | ${store ? `${l.storeCpu ?? ""} | ` : ""}${Math.round(l.machineBusy * 100)}% | ${l.passed === undefined ? "" : l.passed ? "yes" : `no: ${mdEscape(l.why ?? "")}`} |`,
         );
       }
       if (t.maxRate?.limitedBy) out.push(`\nRamp stopped early: ${t.maxRate.limitedBy}.`);
     }
     if (t.group) out.push(`\n- Group: ${t.group.messages} messages to ${t.group.members} members; last member p50 ${num(t.group.lastMember.p50)} p99 ${num(t.group.lastMember.p99)} max ${num(t.group.lastMember.max)} ms; sender ack p99 ${num(t.group.ackLatency.p99)} ms`);
+    if (t.storm) {
+      const st = t.storm;
+      out.push(
+        `- Reconnect storm: ${st.seeded.acked.toLocaleString("en-US")} messages queued for ${st.users.toLocaleString("en-US")} offline users in ${st.seeded.seconds} s; then all connected at once: ${st.admitted.toLocaleString("en-US")} admitted in ${num(st.admittedSeconds)} s (per user p50 ${num(st.admittedAt.p50)} p99 ${num(st.admittedAt.p99)} ms), ${st.complete.toLocaleString("en-US")} with their whole queue in ${num(st.completeSeconds)} s (p50 ${num(st.completeAt.p50)} p99 ${num(st.completeAt.p99)} ms); ${st.shed.toLocaleString("en-US")} refusals with retryAfterMs, errors ${JSON.stringify(st.errors)}; server CPU ${st.serverCpu} cores, ${num(st.serverCpuMsPerAdmission)} ms per admission`,
+      );
+    }
     if (t.presence?.latency) out.push(`- Presence: ${t.presence.samples} samples, p50 ${num(t.presence.latency.p50)} p99 ${num(t.presence.latency.p99)} ms, ${t.presence.timeouts} timeouts`);
     const phases = Object.entries(t.gc);
     if (phases.length) {

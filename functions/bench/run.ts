@@ -168,8 +168,18 @@ async function waitForConnections(server: Server, atMost: number, timeoutMs: num
   }
 }
 
-function toLoad(perClientRate: number, clients: number, d: Awaited<ReturnType<WorkerPool["direct"]>>, serverCpu: number, busy: number, storeCpu?: number): LoadResult {
+function toLoad(
+  perClientRate: number,
+  clients: number,
+  d: Awaited<ReturnType<WorkerPool["direct"]>>,
+  serverCpu: number,
+  busy: number,
+  storeCpu: number | undefined,
+  serverCpuSeconds: number,
+): LoadResult {
   return {
+    cpuMsPerMessage: d.received > 0 ? Math.round(((serverCpuSeconds * 1000) / d.received) * 1000) / 1000 : undefined,
+    refusedWithRetryAfter: d.refusedWithRetryAfter,
     perClientRate,
     clients,
     targetRate: d.targetRate,
@@ -203,6 +213,41 @@ const fmt = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n < 10
 
 async function runTarget(env: Env, target: TargetName, index: number, targetDeadline: number): Promise<TargetResult> {
   const { settings, pool } = env;
+
+  /** Queues `stormQueued` messages for each storm user (sent by users[0] while they are offline), then lets them all connect at once. */
+  const stormPhase = async (server: Server, users: BenchUser[], addressOf: (w: number) => string[], left: () => number): Promise<NonNullable<TargetResult["storm"]>> => {
+    await pool.disconnect();
+    await waitForConnections(server, 0, 15_000);
+    const stormUsers = users.slice(1, 1 + settings.stormUsers);
+    await pool.connect(server.url, [users[0]], addressOf, { concurrency: 1, timeoutMs: 10_000, heartbeats: false, launchWindowMs: 5_000 });
+    const seedStarted = performance.now();
+    const seedBudgetMs = Math.max(5_000, (left() * 0.4) * 1000);
+    const seeded = await pool.seed(0, 0, stormUsers.map((u) => u.uid), settings.stormQueued, 200, seedBudgetMs);
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+    log(`  reconnect storm: queued ${seeded.acked}/${seeded.sent} messages for ${stormUsers.length} offline users in ${seedSeconds.toFixed(1)} s${Object.keys(seeded.errors).length ? ` (retried: ${JSON.stringify(seeded.errors)})` : ""}`);
+    await pool.disconnect();
+    await waitForConnections(server, 0, 15_000);
+    await settle(server, pool, 5_000, 5_000);
+    const timeoutMs = Math.max(5_000, Math.min(settings.stormTimeoutMs, (left() - 12) * 1000));
+    // A user counts as done once it has what was queued for it (all of it unless the seeding ran out of time).
+    const { value: st, serverCpu, serverCpuSeconds } = await measured(server, "storm", () => pool.storm(server.url, stormUsers, addressOf, (uid) => seeded.ackedBy[uid] ?? 0, timeoutMs));
+    log(`  reconnect storm: ${st.admitted}/${st.users} admitted in ${st.admittedSeconds.toFixed(1)} s, ${st.complete} with their whole queue in ${st.completeSeconds.toFixed(1)} s; ${st.shed} refusals with retryAfterMs${Object.keys(st.errors).length ? `, errors ${JSON.stringify(st.errors)}` : ""}; server CPU ${serverCpu}`);
+    return {
+      users: st.users,
+      queuedPerUser: settings.stormQueued,
+      seeded: { sent: seeded.sent, acked: seeded.acked, errors: seeded.errors, seconds: Math.round(seedSeconds * 10) / 10 },
+      admitted: st.admitted,
+      complete: st.complete,
+      shed: st.shed,
+      errors: st.errors,
+      admittedSeconds: Math.round(st.admittedSeconds * 100) / 100,
+      completeSeconds: Math.round(st.completeSeconds * 100) / 100,
+      admittedAt: st.admittedAt.summary(),
+      completeAt: st.completeAt.summary(),
+      serverCpu,
+      serverCpuMsPerAdmission: st.admitted > 0 ? Math.round((serverCpuSeconds * 1e6) / st.admitted) / 1000 : Number.NaN,
+    };
+  };
   const redis = target === "gateway-firestore" && !!env.redisUrl;
   const result: TargetResult = {
     name: target,
@@ -332,12 +377,12 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
             continue;
           }
           const rate = perClient * perWorker * pool.size;
-          const { value: d, serverCpu, machineBusy: busy, helperCpu } = await measured(server, `fixed-${perClient}`, () =>
+          const { value: d, serverCpu, serverCpuSeconds, machineBusy: busy, helperCpu } = await measured(server, `fixed-${perClient}`, () =>
             pool.direct(perWorker, rate, seconds * 1000, settings.drainMs, settings.contentBytes),
           storePid);
-          const load = toLoad(perClient, perWorker * pool.size, d, serverCpu, busy, storePid ? helperCpu : undefined);
+          const load = toLoad(perClient, perWorker * pool.size, d, serverCpu, busy, storePid ? helperCpu : undefined, serverCpuSeconds);
           result.fixed.push(load);
-          log(`  ${rate} msg/s: p50 ${fmt(load.latency.p50)} p95 ${fmt(load.latency.p95)} p99 ${fmt(load.latency.p99)} ms, lost ${load.lost}, server CPU ${serverCpu}`);
+          log(`  ${rate} msg/s: p50 ${fmt(load.latency.p50)} p95 ${fmt(load.latency.p95)} p99 ${fmt(load.latency.p99)} ms, lost ${load.lost}, server CPU ${serverCpu} (${load.cpuMsPerMessage ?? "n/a"} ms per delivered message)`);
           overloaded = load.lost > 0 || load.latency.p99 > 1_000;
           await settleHere();
         }
@@ -352,17 +397,21 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
         for (const f of result.fixed) if (judge(f, settings).passed) lo = Math.max(lo, f.targetRate);
         let rate = hi === Infinity ? Math.max(start, Math.round((lo * settings.rampFactor) / 100) * 100) : lo >= hi ? hi : Math.round((lo + hi) / 2 / 10) * 10;
         let limitedBy: string | undefined;
-        const reserve = (settings.groupMessages * settings.groupIntervalMs) / 1000 + 6 + (target === "bare" ? 0 : settings.presenceRepeats * 0.5 + 3);
+        // Time kept for what follows the ramp: group, presence, and for gateways the overload and storm phases.
+        const reserve =
+          (settings.groupMessages * settings.groupIntervalMs) / 1000 +
+          6 +
+          (target === "bare" ? 0 : settings.presenceRepeats * 0.5 + 3 + settings.overloadSeconds + 8 + (settings.stormUsers > 0 ? 35 : 0));
         for (let i = 0; i < settings.rampMaxSteps && rate > 0; i++) {
           if (hi !== Infinity && hi - lo <= settings.rampResolution * hi) break;
           if (left() < settings.rampSeconds + settings.drainMs / 1000 + 4 + reserve) {
             limitedBy = "time budget";
             break;
           }
-          const { value: d, serverCpu, machineBusy: busy, helperCpu } = await measured(server, `ramp-${rate}`, () =>
+          const { value: d, serverCpu, serverCpuSeconds, machineBusy: busy, helperCpu } = await measured(server, `ramp-${rate}`, () =>
             pool.direct(perWorker, rate, settings.rampSeconds * 1000, settings.drainMs, settings.contentBytes),
           storePid);
-          const step = judge(toLoad(rate / (perWorker * pool.size), perWorker * pool.size, d, serverCpu, busy, storePid ? helperCpu : undefined), settings);
+          const step = judge(toLoad(rate / (perWorker * pool.size), perWorker * pool.size, d, serverCpu, busy, storePid ? helperCpu : undefined, serverCpuSeconds), settings);
           steps.push(step);
           log(`  ramp ${rate} msg/s: ${step.passed ? "sustained" : `not sustained (${step.why})`}; p99 ${fmt(step.latency.p99)} ms, server CPU ${serverCpu}`);
           if (step.passed) lo = Math.max(lo, rate);
@@ -375,6 +424,23 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
         }
         result.maxRate = { sustained: lo, lowestFailed: hi === Infinity ? null : hi, steps, limitedBy };
         log(`  highest sustained rate: ${lo} msg/s`);
+
+        // Overload (gateways): twice the sustained rate. Acked messages should stay fast and the excess be
+        // refused at once (UNAVAILABLE + retryAfterMs); nothing acked may be lost.
+        if (target !== "bare" && lo > 0) {
+          if (left() < settings.overloadSeconds + (2 * settings.drainMs) / 1000 + 8) result.skipped.push("overload: not enough time left");
+          else {
+            await settleHere();
+            const rate = Math.round(lo * settings.overloadFactor);
+            const { value: d, serverCpu, serverCpuSeconds, machineBusy: busy, helperCpu } = await measured(server, "overload", () =>
+              pool.direct(perWorker, rate, settings.overloadSeconds * 1000, 2 * settings.drainMs, settings.contentBytes),
+            storePid);
+            result.overload = { ...toLoad(rate / (perWorker * pool.size), perWorker * pool.size, d, serverCpu, busy, storePid ? helperCpu : undefined, serverCpuSeconds), sustainedRate: lo };
+            const errors = Object.values(d.ackErrors).reduce((a, b) => a + b, 0);
+            log(`  overload ${rate} msg/s (${settings.overloadFactor}× sustained): acked ${d.acked}, ack p99 ${fmt(d.ackLatency.quantile(0.99))} ms, delivery p99 ${fmt(d.latency.quantile(0.99))} ms, refused ${errors} (${d.refusedWithRetryAfter} UNAVAILABLE with retryAfterMs), lost ${d.lost}`);
+            await settleHere();
+          }
+        }
       });
 
       // Group fan-out: one sender, a group of groupMembers (the first clients), time to the last member.
@@ -423,6 +489,18 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
           log(`  presence: ${p.supported ? `offline seen p50 ${fmt(h.quantile(0.5))} p99 ${fmt(h.quantile(0.99))} ms (${p.timeouts} timeouts)` : `n/a (${p.reason})`}`);
         } catch (error) {
           result.errors.push(`presence: ${(error as Error).message}`);
+        }
+      }
+    }
+    // Reconnect storm (gateways): users with queued messages all connect at once, as after a restart.
+    if (target !== "bare" && settings.stormUsers > 0 && result.messaging.supported) {
+      if (left() < 25) result.skipped.push("reconnect storm: not enough time left");
+      else {
+        try {
+          result.storm = await stormPhase(server, users, addressOf, left);
+        } catch (error) {
+          result.errors.push(`reconnect storm: ${(error as Error).message}`);
+          log(`  reconnect storm failed: ${(error as Error).message}`);
         }
       }
     }

@@ -15,8 +15,8 @@ export const defaultSettings = {
   messagingClients: 1000,
   /** Idle authenticated connections for the memory figure (and the connect-rate figure). */
   idleConnections: 15000,
-  /** The same for the Firestore-backed gateway; 0 = measure connect and memory on the messaging clients' connect (time is short). */
-  idleConnectionsFirestore: 0,
+  /** The same for the Firestore-backed gateway; 0 = measure connect and memory on the messaging clients' connect. */
+  idleConnectionsFirestore: 15000,
   /** Longest share of a target's time the idle-connection phase may take; past it no new socket starts and memory is read at the count reached. */
   idleShare: 0.3,
   /** Handshakes in flight per worker while connecting. */
@@ -42,6 +42,14 @@ export const defaultSettings = {
   groupMessages: 40,
   groupIntervalMs: 75,
   presenceRepeats: 10,
+  /** Overload phase (gateways): twice the highest sustained rate, for this long. */
+  overloadFactor: 2,
+  overloadSeconds: 5,
+  /** Reconnect storm (gateways): this many users with `stormQueued` messages queued each connect at once. */
+  stormUsers: 10000,
+  stormQueued: 2,
+  /** Longest wait for the storm to be admitted and have its queues (past it, what was reached is reported). */
+  stormTimeoutMs: 60000,
   presenceTimeoutMs: 3000,
   /** Redis for the Firestore-backed gateway (the production shape): auto = when redis-server is installed. */
   redis: "auto" as "auto" | "on" | "off",
@@ -56,7 +64,7 @@ export const defaultSettings = {
   /** CPU-profile each gateway phase (inspector sampler) and summarise where the time goes. */
   profile: false,
   /** Whole-run bound: phases that would not fit are skipped and reported as such. */
-  budgetSeconds: 265,
+  budgetSeconds: 440,
   /** Rewrite the README's Benchmark section with this run's table. */
   readme: true,
 };
@@ -73,6 +81,10 @@ const QUICK: Partial<BenchSettings> = {
   groupMembers: 100,
   groupMessages: 10,
   presenceRepeats: 3,
+  overloadSeconds: 2,
+  stormUsers: 300,
+  stormTimeoutMs: 20000,
+  budgetSeconds: 200,
   users: 210,
   readme: false,
   workers: 2,
@@ -106,6 +118,7 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): BenchSett
   const s = settings as BenchSettings;
   for (const t of s.targets) if (!TARGETS.includes(t)) throw new Error(`unknown target ${t} (known: ${TARGETS.join(", ")})`);
   if (s.users < s.messagingClients + 2) s.users = s.messagingClients + 2;
+  if (s.users < s.stormUsers + 1) s.users = s.stormUsers + 1;
   if (s.groupMembers > s.messagingClients) s.groupMembers = s.messagingClients;
   return s;
 }

@@ -22,6 +22,10 @@ export interface LoadResult {
   machineBusy: number;
   /** Cores the Firestore emulator used meanwhile (Firestore gateway only). */
   storeCpu?: number;
+  /** Server CPU time per delivered message (ms): the gateway's own cost of a message, whatever the rate. */
+  cpuMsPerMessage?: number;
+  /** Error acks that were UNAVAILABLE with retryAfterMs (load shedding). */
+  refusedWithRetryAfter?: number;
   passed?: boolean;
   why?: string;
 }
@@ -70,6 +74,24 @@ export interface TargetResult {
     ackLatency: LatencySummary;
   };
   presence?: { supported: boolean; reason?: string; samples: number; timeouts: number; latency?: LatencySummary };
+  /** Twice the sustained rate: what is acked stays fast, the excess is refused at once. */
+  overload?: LoadResult & { sustainedRate: number };
+  /** N users with queued messages reconnect at once to this one instance. */
+  storm?: {
+    users: number;
+    queuedPerUser: number;
+    seeded: { sent: number; acked: number; errors: Record<string, number>; seconds: number };
+    admitted: number;
+    complete: number;
+    shed: number;
+    errors: Record<string, number>;
+    admittedSeconds: number;
+    completeSeconds: number;
+    admittedAt: LatencySummary;
+    completeAt: LatencySummary;
+    serverCpu: number;
+    serverCpuMsPerAdmission: number;
+  };
   gc: Record<string, GcSummary>;
   profiles: Record<string, ProfileSummary>;
   skipped: string[];

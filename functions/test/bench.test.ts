@@ -66,7 +66,8 @@ describe("benchmark harness", () => {
     expect(latency.verdicts["gateway-firestore"]).to.equal("n/a");
     expect(row("Highest sustained rate").verdicts["gateway-memory"]).to.equal("missed"); // 0.6x < 0.7x
     expect(row("Server memory per idle").verdicts["gateway-memory"]).to.equal("missed"); // 20/14 > 1.3
-    expect(row("Server memory per idle").verdicts["gateway-firestore"]).to.equal("met");
+    // Issue 13: memory per socket is a goal of the memory store; the Firestore target is judged against the memory store.
+    expect(row("Server memory per idle").verdicts["gateway-firestore"]).to.equal(undefined);
   });
 
   it("lifts the gateway's abuse limits (rates, group size) and nothing else, in a config the gateway accepts", () => {

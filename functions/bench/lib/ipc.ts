@@ -32,7 +32,33 @@ export type WorkerRequest =
   | { cmd: "groupReport"; final: boolean }
   | { cmd: "presence"; subject: BenchUser; subscriber: number; url: string; localAddress: string; repeats: number; timeoutMs: number }
   | { cmd: "memory" }
-  | { cmd: "outstanding" };
+  | { cmd: "outstanding" }
+  | { cmd: "seed"; sender: number; recipients: string[]; perUser: number; concurrency: number; timeoutMs: number }
+  | {
+      cmd: "storm";
+      url: string;
+      users: BenchUser[];
+      localAddresses: string[];
+      /** Queued messages each user must receive before it counts as done (same order as `users`). */
+      expected: number[];
+      timeoutMs: number;
+    };
+
+export interface StormResult {
+  users: number;
+  admitted: number;
+  complete: number;
+  /** Refusals answered UNAVAILABLE with retryAfterMs (load shedding), retried after that long. */
+  shed: number;
+  /** Other connection errors, by reason (retried after 1 s). */
+  errors: Record<string, number>;
+  startEpochMs: number;
+  lastAdmittedEpochMs: number;
+  lastCompleteEpochMs: number;
+  /** Per user: from the first attempt to auth_success, and to the last queued message. */
+  admitted_ms: HistogramData;
+  complete_ms: HistogramData;
+}
 
 export interface ConnectResult {
   attempted: number;
@@ -55,6 +81,8 @@ export interface DirectResult {
   lost: number;
   unexpected: number;
   echoes: number;
+  /** Error acks that were UNAVAILABLE with a retryAfterMs (load shedding). */
+  refusedWithRetryAfter: number;
   /** Largest backlog of sends the generator was behind schedule, in ms of traffic. */
   maxBehindMs: number;
   latency: HistogramData;

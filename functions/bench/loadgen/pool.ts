@@ -4,7 +4,7 @@
  */
 import { Histogram } from "../lib/histogram";
 import { Children, NodeChild } from "../lib/children";
-import type { BenchUser, ConnectResult, DirectResult, GroupReport, GroupSendResult, PresenceResult } from "../lib/ipc";
+import type { BenchUser, ConnectResult, DirectResult, GroupReport, GroupSendResult, PresenceResult, StormResult } from "../lib/ipc";
 
 export interface MergedConnect {
   attempted: number;
@@ -26,9 +26,23 @@ export interface MergedDirect {
   received: number;
   lost: number;
   unexpected: number;
+  refusedWithRetryAfter: number;
   maxBehindMs: number;
   latency: Histogram;
   ackLatency: Histogram;
+}
+
+export interface MergedStorm {
+  users: number;
+  admitted: number;
+  complete: number;
+  shed: number;
+  errors: Record<string, number>;
+  /** From the first attempt to the last admission, and to the last user having its whole queue. */
+  admittedSeconds: number;
+  completeSeconds: number;
+  admittedAt: Histogram;
+  completeAt: Histogram;
 }
 
 const addCounts = (into: Record<string, number>, from: Record<string, number>) => {
@@ -121,20 +135,56 @@ export class WorkerPool {
     const latency = new Histogram();
     const ackLatency = new Histogram();
     const ackErrors: Record<string, number> = {};
-    let sent = 0, acked = 0, received = 0, lost = 0, unexpected = 0, maxBehindMs = 0, sendSeconds = 0;
+    let sent = 0, acked = 0, received = 0, lost = 0, unexpected = 0, maxBehindMs = 0, sendSeconds = 0, refusedWithRetryAfter = 0;
     for (const r of results) {
       sent += r.sent;
       acked += r.acked;
       received += r.received;
       lost += r.lost;
       unexpected += r.unexpected;
+      refusedWithRetryAfter += r.refusedWithRetryAfter ?? 0;
       maxBehindMs = Math.max(maxBehindMs, r.maxBehindMs);
       sendSeconds = Math.max(sendSeconds, r.sendSeconds);
       addCounts(ackErrors, r.ackErrors);
       latency.merge(r.latency);
       ackLatency.merge(r.ackLatency);
     }
-    return { targetRate: totalRate, achievedRate: sendSeconds > 0 ? sent / sendSeconds : 0, sent, acked, ackErrors, received, lost, unexpected, maxBehindMs, latency, ackLatency };
+    return { targetRate: totalRate, achievedRate: sendSeconds > 0 ? sent / sendSeconds : 0, sent, acked, ackErrors, received, lost, unexpected, refusedWithRetryAfter, maxBehindMs, latency, ackLatency };
+  }
+
+  /** Queues `perUser` messages for each recipient from one client (they must be offline). */
+  seed(worker: number, sender: number, recipients: string[], perUser: number, concurrency: number, timeoutMs: number) {
+    return this.workers[worker].ipc.request<{ sent: number; acked: number; errors: Record<string, number>; ackedBy: Record<string, number> }>(
+      { cmd: "seed", sender, recipients, perUser, concurrency, timeoutMs },
+      timeoutMs + 30_000,
+    );
+  }
+
+  /** Every user connects at once, spread over the workers; see the worker's `storm`. */
+  async storm(url: string, users: BenchUser[], addressOf: (worker: number) => string[], expectedOf: (uid: string) => number, timeoutMs: number): Promise<MergedStorm> {
+    const shares = this.split(users);
+    const results = await Promise.all(
+      this.workers.map((w, i) =>
+        w.ipc.request<StormResult>({ cmd: "storm", url, users: shares[i], localAddresses: addressOf(i), expected: shares[i].map((u) => expectedOf(u.uid)), timeoutMs }, timeoutMs + 30_000),
+      ),
+    );
+    const admittedAt = new Histogram();
+    const completeAt = new Histogram();
+    const errors: Record<string, number> = {};
+    let admitted = 0, complete = 0, shed = 0, start = Infinity, lastAdmitted = 0, lastComplete = 0;
+    for (const r of results) {
+      admitted += r.admitted;
+      complete += r.complete;
+      shed += r.shed;
+      addCounts(errors, r.errors);
+      admittedAt.merge(r.admitted_ms);
+      completeAt.merge(r.complete_ms);
+      start = Math.min(start, r.startEpochMs);
+      lastAdmitted = Math.max(lastAdmitted, r.lastAdmittedEpochMs);
+      lastComplete = Math.max(lastComplete, r.lastCompleteEpochMs);
+    }
+    const since = (t: number) => (t > start ? (t - start) / 1000 : 0);
+    return { users: users.length, admitted, complete, shed, errors, admittedSeconds: since(lastAdmitted), completeSeconds: since(lastComplete), admittedAt, completeAt };
   }
 
   groupCreate(worker: number, sender: number, name: string, memberIds: string[], timeoutMs: number) {

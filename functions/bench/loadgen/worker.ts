@@ -16,6 +16,7 @@ import {
   GroupSendResult,
   PresenceResult,
   serveIpc,
+  StormResult,
   sleep,
   WorkerRequest,
 } from "../lib/ipc";
@@ -226,6 +227,7 @@ async function direct(req: Extract<WorkerRequest, { cmd: "direct" }>): Promise<D
   echoes = 0;
   let sent = 0;
   let acked = 0;
+  let refusedWithRetryAfter = 0;
   let cursor = 0;
   let maxBehindMs = 0;
   const start = performance.now();
@@ -255,6 +257,7 @@ async function direct(req: Extract<WorkerRequest, { cmd: "direct" }>): Promise<D
           } else {
             const code = ack.error?.code ?? "UNKNOWN";
             ackErrors[code] = (ackErrors[code] ?? 0) + 1;
+            if (code === "UNAVAILABLE" && typeof (ack.error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs === "number") refusedWithRetryAfter += 1;
             pending.delete(clientId); // refused: never delivered, counted as an ack error, not as loss
           }
         });
@@ -286,6 +289,7 @@ async function direct(req: Extract<WorkerRequest, { cmd: "direct" }>): Promise<D
     lost,
     unexpected,
     echoes,
+    refusedWithRetryAfter,
     maxBehindMs,
     latency: latency.toJSON(),
     ackLatency: ackLatency.toJSON(),
@@ -412,6 +416,125 @@ async function presence(req: Extract<WorkerRequest, { cmd: "presence" }>): Promi
   }
 }
 
+/**
+ * Queues messages for users who are offline, through the gateway like any send: `perUser` direct
+ * messages from client `sender` to each recipient, `concurrency` awaiting their ack at a time. A send
+ * refused with retryAfterMs (load shedding) is retried after that long with the same clientId.
+ */
+async function seed(req: Extract<WorkerRequest, { cmd: "seed" }>) {
+  const sender = clients[req.sender];
+  if (!sender) throw new Error(`no client ${req.sender}`);
+  const jobs = req.recipients.flatMap((uid) => Array.from({ length: req.perUser }, (_, k) => ({ uid, k })));
+  const deadline = performance.now() + req.timeoutMs;
+  const errors: Record<string, number> = {};
+  let acked = 0;
+  let next = 0;
+  const ackedBy: Record<string, number> = {};
+  const lane = async () => {
+    while (next < jobs.length && performance.now() < deadline) {
+      const { uid, k } = jobs[next++];
+      const payload = { clientId: nextClientId(), type: "text", content: `queued ${k + 1}`, recipientId: uid };
+      for (let attempt = 0; attempt < 20 && performance.now() < deadline; attempt++) {
+        const ack = await ackWithTimeout(sender.socket, "send_message", payload, 20_000).catch(() => ({ ok: false, error: { code: "TIMEOUT" } }) as AckBody);
+        if (ack.ok) {
+          acked += 1;
+          ackedBy[uid] = (ackedBy[uid] ?? 0) + 1;
+          break;
+        }
+        const code = ack.error?.code ?? "UNKNOWN";
+        errors[code] = (errors[code] ?? 0) + 1;
+        const retryAfter = (ack.error as { retryAfterMs?: number } | undefined)?.retryAfterMs;
+        await sleep(typeof retryAfter === "number" ? retryAfter : 500);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: req.concurrency }, lane));
+  return { sent: jobs.length, acked, errors, ackedBy };
+}
+
+/**
+ * Reconnect storm: every user connects at once (as after an instance restart) and waits for its queued
+ * messages. A refusal with UNAVAILABLE + retryAfterMs is retried after that long, as a client would;
+ * other errors after 1 s. Done when every user is admitted and has `expectPerUser` messages, or at the timeout.
+ */
+async function storm(req: Extract<WorkerRequest, { cmd: "storm" }>): Promise<StormResult> {
+  const admittedMs = new Histogram();
+  const completeMs = new Histogram();
+  const errors: Record<string, number> = {};
+  let admitted = 0;
+  let complete = 0;
+  let shed = 0;
+  let lastAdmitted = 0;
+  let lastComplete = 0;
+  const start = epochNow();
+  const t0 = performance.now();
+  const deadline = t0 + req.timeoutMs;
+  await new Promise<void>((resolve) => {
+    let settled = 0;
+    const finished = () => {
+      settled += 1;
+      if (settled === req.users.length) resolve();
+    };
+    const timer = setTimeout(resolve, req.timeoutMs);
+    timer.unref();
+    req.users.forEach((user, i) => {
+      const expectPerUser = req.expected[i] ?? 0;
+      let got = 0;
+      let done = false;
+      const attempt = () => {
+        const socket = openSocket(req.url, user, req.localAddresses[i % req.localAddresses.length]);
+        socket.on("new_message", () => {
+          got += 1;
+          if (!done && got >= expectPerUser) {
+            done = true;
+            complete += 1;
+            lastComplete = epochNow();
+            completeMs.record(performance.now() - t0);
+            finished();
+          }
+        });
+        socket.once("auth_success", () => {
+          admitted += 1;
+          lastAdmitted = epochNow();
+          admittedMs.record(performance.now() - t0);
+          clients.push({ uid: user.uid, socket });
+          if (expectPerUser === 0 && !done) {
+            done = true;
+            complete += 1;
+            lastComplete = lastAdmitted;
+            finished();
+          }
+        });
+        socket.once("connect_error", (error) => {
+          socket.disconnect();
+          const data = (error as { data?: { code?: string; retryAfterMs?: number } }).data;
+          const retryAfter = data?.code === "UNAVAILABLE" && typeof data.retryAfterMs === "number" ? data.retryAfterMs : undefined;
+          if (retryAfter !== undefined) shed += 1;
+          else {
+            const key = errorKey(error);
+            errors[key] = (errors[key] ?? 0) + 1;
+          }
+          if (performance.now() + (retryAfter ?? 1_000) < deadline) setTimeout(attempt, retryAfter ?? 1_000);
+          else finished();
+        });
+      };
+      attempt();
+    });
+  });
+  return {
+    users: req.users.length,
+    admitted,
+    complete,
+    shed,
+    errors,
+    startEpochMs: start,
+    lastAdmittedEpochMs: lastAdmitted,
+    lastCompleteEpochMs: lastComplete,
+    admitted_ms: admittedMs.toJSON(),
+    complete_ms: completeMs.toJSON(),
+  };
+}
+
 serveIpc(async (request) => {
   const req = request as unknown as WorkerRequest;
   switch (req.cmd) {
@@ -445,6 +568,10 @@ serveIpc(async (request) => {
       return { ...process.memoryUsage(), clients: live().length };
     case "outstanding":
       return outstanding;
+    case "storm":
+      return storm(req);
+    case "seed":
+      return seed(req);
     default:
       throw new Error(`unknown command ${(req as { cmd: string }).cmd}`);
   }

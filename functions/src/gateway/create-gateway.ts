@@ -143,7 +143,7 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     groupCommit: { windowMs: config.groupCommitWindowMs, maxMessages: config.groupCommitMaxMessages, maxWrites: config.groupCommitMaxWrites },
   });
   // Admission asks for a user's conversations twice at once (offline queue: group rooms; presence: contacts): one query.
-  const store = coalesceConversationsOf(options.messageStore ? options.messageStore(realStore) : realStore, config.storeTimeoutMs);
+  const store = coalesceConversationsOf(options.messageStore ? options.messageStore(realStore) : realStore);
   const presence = createPresenceStore(redis, {
     owner: randomUUID(),
     sweepLockMs: Math.max(2 * config.presenceSweepIntervalMs, 1_000),

@@ -15,6 +15,7 @@ import { CallRegistry } from "./calls";
 import type { GatewayFigures } from "./figures";
 import { GatewayHooks } from "./hooks";
 import { localAudience } from "./broadcast-audience";
+import { withTimeout } from "../util/with-timeout";
 import { LoadShedder } from "./load-shedding";
 import { GatewayMetrics, valueOf, valuesBy } from "./metrics";
 import { FeatureFactory, GatewayContext, GatewayControl, GatewayFeature, GatewayServer, GatewaySocket, GatewayState, userRoom } from "./types";
@@ -122,7 +123,15 @@ export class Gateway implements GatewayControl {
           return next(error);
         }
         // Fail closed (issue 12): a feature that cannot load what the socket needs refuses it (connect_error).
-        void this.prepare(socket).then(
+        // Bounded: a backend that never answers must not hold an admission slot (load shedding) forever.
+        const ready = withTimeout(this.prepare(socket), this.config.storeTimeoutMs + 5_000, () => {
+          this.metrics.connectionsRefused.inc({ reason: "PREPARE_TIMEOUT" });
+          return new GatewayError("UNAVAILABLE", "Loading this connection's conversations and queue took too long; reconnect shortly.", {
+            reason: "NOT_READY",
+            retryAfterMs: this.config.shedRetryAfterMs,
+          });
+        });
+        void ready.then(
           () => {
             this.load.endAdmission();
             next();

@@ -14,6 +14,8 @@ export interface LoadLimits {
 
 /** How often the event loop's lag is sampled. */
 const LAG_SAMPLE_MS = 50;
+/** Weight of each new lag sample in the smoothed lag. */
+const LAG_SMOOTHING = 0.2;
 
 export type ShedKind = "store" | "cpu" | "admission";
 
@@ -27,6 +29,7 @@ export type ShedKind = "store" | "cpu" | "admission";
 export class LoadShedder {
   private storeOps = 0;
   private admissions = 0;
+  /** Event-loop lag, smoothed over about half a second: one long GC pause or task is not an overload. */
   private lagMs = 0;
   private lastTick = performance.now();
   private readonly sampler: NodeJS.Timeout;
@@ -38,7 +41,8 @@ export class LoadShedder {
     // A timer that fires late by L ms means every callback waited about L ms: work is queueing in the process.
     this.sampler = setInterval(() => {
       const now = performance.now();
-      this.lagMs = Math.max(0, now - this.lastTick - LAG_SAMPLE_MS);
+      const sample = Math.max(0, now - this.lastTick - LAG_SAMPLE_MS);
+      this.lagMs = this.lagMs * (1 - LAG_SMOOTHING) + sample * LAG_SMOOTHING;
       this.lastTick = now;
     }, LAG_SAMPLE_MS);
     this.sampler.unref();
@@ -50,18 +54,13 @@ export class LoadShedder {
    */
   requireStoreCapacity(): void {
     const busyStore = this.storeOps >= this.limits.maxInFlightStoreOps;
-    const lagging = this.currentLagMs() > this.limits.maxEventLoopLagMs;
+    const lagging = this.lagMs > this.limits.maxEventLoopLagMs;
     if (!busyStore && !lagging) return;
     this.metrics.loadShed.inc({ kind: busyStore ? "store" : "cpu" });
-    const why = busyStore ? `${this.limits.maxInFlightStoreOps} store operations in flight` : `event loop ${Math.round(this.currentLagMs())} ms behind`;
+    const why = busyStore ? `${this.limits.maxInFlightStoreOps} store operations in flight` : `event loop ${Math.round(this.lagMs)} ms behind`;
     throw new GatewayError("UNAVAILABLE", `This gateway is at its capacity (${why}); retry shortly with the same clientId.`, {
       retryAfterMs: this.limits.retryAfterMs,
     });
-  }
-
-  /** The lag seen at the last sample, or the time since it when the loop has been blocked longer. */
-  private currentLagMs(): number {
-    return Math.max(this.lagMs, performance.now() - this.lastTick - LAG_SAMPLE_MS);
   }
 
   stop(): void {

@@ -5,22 +5,27 @@ import type { Conversation, MessageStore } from "./message-store";
  * admission the offline queue (group rooms) and presence (contacts) both need the user's conversations,
  * and now cost one Firestore query together. Nothing is cached past the query's answer.
  */
-export function coalesceConversationsOf(store: MessageStore, shareForMs: number): MessageStore {
-  const inFlight = new Map<string, { query: Promise<Conversation[]>; startedAt: number }>();
-  const conversationsOf = (uid: string): Promise<Conversation[]> => {
-    const shared = inFlight.get(uid);
-    // A query that hangs past the store timeout is not handed to later callers: they ask again.
-    if (shared && Date.now() - shared.startedAt < shareForMs) return shared.query;
-    const entry = { query: store.conversationsOf(uid), startedAt: Date.now() };
-    entry.query.then(forget, forget);
-    function forget() {
-      if (inFlight.get(uid) === entry) inFlight.delete(uid);
-    }
-    inFlight.set(uid, entry);
-    return entry.query;
+const SHARE_WINDOW_MS = 50;
+
+export function coalesceConversationsOf(store: MessageStore): MessageStore {
+  const inFlight = new Map<string, Promise<Conversation[]>>();
+  const forget = (uid: string, query: Promise<Conversation[]>) => {
+    if (inFlight.get(uid) === query) inFlight.delete(uid);
   };
-  // Keyed by the function itself, not the property: a store that hands out another function later (a test
-  // double failing once) must be called through that one.
+  const conversationsOf = (uid: string): Promise<Conversation[]> => {
+    let query = inFlight.get(uid);
+    if (!query) {
+      const started = store.conversationsOf(uid);
+      query = started;
+      inFlight.set(uid, started);
+      started.then(() => forget(uid, started), () => forget(uid, started));
+      // Shared only by calls made together (one admission's features): a later call, e.g. a reconnect
+      // after a query that hangs, asks the store again rather than waiting on the old query.
+      setTimeout(() => forget(uid, started), SHARE_WINDOW_MS).unref();
+    }
+    return query;
+  };
+  // Bound once per method (by identity: a store that hands out other functions over time still works).
   const bound = new WeakMap<object, unknown>();
   return new Proxy(store, {
     get(target, property) {
