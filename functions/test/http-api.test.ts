@@ -139,7 +139,8 @@ describe("HTTP API (the api function in the Functions emulator)", function () {
     const unknown = await get("/users/no-such-user/presence", stranger);
     const batch = await post("/presence/batch", stranger, { userIds: [bob.uid, stranger.uid, "no-such-user"] });
     const own = await get("/users/me/presence", stranger);
-    const profile = await get(`/users/${bob.uid}`, alice);
+    // lastLoginAt is written in batched commits (USER_RECORDS_FLUSH_MS), so it shows shortly after the login.
+    const profile = await eventually(() => get(`/users/${bob.uid}`, alice), { accept: (p) => typeof p.body.user?.lastLoginAt === "number", what: "bob's lastLoginAt" });
 
     expect(strangerSingle.status).to.equal(404);
     expect(strangerSingle.body.error.message).to.equal(`No user ${bob.uid} whose presence you may see.`);
