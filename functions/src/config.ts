@@ -53,7 +53,7 @@ export const defaultConfig = {
   backpressureCheckMs: 1_000,
 
   // --- messaging ---
-  /** Calls allowed per user in a window, by message type, plus `typing` events (issue #3 defaults). */
+  /** Calls allowed per user in a window, by message type, plus `typing` events (issue #3 defaults) and `lookup` (find_user, get_profiles). */
   rateLimits: {
     text: { limit: 60, windowMs: 60_000 },
     image: { limit: 10, windowMs: 60_000 },
@@ -61,6 +61,7 @@ export const defaultConfig = {
     voice: { limit: 20, windowMs: 60_000 },
     emergency: { limit: 3, windowMs: 60_000 },
     typing: { limit: 10, windowMs: 10_000 },
+    lookup: { limit: 30, windowMs: 60_000 },
   } as Record<string, { limit: number; windowMs: number }>,
   /** Largest message `content` in bytes (UTF-8); media travel as references, not inline. */
   maxContentBytes: 64 * 1024,

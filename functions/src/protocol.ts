@@ -220,3 +220,34 @@ export interface ClientToServerEvents {
   presence_subscribe: (payload: { userIds: string[] }, ack?: AckCallback<{ presence: UserPresence[] }>) => void;
   presence_unsubscribe: (payload: { userIds: string[] }, ack?: AckCallback) => void;
 }
+
+// --- token refresh on a live socket (server side: issue 11; client side: client/) ---------------
+
+/** `token_expiring`: the socket's ID token expires at `expiresAt` (ms); answer with `refresh_token`. */
+export interface TokenExpiringPayload {
+  expiresAt: number;
+}
+
+export interface ServerToClientEvents {
+  token_expiring: (payload: TokenExpiringPayload) => void;
+}
+
+export interface ClientToServerEvents {
+  /** A fresh ID token of the same user; the ack tells the new expiry. A socket that never refreshes is disconnected with TOKEN_EXPIRED. */
+  refresh_token: (payload: { token: string }, ack: AckCallback<{ expiresAt: number }>) => void;
+}
+
+// --- user lookup (directory) --------------------------------------------------------------------
+
+/** What any signed-in user may learn about another: the uid and the display name, never the email or claims. */
+export interface UserProfile {
+  uid: string;
+  displayName: string | null;
+}
+
+export interface ClientToServerEvents {
+  /** The account with this exact email (case-insensitive), to start a direct chat; NOT_FOUND otherwise. Rate-limited. */
+  find_user: (payload: { email: string }, ack: AckCallback<{ user: UserProfile }>) => void;
+  /** Display names of up to 100 users (unknown ones are left out). Rate-limited. */
+  get_profiles: (payload: { userIds: string[] }, ack: AckCallback<{ profiles: UserProfile[] }>) => void;
+}

@@ -38,7 +38,10 @@ export class AuthEmulator {
     await waitFor(async () => {
       if (!child.alive) throw new Error(`the Auth emulator exited:\n${child.recentOutput()}`);
       return (await fetch(`http://${host}/`)).ok;
-    }, "the Auth emulator", 60_000, 200);
+    }, "the Auth emulator", 120_000, 200).catch(async (error) => {
+      await child.stop(2_000); // never leave it running behind a failed start
+      throw error;
+    });
     return new AuthEmulator(host, projectId, child);
   }
 

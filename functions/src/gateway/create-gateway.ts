@@ -22,6 +22,7 @@ import { createRoutedLedger } from "../ports/routed-ledger";
 import { FirebaseTokenVerifier } from "../ports/token-verifier/firebase-token-verifier";
 import { Gateway, GatewayDeps } from "./gateway";
 import { createPresenceDeps, presenceFeature } from "./presence";
+import { userLookupFeature } from "./user-lookup";
 import type { GatewayContext, GatewayFeature, GatewayServices } from "./types";
 
 export type CreateGatewayOptions = {
@@ -73,15 +74,19 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
   const store = options.messageStore ? options.messageStore(realStore) : realStore;
   const sequenceFallback =
     store.kind === "firestore" ? new FirestoreSequenceAllocator(firestore(config.projectId)) : new MemorySequenceAllocator();
+  const rateLimiter = new RateLimiterFacade(clock, redis);
+  const users = new FirebaseUserDirectory(firebaseAuth(config.projectId));
   features.push(
     ...messagingFeatures({
       store,
       sequences: new SequenceFacade(sequenceFallback, logger, redis),
-      rateLimiter: new RateLimiterFacade(clock, redis),
-      users: new FirebaseUserDirectory(firebaseAuth(config.projectId)),
+      rateLimiter,
+      users,
       routed: createRoutedLedger(redis),
     }),
   );
+  // --- directory: find a user by email, display names ---
+  features.push(userLookupFeature({ users, rateLimiter }));
 
   // --- presence ---
   const presence = createPresenceDeps(config, redis, logger, clock, store);
