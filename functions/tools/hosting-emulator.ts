@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { firebaseBin } from "./auth-emulator";
 import { freePort, waitFor } from "./free-port";
 import { OwnedProcess } from "./processes";
@@ -21,7 +21,8 @@ export class HostingEmulator {
     const [port, hubPort, loggingPort] = [await freePort(), await freePort(), await freePort()];
     const dir = mkdtempSync(join(tmpdir(), "talowa-hosting-"));
     const config = {
-      hosting: { public: options.publicDir, ignore: ["**/.*"] },
+      // Relative to the config: with an absolute `public` the emulator answers 404 to everything (firebase-tools 15).
+      hosting: { public: relative(dir, options.publicDir) },
       emulators: {
         hosting: { host: "127.0.0.1", port },
         hub: { host: "127.0.0.1", port: hubPort },

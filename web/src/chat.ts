@@ -74,13 +74,13 @@ export function startChat(root: HTMLElement, user: User, config: AppConfig, sign
   });
   client.on("conversations", (conversations) => {
     void learnNames(conversations.flatMap((c) => c.members));
+    if (client.state === "ready") void learnPresence(conversations);
     if (draft && client.conversation(draft.conversationId)) draft = undefined;
     if (openId && !draft && !client.conversation(openId)) openId = undefined;
     render();
   });
   client.on("ready", () => {
-    const partners = client.conversations.filter((c) => c.type === "direct").flatMap((c) => c.members.filter((m) => m !== user.uid));
-    if (partners.length > 0) void client.getPresence(partners).catch(() => undefined);
+    void learnPresence(client.conversations, true);
     if (openId) void openConversation(openId);
   });
   for (const event of ["presence", "unread", "receipt", "outbox", "sent"] as const) client.on(event, () => render());
@@ -107,6 +107,7 @@ export function startChat(root: HTMLElement, user: User, config: AppConfig, sign
   async function startDirect(email: string): Promise<void> {
     const person = await client.findUser(email);
     names.set(person.uid, person.displayName || email);
+    void client.getPresence([person.uid]).catch(() => undefined);
     const conversationId = `dm_${[user.uid, person.uid].sort().join("_")}`;
     draft = client.conversation(conversationId) ? undefined : { conversationId, recipientId: person.uid };
     form = undefined;
@@ -160,6 +161,13 @@ export function startChat(root: HTMLElement, user: User, config: AppConfig, sign
     if (unknown.length === 0) return;
     for (const p of await client.getProfiles(unknown.slice(0, 100)).catch(() => [])) names.set(p.uid, p.displayName || p.uid.slice(0, 8));
     render();
+  }
+
+  /** Direct partners' presence now; later changes arrive as `presence` events. */
+  async function learnPresence(conversations: ConversationSummary[], all = false): Promise<void> {
+    const partners = conversations.filter((c) => c.type === "direct").flatMap((c) => c.members.filter((m) => m !== user.uid));
+    const wanted = all ? partners : partners.filter((uid) => !client.presenceOf(uid));
+    if (wanted.length > 0) await client.getPresence(wanted.slice(0, 500)).catch(() => undefined);
   }
 
   function store(m: ChatMessage): void {
