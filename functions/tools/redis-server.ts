@@ -24,6 +24,11 @@ export class LocalRedis {
     return redis;
   }
 
+  /** The running redis-server process (undefined before start). */
+  get child(): OwnedProcess | undefined {
+    return this.process;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
