@@ -34,6 +34,8 @@ export interface TalowaClientOptions extends ConnectionOptions {
   minRetryDelayMs?: number;
   maxRetryDelayMs?: number;
   typing?: Partial<TypingOptions>;
+  /** Acknowledge each emergency broadcast (ack_broadcast) once it was handed to the app; default true. */
+  autoAckBroadcasts?: boolean;
 }
 
 /**
@@ -75,7 +77,7 @@ export type TalowaClientEvents = {
   unread: (conversationId: string, count: number) => void;
   /** The account was disabled or its tokens revoked: sign the user out. Final. */
   signed_out: (reason: string) => void;
-  token_refreshed: (expiresAt: number) => void;
+  token_refreshed: (expiresAt: number | null) => void;
   error: (error: TalowaError) => void;
 };
 
@@ -108,12 +110,14 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
   private appState?: "foreground" | "background";
   private welcomePayload?: AuthSuccessPayload;
   private currentState: ClientState = "idle";
+  private readonly autoAckBroadcasts: boolean;
   private resumeGeneration = 0;
   private readyWaiters: Array<{ resolve: () => void; reject: (error: TalowaError) => void }> = [];
 
   constructor(options: TalowaClientOptions) {
     super();
     this.storage = options.storage ?? new MemoryStorage();
+    this.autoAckBroadcasts = options.autoAckBroadcasts ?? true;
     this.connection = new Connection(options);
     this.inbox = new Inbox({
       storage: this.storage,
@@ -347,6 +351,44 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     return (await this.call<{ profiles: UserProfile[] }>("get_profiles", { userIds })).profiles;
   }
 
+  // --- blocking, active members, devices (server features of issues 14 and 15) ----------------
+
+  /** The conversation's members connected now, with their presence. */
+  async getActiveMembers(conversationId: string): Promise<UserPresence[]> {
+    return (await this.call<{ members: UserPresence[] }>("get_active_members", { conversationId })).members;
+  }
+
+  async blockUser(userId: string): Promise<void> {
+    await this.call("block_user", { userId });
+  }
+
+  async unblockUser(userId: string): Promise<void> {
+    await this.call("unblock_user", { userId });
+  }
+
+  async listBlocked(): Promise<string[]> {
+    return (await this.call<{ userIds: string[] }>("list_blocked", {})).userIds;
+  }
+
+  /** This device's FCM registration token, for pushes while the app has no connection. */
+  async registerDevice(device: { token: string; platform: "android" | "ios" | "web"; appVersion?: string }): Promise<void> {
+    await this.call("register_device", device);
+  }
+
+  async unregisterDevice(token: string): Promise<void> {
+    await this.call("unregister_device", { token });
+  }
+
+  /** Silences pushes (never messages) of a conversation until `until` (ms); omitted: until unmuted; null: unmute. */
+  async muteConversation(conversationId: string, until?: number | null) {
+    return this.call<{ conversationId: string; muted: boolean; until: number | null }>("mute_conversation", { conversationId, ...(until !== undefined ? { until } : {}) });
+  }
+
+  /** The app showed a broadcast (when autoAckBroadcasts is off). */
+  ackBroadcast(id: string): boolean {
+    return this.emitIfAdmitted("ack_broadcast", { id });
+  }
+
   /**
    * Any call with an ack once the client is ready (waits up to ackTimeoutMs for that); resolves with the
    * `{ ok: true }` body, rejects with TalowaError. For events this class has no helper for yet.
@@ -530,6 +572,7 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     this.shownBroadcasts = [...this.shownBroadcasts, broadcast.id].slice(-BROADCASTS_KEPT);
     void this.storage.set("broadcasts", this.shownBroadcasts);
     this.emit("emergency", broadcast);
+    if (this.autoAckBroadcasts) this.emitIfAdmitted("ack_broadcast", { id: broadcast.id });
   }
 
   private setState(state: ClientState): void {

@@ -1,6 +1,6 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 import { Emitter } from "./emitter.js";
-import { FATAL_REASONS, REFRESH_REASONS, SIGN_OUT_REASONS, TalowaError } from "./errors.js";
+import { FATAL_REASONS, SIGN_OUT_REASONS, TalowaError } from "./errors.js";
 import type { ErrorBody } from "./generated/errors.js";
 import type { Ack, AuthSuccessPayload, ClientToServerEvents, ServerToClientEvents } from "./generated/protocol.js";
 
@@ -41,7 +41,7 @@ type ConnectionEvents = {
   attempt_failed: (error: TalowaError) => void;
   signed_out: (reason: string) => void;
   fatal: (error: TalowaError) => void;
-  token_refreshed: (expiresAt: number) => void;
+  token_refreshed: (expiresAt: number | null) => void;
 };
 
 /**
@@ -154,6 +154,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     });
     socket.on("server_shutdown", ({ reconnectAfterMs }) => (this.serverDelayMs = reconnectAfterMs));
     socket.on("error", (body) => this.sessionProblem(socket, body));
+    socket.on("session_ended", ({ reason, message }) => this.sessionProblem(socket, { code: "UNAUTHENTICATED", reason, message }));
     socket.on("token_expiring", () => void this.refreshToken(socket));
   }
 
@@ -175,11 +176,16 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.failover(socket, `refused: ${failure.reason ?? failure.code}`);
   }
 
-  /** An `error` event naming an auth reason: the server is about to end the session. */
+  /**
+   * `session_ended` (or an `error` naming an auth reason): the server ends the session. TOKEN_EXPIRED:
+   * reconnect with a fresh token (the disconnect follows); TOKEN_REVOKED / USER_DISABLED / USER_NOT_FOUND:
+   * sign out; TOKEN_INVALID on a live session: sign out too (protocol: do not retry in a loop).
+   */
   private sessionProblem(socket: TalowaSocket, body: ErrorBody): void {
     if (socket !== this.socket || body?.code !== "UNAUTHENTICATED") return;
-    if (body.reason && SIGN_OUT_REASONS.has(body.reason)) return this.signOut(body.reason);
-    if (!body.reason || REFRESH_REASONS.has(body.reason)) this.forceRefresh = true;
+    const reason = body.reason ?? "";
+    if (SIGN_OUT_REASONS.has(reason) || reason === "TOKEN_INVALID") return this.signOut(reason);
+    this.forceRefresh = true;
   }
 
   private async refreshToken(socket: TalowaSocket): Promise<void> {
@@ -187,7 +193,7 @@ export class Connection extends Emitter<ConnectionEvents> {
       const token = await this.options.getToken({ forceRefresh: true });
       if (socket !== this.socket) return;
       if (!token) return this.signOut("TOKEN_MISSING");
-      const ack = (await socket.timeout(this.ackTimeoutMs).emitWithAck("refresh_token", { token })) as Ack<{ expiresAt: number }>;
+      const ack = (await socket.timeout(this.ackTimeoutMs).emitWithAck("refresh_token", { token })) as Ack<{ expiresAt: number | null }>;
       if (socket !== this.socket) return;
       if (ack.ok) return this.emit("token_refreshed", ack.expiresAt);
       if (ack.error.reason && SIGN_OUT_REASONS.has(ack.error.reason)) return this.signOut(ack.error.reason);

@@ -24,7 +24,5 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["UNAV
 
 /** connect_error / error reasons after which the user must sign in again. */
 export const SIGN_OUT_REASONS: ReadonlySet<string> = new Set(["TOKEN_REVOKED", "USER_DISABLED", "USER_NOT_FOUND"]);
-/** Reasons a fresh token (getToken({ forceRefresh: true })) cures. */
-export const REFRESH_REASONS: ReadonlySet<string> = new Set(["TOKEN_EXPIRED", "TOKEN_INVALID"]);
 /** Reasons no retry cures: a bug or a misconfigured app. */
 export const FATAL_REASONS: ReadonlySet<string> = new Set(["TOKEN_MISSING", "TOKEN_MALFORMED", "TOKEN_WRONG_PROJECT"]);

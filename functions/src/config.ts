@@ -1,159 +1,160 @@
 import { z } from "zod";
 
 /**
- * Every setting of the gateway, with its default. A host (standalone process, Cloud Function, test)
- * starts from these, overrides what its environment gives, and validates the result once at start.
+ * Every setting of TALOWA messaging, declared once: its environment variable, default, validation and
+ * documentation. Grouped by subsystem. Hosts (standalone process, Cloud Functions, tests) start from the
+ * defaults, override what their environment gives (`configFromEnv`) and validate the result once at
+ * start; nothing else reads the environment. Settings marked `param` are also declared as
+ * firebase-functions params (so `firebase deploy` prompts for them); see src/index.ts.
  */
-export const defaultConfig = {
-  /** TCP port the gateway listens on; 0 picks a free one (tests). */
-  port: 8081,
-  /** Interface to bind; loopback by default, `0.0.0.0` in containers. */
-  host: "127.0.0.1",
-  /** Socket.IO path clients connect to. */
-  path: "/socket.io",
-  /** Allowed CORS origins for the polling transport and the handshake; `["*"]` allows any origin. */
-  corsOrigins: ["*"] as string[],
-  /** Transports offered to clients. Websocket-only avoids sticky sessions behind a load balancer. */
-  transports: ["websocket", "polling"] as Array<"websocket" | "polling">,
-  /** Largest accepted client frame in bytes (Socket.IO `maxHttpBufferSize`); larger frames close the socket. */
-  maxHttpBufferSize: 1_000_000,
-  /** How often clients should send a presence heartbeat; told to them in `auth_success`. */
-  heartbeatIntervalMs: 15_000,
-  /** A connection without a heartbeat for this long counts as gone; told to clients in `auth_success`. */
-  presenceTtlMs: 45_000,
-  /** Socket.IO transport ping interval and timeout (dead transport detection). */
-  pingIntervalMs: 25_000,
-  pingTimeoutMs: 20_000,
-  /** Ask Firebase Auth whether the token was revoked or the user disabled (one lookup per connection). */
-  checkRevoked: true,
-  /** Firebase project id; tokens issued for any other project are refused. Empty: from the environment. */
-  projectId: "",
-  /** Redis URL for presence, rate limits and cross-instance fan-out; empty runs without Redis (in memory). */
-  redisUrl: "",
-  /**
-   * Socket.IO Redis adapter between instances. `sharded` (Redis 7 sharded pub/sub, one channel per room,
-   * subscriptionMode "dynamic"): an instance receives only the traffic of rooms it holds. `classic`
-   * (one pattern subscription): every instance receives every broadcast; kept only to measure the
-   * difference (`npm run scale -- --adapter classic`, see docs/SCALING.md).
-   */
-  adapter: "sharded" as "sharded" | "classic",
-  /** Where messages are stored: `firestore` in every real deployment, `memory` for single-process runs and benchmarks. */
-  messageStore: "firestore" as "firestore" | "memory",
-  /** Graceful shutdown: how long clients get to leave before the remaining sockets are closed. */
-  shutdownTimeoutMs: 10_000,
-  /** Clients told to reconnect after a shutdown wait about this long before trying again. */
-  reconnectAfterMs: 2_000,
-  /** Name of this gateway instance in logs and status reports; empty derives one from host and pid. */
-  instanceId: "",
+interface Setting<S extends z.ZodType> {
+  env: string;
+  default: z.output<S>;
+  schema: S;
+  doc: string;
+  /** Declared as a firebase-functions param of the control plane. */
+  param?: boolean;
+}
 
-  /** A client whose unsent backlog passes either bound is disconnected (it stopped reading). */
-  maxPendingPackets: 5_000,
-  maxBufferedBytes: 8 * 1024 * 1024,
-  /** How often backlogs are checked. */
-  backpressureCheckMs: 1_000,
+function setting<S extends z.ZodType>(env: string, defaultValue: z.output<S>, schema: S, doc: string, options: { param?: boolean } = {}): Setting<S> {
+  return { env, default: defaultValue, schema, doc, ...options };
+}
 
-  // --- messaging ---
-  /** Calls allowed per user in a window, by message type, plus `typing` events (issue #3 defaults) and `lookup` (find_user, get_profiles). */
-  rateLimits: {
-    text: { limit: 60, windowMs: 60_000 },
-    image: { limit: 10, windowMs: 60_000 },
-    document: { limit: 5, windowMs: 60_000 },
-    voice: { limit: 20, windowMs: 60_000 },
-    emergency: { limit: 3, windowMs: 60_000 },
-    typing: { limit: 10, windowMs: 10_000 },
-    lookup: { limit: 30, windowMs: 60_000 },
-  } as Record<string, { limit: number; windowMs: number }>,
-  /** Largest message `content` in bytes (UTF-8); media travel as references, not inline. */
-  maxContentBytes: 64 * 1024,
-  /** Largest `metadata` object, serialised as JSON, in bytes. */
-  maxMetadataBytes: 4 * 1024,
-  /** Most members a group may have. */
-  maxGroupMembers: 1_000,
-  /** Most messages one `fetch_history` call returns. */
-  historyPageMax: 100,
-  /** Most offline-queue entries delivered at connect; the rest follow once those are marked delivered. */
-  offlineFlushLimit: 500,
-  /** Delivered offline-queue entries are deleted after this many days (cleanup function and TTL policy). */
-  offlineRetentionDays: 7,
-  /** A typing indicator disappears after this long without a refresh. */
-  typingTtlMs: 5_000,
-  /** How long this instance trusts its cached copy of a conversation's members (changes invalidate at once). */
-  membershipCacheMs: 60_000,
-  /** A store call (Firestore) that takes longer fails with UNAVAILABLE; a retry with the same clientId is safe. */
-  storeTimeoutMs: 10_000,
-  /** Roles (custom claims) that may send `emergency` messages. */
-  emergencyRoles: ["coordinator", "admin"] as string[],
-  /** Roles that may create announcement groups. */
-  announcementRoles: ["coordinator", "admin"] as string[],
-  /** Roles that may add and remove members of any group (moderation). */
-  moderatorRoles: ["admin"] as string[],
-  // --- presence ---
-  /** How often each instance looks for expired connections (one instance at a time sweeps, under a Redis lock). */
-  presenceSweepIntervalMs: 5_000,
-  /** A user whose connections all saw no activity (or are in the background) for this long shows as away. */
-  presenceIdleAfterMs: 300_000,
-  /** `users/{uid}.lastActiveAt` is written at most this often per user. */
-  presenceLastActiveWriteMs: 60_000,
-  /** Longest wait for a Redis presence command before the instance falls back to in-memory presence. */
-  presenceRedisTimeoutMs: 2_000,
-  /** Most users a client may ask about in one `get_presence` call or follow through `presence_subscribe`. */
-  presenceMaxQueryUsers: 500,
-  /** How long a user's conversation partners (fan-out targets) are cached. */
-  presenceContactsCacheMs: 30_000,
+const ms = z.number().int().positive();
+const count = z.number().int().positive();
+const roles = z.array(z.string());
+const rateRule = z.object({ limit: z.number().int().positive(), windowMs: ms }).strict();
+
+export const settings = {
+  // --- server ---------------------------------------------------------------------------------
+  port: setting("PORT", 8081, z.number().int().min(0).max(65535), "TCP port the gateway listens on; 0 picks a free one (tests)."),
+  host: setting("HOST", "127.0.0.1", z.string().min(1), "Interface to bind; loopback by default, `0.0.0.0` in containers."),
+  path: setting("SOCKET_PATH", "/socket.io", z.string().startsWith("/"), "Socket.IO path clients connect to."),
+  publicUrl: setting("GATEWAY_PUBLIC_URL", "", z.string(), "The gateway URL clients connect to (the Cloud Run service URL in fleet mode); empty: http://host:port. Reported in the fleet registry and by getWebSocketInfo.", { param: true }),
+  corsOrigins: setting("CORS_ORIGINS", ["*"] as string[], z.array(z.string().min(1)).min(1), "Allowed CORS origins for the polling transport and the handshake; `*` allows any origin."),
+  transports: setting("TRANSPORTS", ["websocket", "polling"] as Array<"websocket" | "polling">, z.array(z.enum(["websocket", "polling"])).min(1), "Transports offered to clients. Websocket-only avoids sticky sessions behind a load balancer."),
+  maxHttpBufferSize: setting("MAX_HTTP_BUFFER_SIZE", 1_000_000, z.number().int().min(1024), "Largest accepted client frame in bytes (Socket.IO `maxHttpBufferSize`); larger frames close the socket."),
+  pingIntervalMs: setting("PING_INTERVAL_MS", 25_000, ms, "Socket.IO transport ping interval (dead transport detection)."),
+  pingTimeoutMs: setting("PING_TIMEOUT_MS", 20_000, ms, "Socket.IO transport ping timeout."),
+  shutdownTimeoutMs: setting("SHUTDOWN_TIMEOUT_MS", 10_000, ms, "Graceful shutdown: how long clients get to leave before the remaining sockets are closed."),
+  reconnectAfterMs: setting("RECONNECT_AFTER_MS", 2_000, z.number().int().min(0), "Clients told to reconnect after a shutdown wait about this long before trying again."),
+  logLevel: setting("LOG_LEVEL", "info" as "debug" | "info" | "warn" | "error", z.enum(["debug", "info", "warn", "error"]), "Lowest level the standalone gateway logs (JSON lines on stdout/stderr)."),
+  instanceId: setting("INSTANCE_ID", "", z.string(), "Name of this gateway instance in logs and status reports; empty derives one from host and pid."),
+  metricsToken: setting("METRICS_TOKEN", "", z.string(), "Bearer token a Prometheus scraper presents to `GET /metrics`; empty turns /metrics off (403). Keep it secret."),
+  maxPendingPackets: setting("MAX_PENDING_PACKETS", 5_000, count, "A client whose unsent backlog passes this many packets is disconnected (it stopped reading)."),
+  maxBufferedBytes: setting("MAX_BUFFERED_BYTES", 8 * 1024 * 1024, count, "... or this many buffered bytes."),
+  backpressureCheckMs: setting("BACKPRESSURE_CHECK_MS", 1_000, ms, "How often backlogs are checked."),
+
+  // --- auth -----------------------------------------------------------------------------------
+  checkRevoked: setting("CHECK_REVOKED", true, z.boolean(), "Ask Firebase Auth whether the token was revoked or the user disabled (one lookup per connection)."),
+  projectId: setting("FIREBASE_PROJECT_ID", "", z.string(), "Firebase project id; tokens issued for any other project are refused. Empty: from the environment."),
+
+  // --- backends -------------------------------------------------------------------------------
+  redisUrl: setting("REDIS_URL", "", z.union([z.literal(""), z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://")]), "Redis URL for presence, rate limits, sequence numbers and cross-instance fan-out; empty runs without Redis (in memory). A plain environment variable (it may carry a password), never a committed param."),
+  adapter: setting("SOCKET_ADAPTER", "sharded" as "sharded" | "classic", z.enum(["sharded", "classic"]), "Socket.IO Redis adapter between instances. `sharded` (Redis 7 sharded pub/sub, one channel per room, subscriptionMode dynamic): an instance receives only the traffic of rooms it holds. `classic`: every instance receives every broadcast; kept only to measure the difference (docs/SCALING.md)."),
+  pushProvider: setting("PUSH_PROVIDER", "none" as "fcm" | "none", z.enum(["fcm", "none"]), "Push to devices with no live socket: `fcm` (firebase-admin messaging, the default credentials need the Firebase Cloud Messaging API Admin role) in production; `none` sends nothing (local runs; tests inject a recording sender)."),
+  maxDevicesPerUser: setting("MAX_DEVICES_PER_USER", 10, count, "Push tokens kept per user; registering one more drops the least recently seen."),
+  messageStore: setting("MESSAGE_STORE", "firestore" as "firestore" | "memory", z.enum(["firestore", "memory"]), "Where messages are stored: `firestore` in every real deployment, `memory` for single-process runs and benchmarks."),
+  storeTimeoutMs: setting("STORE_TIMEOUT_MS", 10_000, ms, "A store call (Firestore) that takes longer fails with UNAVAILABLE; a retry with the same clientId is safe."),
+  maxInFlightStoreOps: setting("MAX_IN_FLIGHT_STORE_OPS", 400, count, "Load shedding: store operations (sends, receipts, history) in flight at once on this instance; past it a send is refused at once with UNAVAILABLE and retryAfterMs instead of queueing (clients retry with the same clientId)."),
+  maxPendingAdmissions: setting("MAX_PENDING_ADMISSIONS", 500, count, "Load shedding: connections being admitted at once (token check and the reads before auth_success); past it a connection is refused at once with UNAVAILABLE and retryAfterMs (a reconnect storm is admitted at the rate the instance sustains)."),
+  maxEventLoopLagMs: setting("MAX_EVENT_LOOP_LAG_MS", 200, ms, "Load shedding: while the event loop lags more than this (the CPU is saturated), new sends are refused at once with UNAVAILABLE and retryAfterMs."),
+  shedRetryAfterMs: setting("SHED_RETRY_AFTER_MS", 500, ms, "Load shedding: the retryAfterMs a refused send or connection is given."),
+  userRecordsFlushMs: setting("USER_RECORDS_FLUSH_MS", 500, ms, "`users/{uid}` presence fields (lastLoginAt, lastActiveAt, lastSeen, chosen status) touched within this window are written together in batched commits, off the hot path."),
+  groupCommitWindowMs: setting("GROUP_COMMIT_WINDOW_MS", 2, z.number().int().min(0).max(50), "Group commit (Firestore store): how long the first message of a batch waits for concurrent sends to share its commit; 0: only sends of the same tick. Every message is still acked only after its own commit."),
+  groupCommitMaxMessages: setting("GROUP_COMMIT_MAX_MESSAGES", 100, z.number().int().min(1).max(500), "Group commit: a batch commits at once when it holds this many messages (1 turns group commit off)."),
+  groupCommitMaxWrites: setting("GROUP_COMMIT_MAX_WRITES", 500, z.number().int().min(1).max(500), "Group commit: most writes of one batched commit (message docs, moderation docs, offline-queue entries); Firestore allows 500."),
+
+  // --- messaging ------------------------------------------------------------------------------
+  rateLimits: setting(
+    "RATE_LIMITS",
+    {
+      text: { limit: 60, windowMs: 60_000 },
+      image: { limit: 10, windowMs: 60_000 },
+      document: { limit: 5, windowMs: 60_000 },
+      voice: { limit: 20, windowMs: 60_000 },
+      emergency: { limit: 3, windowMs: 60_000 },
+      typing: { limit: 10, windowMs: 10_000 },
+      block: { limit: 30, windowMs: 60_000 },
+      // --- issue 12: a budget for every client call (SUP Messenger's table where it has one) ---
+      typing_stop: { limit: 20, windowMs: 10_000 },
+      mark_delivered: { limit: 100, windowMs: 60_000 },
+      mark_read: { limit: 100, windowMs: 60_000 },
+      get_receipts: { limit: 60, windowMs: 60_000 },
+      update_presence: { limit: 20, windowMs: 60_000 },
+      get_presence: { limit: 30, windowMs: 60_000 },
+      presence_subscribe: { limit: 30, windowMs: 60_000 },
+      presence_unsubscribe: { limit: 60, windowMs: 60_000 },
+      create_group: { limit: 10, windowMs: 60_000 },
+      add_members: { limit: 30, windowMs: 60_000 },
+      remove_members: { limit: 30, windowMs: 60_000 },
+      fetch_history: { limit: 60, windowMs: 60_000 },
+      list_conversations: { limit: 20, windowMs: 60_000 },
+      heartbeat: { limit: 30, windowMs: 60_000 },
+      reaction: { limit: 50, windowMs: 60_000 },
+      call_initiate: { limit: 5, windowMs: 60_000 },
+      // find_user and get_profiles share one budget (guessing emails in bulk must be slow)
+      lookup: { limit: 30, windowMs: 60_000 },
+    } as Record<string, { limit: number; windowMs: number }>,
+    z.record(z.string(), rateRule),
+    "Calls allowed per user in a window, by rule name: message types (text, image ...) and call names (every client call consumes the rule named like the event unless its spec names another). JSON; given rules replace the defaults of the same name. Defaults in docs/PROTOCOL.md (Limits).",
+  ),
+  maxContentBytes: setting("MAX_CONTENT_BYTES", 64 * 1024, count, "Largest message `content` in bytes (UTF-8); media travel as references, not inline."),
+  maxMetadataBytes: setting("MAX_METADATA_BYTES", 4 * 1024, count, "Largest `metadata` object, serialised as JSON, in bytes."),
+  maxGroupMembers: setting("MAX_GROUP_MEMBERS", 1_000, z.number().int().min(2), "Most members a group may have (create_group, add_members)."),
+  historyPageMax: setting("HISTORY_PAGE_MAX", 100, count, "Most messages one `fetch_history` call returns."),
+  offlineFlushLimit: setting("OFFLINE_FLUSH_LIMIT", 500, count, "Most offline-queue entries delivered at connect; the rest follow once those are marked delivered."),
+  offlineRetentionDays: setting("OFFLINE_RETENTION_DAYS", 7, count, "Delivered offline-queue entries are deleted after this many days (cleanup function and TTL policy).", { param: true }),
+  typingTtlMs: setting("TYPING_TTL_MS", 5_000, ms, "A typing indicator disappears after this long without a refresh."),
+  membershipCacheMs: setting("MEMBERSHIP_CACHE_MS", 60_000, z.number().int().min(0), "How long this instance trusts its cached copy of a conversation's members (changes invalidate at once)."),
+  emergencyRoles: setting("EMERGENCY_ROLES", ["coordinator", "admin"] as string[], roles, "Roles (custom claims) that may send `emergency` messages."),
+  announcementRoles: setting("ANNOUNCEMENT_ROLES", ["coordinator", "admin"] as string[], roles, "Roles that may create announcement groups."),
+  moderatorRoles: setting("MODERATOR_ROLES", ["admin"] as string[], roles, "Roles that may add and remove members of any group (moderation)."),
+
+  // --- conversation features (issue 14) ------------------------------------------------------
+  blockListCacheMs: setting("BLOCK_LIST_CACHE_MS", 60_000, z.number().int().min(0), "How long an instance trusts its cached block lists (changes invalidate on every instance at once)."),
+
+  // --- presence -------------------------------------------------------------------------------
+  heartbeatIntervalMs: setting("HEARTBEAT_INTERVAL_MS", 15_000, ms, "How often clients should send a presence heartbeat; told to them in `auth_success`."),
+  presenceTtlMs: setting("PRESENCE_TTL_MS", 45_000, ms, "A connection without a heartbeat for this long counts as gone; told to clients in `auth_success`."),
+  presenceSweepIntervalMs: setting("PRESENCE_SWEEP_INTERVAL_MS", 5_000, ms, "How often each instance looks for expired connections (one instance at a time sweeps, under a Redis lock)."),
+  presenceIdleAfterMs: setting("PRESENCE_IDLE_AFTER_MS", 300_000, ms, "A user whose connections all saw no activity (or are in the background) for this long shows as away."),
+  presenceLastActiveWriteMs: setting("PRESENCE_LAST_ACTIVE_WRITE_MS", 60_000, ms, "`users/{uid}.lastActiveAt` is written at most this often per user."),
+  presenceRedisTimeoutMs: setting("PRESENCE_REDIS_TIMEOUT_MS", 2_000, ms, "Longest wait for a Redis presence command before the instance falls back to in-memory presence."),
+  presenceMaxQueryUsers: setting("PRESENCE_MAX_QUERY_USERS", 500, z.number().int().min(1).max(5_000), "Most users a client may ask about in one `get_presence` call or follow through `presence_subscribe`."),
+  presenceLookupCacheMs: setting("PRESENCE_LOOKUP_CACHE_MS", 30_000, z.number().int().min(0), "How long a user's last-seen lookup (users/{uid}) is cached, including \"no such user\"; bounds the Firestore reads of get_presence / presence_subscribe."),
+  presenceLookupConcurrency: setting("PRESENCE_LOOKUP_CONCURRENCY", 4, count, "Most last-seen lookups (Firestore getAll of at most 100 ids) one instance runs at once; further ones wait, so one user's large queries cannot starve the store."),
+
+  // --- control plane (Cloud Functions) --------------------------------------------------------
+  gatewayMode: setting("GATEWAY_MODE", "single" as "single" | "fleet", z.enum(["single", "fleet"]), "single: the gateway runs inside websocketServer (emulator, one host); fleet: standalone instances controlled through Redis.", { param: true }),
+  controlRoles: setting("CONTROL_ROLES", ["admin"] as string[], roles, "Roles (custom claims `admin: true`, `role` or `roles`) that may start, stop and broadcast; others see liveness only."),
+  idleShutdownMinutes: setting("IDLE_SHUTDOWN_MINUTES", 30, z.number().int().min(0), "keepWebSocketAlive stops a single-host gateway without clients for this long; 0 never.", { param: true }),
+  cleanupMinIntervalSeconds: setting("CLEANUP_MIN_INTERVAL_SECONDS", 300, z.number().int().min(0), "At most one offline-queue sweep per function instance in this interval.", { param: true }),
+  broadcastsPerMinute: setting("BROADCASTS_PER_MINUTE", 3, count, "Emergency broadcasts per caller per minute.", { param: true }),
 };
 
-export type GatewayConfig = typeof defaultConfig;
+type Settings = typeof settings;
+export type SettingName = keyof Settings;
+export type GatewayConfig = { [K in SettingName]: z.output<Settings[K]["schema"]> };
 
-const positiveMs = z.number().int().positive();
+const names = Object.keys(settings) as SettingName[];
 
-export const configSchema = z
-  .object({
-    port: z.number().int().min(0).max(65535),
-    host: z.string().min(1),
-    path: z.string().startsWith("/"),
-    corsOrigins: z.array(z.string().min(1)).min(1),
-    transports: z.array(z.enum(["websocket", "polling"])).min(1),
-    maxHttpBufferSize: z.number().int().min(1024),
-    heartbeatIntervalMs: positiveMs,
-    presenceTtlMs: positiveMs,
-    pingIntervalMs: positiveMs,
-    pingTimeoutMs: positiveMs,
-    checkRevoked: z.boolean(),
-    projectId: z.string(),
-    redisUrl: z.union([z.literal(""), z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://")]),
-    adapter: z.enum(["sharded", "classic"]),
-    messageStore: z.enum(["firestore", "memory"]),
-    shutdownTimeoutMs: positiveMs,
-    reconnectAfterMs: z.number().int().min(0),
-    instanceId: z.string(),
-    maxPendingPackets: z.number().int().positive(),
-    maxBufferedBytes: z.number().int().positive(),
-    backpressureCheckMs: positiveMs,
-    rateLimits: z.record(z.string(), z.object({ limit: z.number().int().positive(), windowMs: positiveMs }).strict()),
-    maxContentBytes: z.number().int().positive(),
-    maxMetadataBytes: z.number().int().positive(),
-    maxGroupMembers: z.number().int().min(2),
-    historyPageMax: z.number().int().positive(),
-    offlineFlushLimit: z.number().int().positive(),
-    offlineRetentionDays: z.number().int().positive(),
-    typingTtlMs: positiveMs,
-    membershipCacheMs: z.number().int().min(0),
-    storeTimeoutMs: positiveMs,
-    emergencyRoles: z.array(z.string()),
-    announcementRoles: z.array(z.string()),
-    moderatorRoles: z.array(z.string()),
-    // --- presence ---
-    presenceSweepIntervalMs: positiveMs,
-    presenceIdleAfterMs: positiveMs,
-    presenceLastActiveWriteMs: positiveMs,
-    presenceRedisTimeoutMs: positiveMs,
-    presenceMaxQueryUsers: z.number().int().min(1).max(5_000),
-    presenceContactsCacheMs: z.number().int().min(0),
-  })
+export const defaultConfig = Object.fromEntries(names.map((k) => [k, settings[k].default])) as GatewayConfig;
+
+/** Environment variable of each setting. */
+export const envNames = Object.fromEntries(names.map((k) => [k, settings[k].env])) as Record<SettingName, string>;
+
+const configSchema = z
+  .object(Object.fromEntries(names.map((k) => [k, settings[k].schema])) as { [K in SettingName]: Settings[K]["schema"] })
   .strict()
   .refine((c) => c.presenceTtlMs > c.heartbeatIntervalMs, {
     message: "presenceTtlMs must be longer than heartbeatIntervalMs",
     path: ["presenceTtlMs"],
+  })
+  // A message document must stay under Firestore's 1 MiB (the rest of the document is far below 64 KiB).
+  .refine((c) => c.maxContentBytes + c.maxMetadataBytes <= 1_048_576 - 64 * 1024, {
+    message: "maxContentBytes + maxMetadataBytes must leave a message document under Firestore's 1 MiB",
+    path: ["maxContentBytes"],
   });
 
 export class ConfigError extends Error {
@@ -164,10 +165,7 @@ export class ConfigError extends Error {
 }
 
 /** Merges overrides into the defaults and validates the result; throws ConfigError listing every bad field. */
-export function resolveConfig(
-  overrides: Partial<GatewayConfig> = {},
-  nameOf: (key: string) => string = (key) => key,
-): GatewayConfig {
+export function resolveConfig(overrides: Partial<GatewayConfig> = {}, nameOf: (key: string) => string = (key) => key): GatewayConfig {
   const given = stripUndefined(overrides);
   const merged = { ...defaultConfig, ...given, rateLimits: { ...defaultConfig.rateLimits, ...given.rateLimits } };
   const result = configSchema.safeParse(merged);
@@ -177,69 +175,25 @@ export function resolveConfig(
   return result.data as GatewayConfig;
 }
 
-/** Environment variable of each setting. Values are parsed by the type of the default. */
-export const envNames: Record<keyof GatewayConfig, string> = {
-  port: "PORT",
-  host: "HOST",
-  path: "SOCKET_PATH",
-  corsOrigins: "CORS_ORIGINS",
-  transports: "TRANSPORTS",
-  maxHttpBufferSize: "MAX_HTTP_BUFFER_SIZE",
-  heartbeatIntervalMs: "HEARTBEAT_INTERVAL_MS",
-  presenceTtlMs: "PRESENCE_TTL_MS",
-  pingIntervalMs: "PING_INTERVAL_MS",
-  pingTimeoutMs: "PING_TIMEOUT_MS",
-  checkRevoked: "CHECK_REVOKED",
-  projectId: "FIREBASE_PROJECT_ID",
-  redisUrl: "REDIS_URL",
-  adapter: "SOCKET_ADAPTER",
-  messageStore: "MESSAGE_STORE",
-  shutdownTimeoutMs: "SHUTDOWN_TIMEOUT_MS",
-  reconnectAfterMs: "RECONNECT_AFTER_MS",
-  instanceId: "INSTANCE_ID",
-  maxPendingPackets: "MAX_PENDING_PACKETS",
-  maxBufferedBytes: "MAX_BUFFERED_BYTES",
-  backpressureCheckMs: "BACKPRESSURE_CHECK_MS",
-  rateLimits: "RATE_LIMITS",
-  maxContentBytes: "MAX_CONTENT_BYTES",
-  maxMetadataBytes: "MAX_METADATA_BYTES",
-  maxGroupMembers: "MAX_GROUP_MEMBERS",
-  historyPageMax: "HISTORY_PAGE_MAX",
-  offlineFlushLimit: "OFFLINE_FLUSH_LIMIT",
-  offlineRetentionDays: "OFFLINE_RETENTION_DAYS",
-  typingTtlMs: "TYPING_TTL_MS",
-  membershipCacheMs: "MEMBERSHIP_CACHE_MS",
-  storeTimeoutMs: "STORE_TIMEOUT_MS",
-  emergencyRoles: "EMERGENCY_ROLES",
-  announcementRoles: "ANNOUNCEMENT_ROLES",
-  moderatorRoles: "MODERATOR_ROLES",
-  // --- presence ---
-  presenceSweepIntervalMs: "PRESENCE_SWEEP_INTERVAL_MS",
-  presenceIdleAfterMs: "PRESENCE_IDLE_AFTER_MS",
-  presenceLastActiveWriteMs: "PRESENCE_LAST_ACTIVE_WRITE_MS",
-  presenceRedisTimeoutMs: "PRESENCE_REDIS_TIMEOUT_MS",
-  presenceMaxQueryUsers: "PRESENCE_MAX_QUERY_USERS",
-  presenceContactsCacheMs: "PRESENCE_CONTACTS_CACHE_MS",
-};
-
 /**
  * Reads the settings present in `env`. Numbers and booleans that do not parse are reported by name,
- * so `PORT=abc` fails at start with "PORT (port): expected a number, got "abc"".
+ * so `PORT=abc` fails at start with "PORT (port): expected a whole number, got "abc"".
+ * Inside Cloud Functions the runtime owns PORT and HOST: there (`host: "functions"`) the gateway's port
+ * and interface come from GATEWAY_PORT and GATEWAY_HOST instead.
  */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env, options: { host?: "process" | "functions" } = {}): GatewayConfig {
+  const source = options.host === "functions" ? { ...env, PORT: env.GATEWAY_PORT || "8081", HOST: env.GATEWAY_HOST || "127.0.0.1" } : env;
   const overrides: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const key of Object.keys(envNames) as Array<keyof GatewayConfig>) {
-    const raw = env[envNames[key]];
+  for (const key of names) {
+    const raw = source[envNames[key]];
     if (raw === undefined || raw === "") continue;
     const parsed = parseLike(defaultConfig[key], raw.trim());
     if (parsed === undefined) problems.push(`${envNames[key]} (${key}): expected ${describe(defaultConfig[key])}, got "${raw}"`);
     else overrides[key] = parsed;
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return resolveConfig(overrides as Partial<GatewayConfig>, (key) =>
-    key in envNames ? `${envNames[key as keyof GatewayConfig]} (${key})` : key,
-  );
+  return resolveConfig(overrides as Partial<GatewayConfig>, (key) => (key in envNames ? `${envNames[key as SettingName]} (${key})` : key));
 }
 
 function parseLike(example: unknown, raw: string): unknown {

@@ -1,13 +1,13 @@
 /**
  * Cloud Functions of TALOWA messaging: thin hosts around the gateway core (src/gateway, src/control).
- * Settings are firebase-functions params (environment variables; see .env.example).
+ * Every setting comes from config.ts (environment variables; the `param` ones are also firebase-functions params).
  */
 import { logger } from "firebase-functions";
+import { defineInt, defineString } from "firebase-functions/params";
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { onRequest } from "firebase-functions/v2/https";
 import { onSchedule } from "firebase-functions/v2/scheduler";
-import { defineInt, defineString } from "firebase-functions/params";
-import { configFromEnv } from "./config";
+import { configFromEnv, GatewayConfig, settings } from "./config";
 import { createBackendProbes } from "./control/backends";
 import { createControlHandler } from "./control/control-handler";
 import { FleetGatewayHost } from "./control/fleet-host";
@@ -16,6 +16,13 @@ import { keepAliveTick } from "./control/keep-alive";
 import { createSweepGate, DAY_MS, deleteDeliveredEntries } from "./control/offline-cleanup";
 import { connectionInfoOf, SingleHostGateway } from "./control/single-host";
 import { firebaseAuth, firestore } from "./firebase";
+import { broadcastPush } from "./control/broadcast-reach";
+import { pushSender } from "./gateway/create-gateway";
+import { FirestoreDeviceRegistry } from "./ports/device-registry/firestore-device-registry";
+import { PushDispatcher } from "./ports/push-sender/push-dispatcher";
+import type { EmergencyBroadcastPayload } from "./protocol";
+import { FirebaseBroadcastAudience } from "./ports/broadcast-audience/firebase-broadcast-audience";
+import { FirestoreBroadcastReceipts } from "./ports/broadcast-receipts/firestore-broadcast-receipts";
 import { FirestoreBroadcastStore } from "./ports/broadcast-store/firestore-broadcast-store";
 import type { Logger } from "./ports/logger";
 import { systemClock } from "./ports/clock";
@@ -24,32 +31,20 @@ import { createRedisConnection } from "./ports/redis-connection";
 import { FirebaseTokenVerifier } from "./ports/token-verifier/firebase-token-verifier";
 
 /**
- * A firebase-functions param (declared for `firebase deploy` and the emulator, which resolve it to its
- * default when unset) read through a getter that also falls back to the default where nothing resolved
- * it (firebase-functions-test, a plain Node host): there `param.value()` would give "" or 0.
+ * The settings marked `param` in config.ts, declared as firebase-functions params so `firebase deploy`
+ * prompts for them and the emulator resolves them (from functions/.env*) into the environment, where
+ * `configFromEnv` reads every setting, params included, in one place.
  */
-function stringSetting(name: string, defaultValue: string, description: string) {
-  const param = defineString(name, { default: defaultValue, description });
-  return () => (process.env[name] === undefined ? defaultValue : param.value());
+for (const setting of Object.values(settings)) {
+  if (!("param" in setting) || !setting.param) continue;
+  const options = { description: setting.doc };
+  if (typeof setting.default === "number") defineInt(setting.env, { ...options, default: setting.default });
+  else defineString(setting.env, { ...options, default: String(setting.default) });
 }
 
-function intSetting(name: string, defaultValue: number, description: string) {
-  const param = defineInt(name, { default: defaultValue, description });
-  return () => (process.env[name] === undefined ? defaultValue : param.value());
-}
-
-const gatewayMode = stringSetting("GATEWAY_MODE", "single", "single: the gateway runs inside websocketServer (emulator, one host); fleet: standalone instances controlled through Redis");
-/**
- * REDIS_URL is a plain environment variable, not a param: the gateway reads the same variable, the local
- * stack and tests pass it through the environment (the emulator would let a param's dotenv value win),
- * and it may carry a password, so it belongs in an uncommitted functions/.env or the service's settings.
- */
-const redisUrl = () => process.env.REDIS_URL ?? "";
-const publicUrl = stringSetting("GATEWAY_PUBLIC_URL", "", "the gateway URL clients connect to (the Cloud Run service URL in fleet mode)");
-const idleShutdownMinutes = intSetting("IDLE_SHUTDOWN_MINUTES", 30, "keepWebSocketAlive stops a single-host gateway without clients for this long; 0 never");
-const retentionDays = intSetting("OFFLINE_RETENTION_DAYS", 7, "delivered offline-queue entries older than this are deleted");
-const cleanupIntervalSeconds = intSetting("CLEANUP_MIN_INTERVAL_SECONDS", 300, "at most one offline-queue sweep per function instance in this interval");
-const broadcastsPerMinute = intSetting("BROADCASTS_PER_MINUTE", 3, "emergency broadcasts per caller per minute");
+let config: GatewayConfig | undefined;
+/** Validated once per function instance; a bad setting fails the request that first needs it, naming the variable. */
+const settingsNow = () => (config ??= configFromEnv(process.env, { host: "functions" }));
 
 const functionsLogger: Logger = {
   debug: (message, fields) => logger.debug(message, fields ?? {}),
@@ -63,25 +58,20 @@ let handler: ReturnType<typeof createControlHandler> | undefined;
 let controlRedis: ReturnType<typeof createRedisConnection> | undefined;
 
 function redis() {
-  const url = redisUrl();
+  const url = settingsNow().redisUrl;
   // Queue while connecting: the first request after a cold start must not fail for want of a ready socket.
   if (url) controlRedis ??= createRedisConnection(url, functionsLogger, "talowa-control", { queueWhileDown: true });
   return controlRedis;
 }
 
-/** The gateway settings from the environment; the Functions runtime owns PORT, the gateway takes GATEWAY_PORT / GATEWAY_HOST. */
-function gatewayConfig() {
-  return configFromEnv({ ...process.env, PORT: process.env.GATEWAY_PORT || "8081", HOST: process.env.GATEWAY_HOST || "127.0.0.1" });
-}
-
 /** Single host or fleet, from GATEWAY_MODE; fleet mode needs REDIS_URL. */
 function gatewayHost(): GatewayHost {
   if (host) return host;
-  const mode = gatewayMode();
-  if (mode !== "fleet") return (host = SingleHostGateway.fromEnv({ ...process.env, REDIS_URL: redisUrl() }, functionsLogger));
+  const settings = settingsNow();
+  if (settings.gatewayMode !== "fleet") return (host = new SingleHostGateway(settings, functionsLogger));
   const connection = redis();
   if (!connection) throw new Error("GATEWAY_MODE=fleet needs REDIS_URL");
-  const drainTimeoutMs = gatewayConfig().shutdownTimeoutMs + 5_000;
+  const drainTimeoutMs = settings.shutdownTimeoutMs + 5_000;
   return (host = new FleetGatewayHost({ redis: connection, drainTimeoutMs }));
 }
 
@@ -93,9 +83,20 @@ function controlHandler() {
     broadcasts: new FirestoreBroadcastStore(firestore()),
     rateLimiter: new RateLimiterFacade(systemClock, redis()),
     probes: createBackendProbes({ redis: redis(), db: firestore() }),
-    broadcastLimit: { limit: broadcastsPerMinute(), windowMs: 60_000 },
+    broadcastLimit: { limit: settingsNow().broadcastsPerMinute, windowMs: 60_000 },
+    controlRoles: settingsNow().controlRoles,
+    reach: {
+      audience: new FirebaseBroadcastAudience(firebaseAuth(), firestore()),
+      receipts: new FirestoreBroadcastReceipts(firestore()),
+      unreachedLive: pushToUnreached(new PushDispatcher(new FirestoreDeviceRegistry(firestore()), pushSender(settingsNow()), functionsLogger)),
+    },
   });
   return handler;
+}
+
+/** Emergency broadcasts not delivered live: a high-priority push at once (the replay follows on connect). */
+function pushToUnreached(push: PushDispatcher) {
+  return async (broadcast: EmergencyBroadcastPayload, uids: string[]) => void (await push.notify(uids, broadcastPush(broadcast)));
 }
 
 /** Control plane of the gateway: POST /start, POST /stop, GET /status, POST /emergency-broadcast. */
@@ -113,14 +114,14 @@ export const websocketServer = onRequest({ cors: true, timeoutSeconds: 120 }, as
 
 /** Public: what a client needs to connect. */
 export const getWebSocketInfo = onRequest({ cors: true }, (_req, res) => {
-  const config = gatewayConfig();
-  const url = publicUrl() || `http://${config.host}:${config.port}`;
-  res.json({ ok: true, mode: gatewayMode(), ...connectionInfoOf(config, url) });
+  const settings = settingsNow();
+  const url = settings.publicUrl || `http://${settings.host}:${settings.port}`;
+  res.json({ ok: true, mode: settings.gatewayMode, ...connectionInfoOf(settings, url) });
 });
 
 /** Every 8 minutes: health of every gateway instance, one stats line, idle auto-shutdown (single host). */
 export const keepWebSocketAlive = onSchedule({ schedule: "every 8 minutes", timeoutSeconds: 120 }, async () => {
-  await keepAliveTick({ host: gatewayHost(), logger: functionsLogger, idleShutdownMs: idleShutdownMinutes() * 60_000 });
+  await keepAliveTick({ host: gatewayHost(), logger: functionsLogger, idleShutdownMs: settingsNow().idleShutdownMinutes * 60_000 });
 });
 
 const sweepGate = createSweepGate();
@@ -129,7 +130,8 @@ const sweepGate = createSweepGate();
 export const cleanupOfflineMessages = onDocumentWritten("offline_queue/{entryId}", async (event) => {
   const change = { before: event.data?.before.data(), after: event.data?.after.data() };
   const now = Date.now();
-  if (!sweepGate(change, now, cleanupIntervalSeconds() * 1000)) return;
-  const result = await deleteDeliveredEntries(firestore(), { retentionMs: retentionDays() * DAY_MS, now });
+  const { cleanupMinIntervalSeconds, offlineRetentionDays } = settingsNow();
+  if (!sweepGate(change, now, cleanupMinIntervalSeconds * 1000)) return;
+  const result = await deleteDeliveredEntries(firestore(), { retentionMs: offlineRetentionDays * DAY_MS, now });
   functionsLogger.info("cleanupOfflineMessages", { trigger: event.params.entryId, ...result });
 });

@@ -3,9 +3,10 @@
  */
 import { expect } from "chai";
 import type { TalowaError, TypingPayload, UserPresence } from "../../client/src/index.js";
-import { appInbox, eventually, started, talowaClient } from "./support/client";
+import { appInbox, holds, started, talowaClient } from "./support/client";
 import { connectAs, startGateway } from "./support/gateway";
-import { collect, settle } from "./support/messaging";
+import { collect } from "./support/messaging";
+import { settle } from "./support/wait";
 import { createUser } from "./support/users";
 
 describe("client library: typing, presence, groups, people, broadcasts", function () {
@@ -23,7 +24,7 @@ describe("client library: typing, presence, groups, people, broadcasts", functio
     b.on("typing", (id, userIds) => id === conversationId && shown.push(userIds));
 
     for (let i = 0; i < 5; i += 1) a.typing(conversationId);
-    await eventually(() => shown.length === 2, "the indicator to come and go");
+    await holds(() => shown.length === 2, "the indicator to come and go");
 
     expect(shown).to.deep.equal([[alice.uid], []]);
     expect(wire.map((t) => t.isTyping)).to.deep.equal([true, false]);
@@ -36,10 +37,10 @@ describe("client library: typing, presence, groups, people, broadcasts", functio
     const b = await started(talowaClient(url, bob));
     const { conversationId } = await a.send({ recipientId: bob.uid, content: "hello" });
     a.typing(conversationId);
-    await eventually(() => b.typingIn(conversationId).length === 1, "bob to see alice typing");
+    await holds(() => b.typingIn(conversationId).length === 1, "bob to see alice typing");
 
     await a.send({ conversationId, content: "done typing" });
-    await eventually(() => b.typingIn(conversationId).length === 0, "the indicator to go");
+    await holds(() => b.typingIn(conversationId).length === 0, "the indicator to go");
   });
 
   it("presence: partners' changes arrive as events; a followed user stays followed across a reconnect", async () => {
@@ -52,14 +53,14 @@ describe("client library: typing, presence, groups, people, broadcasts", functio
     a.on("presence", (p) => seen.push(p));
 
     await b.updatePresence({ status: "busy", customStatus: "in a meeting" });
-    await eventually(() => a.presenceOf(bob.uid)?.status === "busy", "bob busy");
+    await holds(() => a.presenceOf(bob.uid)?.status === "busy", "bob busy");
     const followed = await a.subscribePresence([carol.uid]);
     a.reconnect();
     await a.ready();
     const c = await started(talowaClient(url, carol));
-    await eventually(() => a.presenceOf(carol.uid)?.status === "online", "carol online");
+    await holds(() => a.presenceOf(carol.uid)?.status === "online", "carol online");
     await c.close();
-    await eventually(() => a.presenceOf(carol.uid)?.status === "offline", "carol offline");
+    await holds(() => a.presenceOf(carol.uid)?.status === "offline", "carol offline");
 
     expect(followed.map((p) => [p.userId, p.status])).to.deep.equal([[carol.uid, "offline"]]);
     expect(a.presenceOf(bob.uid)?.customStatus).to.equal("in a meeting");
@@ -77,17 +78,17 @@ describe("client library: typing, presence, groups, people, broadcasts", functio
     const carolSees = appInbox(c);
 
     const group = await a.createGroup({ name: "Flood watch", memberIds: [bob.uid, carol.uid] });
-    await eventually(() => b.conversation(group.id) !== undefined && c.conversation(group.id) !== undefined, "members to learn the group");
+    await holds(() => b.conversation(group.id) !== undefined && c.conversation(group.id) !== undefined, "members to learn the group");
     await a.send({ conversationId: group.id, content: "water is rising" });
-    await eventually(() => bobSees.length === 1 && carolSees.length === 1, "both members to get it");
+    await holds(() => bobSees.length === 1 && carolSees.length === 1, "both members to get it");
     await a.removeMembers(group.id, [carol.uid]);
-    await eventually(() => c.conversation(group.id) === undefined, "carol to lose the group");
+    await holds(() => c.conversation(group.id) === undefined, "carol to lose the group");
     await b.removeMembers(group.id, [bob.uid]);
 
     expect(group.members.sort()).to.deep.equal([alice.uid, bob.uid, carol.uid].sort());
     expect(carolSees.map((m) => m.content)).to.deep.equal(["water is rising"]);
     expect(b.conversation(group.id)).to.equal(undefined);
-    await eventually(() => a.conversation(group.id)?.members.length === 1, "alice to see bob leave");
+    await holds(() => a.conversation(group.id)?.members.length === 1, "alice to see bob leave");
   });
 
   it("people: find a user by email to start a direct chat, and show display names", async () => {
@@ -115,12 +116,32 @@ describe("client library: typing, presence, groups, people, broadcasts", functio
     a.on("emergency", (b) => shown.push(b.id));
     const broadcast = { id: "b-1", title: "Flood warning", body: "Move to higher ground.", priority: "critical" as const, senderId: "admin", createdAt: Date.now() };
 
-    gateway.services.broadcasts!.deliver(broadcast);
-    gateway.services.broadcasts!.deliver(broadcast);
-    gateway.services.broadcasts!.deliver({ ...broadcast, id: "b-2" });
-    await eventually(() => shown.length === 2, "two broadcasts");
+    void gateway.deliverBroadcast(broadcast);
+    void gateway.deliverBroadcast(broadcast);
+    void gateway.deliverBroadcast({ ...broadcast, id: "b-2" });
+    await holds(() => shown.length === 2, "two broadcasts");
     await settle(200);
 
     expect(shown).to.deep.equal(["b-1", "b-2"]);
+  });
+
+  it("replies and blocking through the client: a reply carries its original; a send across a block is refused at once, not retried", async () => {
+    const [alice, bob] = await Promise.all([createUser({ name: "alice" }), createUser({ name: "bob" })]);
+    const { url } = await startGateway();
+    const a = await started(talowaClient(url, alice));
+    const b = await started(talowaClient(url, bob));
+    const bobSees = appInbox(b);
+    const question = await a.send({ recipientId: bob.uid, content: "are you at the shelter?" });
+    await holds(() => bobSees.length === 1, "the question");
+    await b.send({ conversationId: question.conversationId, content: "yes", replyToId: question.messageId });
+    await holds(() => bobSees.length === 2, "bob's own reply");
+
+    await b.blockUser(alice.uid);
+    const refused = await a.send({ conversationId: question.conversationId, content: "hello?" }).catch((e: TalowaError) => e);
+
+    expect(bobSees[1].replyTo).to.include({ id: question.messageId, preview: "are you at the shelter?" });
+    expect(await b.listBlocked()).to.deep.equal([alice.uid]);
+    expect((refused as TalowaError).code).to.equal("PERMISSION_DENIED");
+    expect(a.pendingSends()).to.deep.equal([]);
   });
 });

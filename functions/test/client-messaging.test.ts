@@ -6,7 +6,7 @@ import { MemoryStorage, TalowaError, type ChatMessage } from "../../client/src/i
 import type { MessageStore } from "../src/ports/message-store";
 import { freePort } from "../tools/free-port";
 import { TcpProxy } from "../tools/tcp-proxy";
-import { appInbox, eventually, started, talowaClient } from "./support/client";
+import { appInbox, holds, started, talowaClient } from "./support/client";
 import { startGateway } from "./support/gateway";
 import { createUser } from "./support/users";
 
@@ -24,11 +24,11 @@ describe("client library: messaging", function () {
     const bobSees = appInbox(b);
 
     for (const text of ["hi bob", "are you there?"]) await a.send({ recipientId: bob.uid, content: text });
-    await eventually(() => bobSees.length === 2, "bob to get alice's messages");
+    await holds(() => bobSees.length === 2, "bob to get alice's messages");
     const unreadBeforeReply = b.unreadCount(bobSees[0].conversationId);
     const conversationId = bobSees[0].conversationId;
     await b.send({ conversationId, content: "yes!" });
-    await eventually(() => aliceSees.length === 3, "alice to get bob's reply");
+    await holds(() => aliceSees.length === 3, "alice to get bob's reply");
 
     expect(contents(aliceSees)).to.deep.equal(["hi bob", "are you there?", "yes!"]);
     expect(aliceSees.map((m) => m.seq)).to.deep.equal([1, 2, 3]);
@@ -46,11 +46,11 @@ describe("client library: messaging", function () {
 
     const ack = await a.send({ recipientId: bob.uid, content: "did you get this?" });
     const states = [a.deliveryState(ack.conversationId, ack.seq)];
-    await eventually(() => a.deliveryState(ack.conversationId, ack.seq) === "delivered", "delivered");
+    await holds(() => a.deliveryState(ack.conversationId, ack.seq) === "delivered", "delivered");
     states.push(a.deliveryState(ack.conversationId, ack.seq));
-    await eventually(() => bobSees.length === 1, "bob's copy");
+    await holds(() => bobSees.length === 1, "bob's copy");
     await b.markRead(ack.conversationId);
-    await eventually(() => a.deliveryState(ack.conversationId, ack.seq) === "read", "read");
+    await holds(() => a.deliveryState(ack.conversationId, ack.seq) === "read", "read");
     states.push(a.deliveryState(ack.conversationId, ack.seq));
 
     expect(states).to.deep.equal(["sent", "delivered", "read"]);
@@ -68,13 +68,13 @@ describe("client library: messaging", function () {
       const b = await started(talowaClient(`http://${proxy.address}`, bob));
       const bobSees = appInbox(b);
       await a.send({ recipientId: bob.uid, content: "one" });
-      await eventually(() => bobSees.length === 1, "the first message");
+      await holds(() => bobSees.length === 1, "the first message");
 
       await proxy.cut();
-      await eventually(() => b.state === "connecting", "bob to notice the loss");
+      await holds(() => b.state === "connecting", "bob to notice the loss");
       for (const text of ["two", "three", "four"]) await a.send({ recipientId: bob.uid, content: text });
       await proxy.open();
-      await eventually(() => bobSees.length === 4, "bob to catch up");
+      await holds(() => bobSees.length === 4, "bob to catch up");
       await b.ready();
 
       expect(contents(bobSees)).to.deep.equal(["one", "two", "three", "four"]);
@@ -98,12 +98,12 @@ describe("client library: messaging", function () {
       await a.send({ recipientId: bob.uid, content: "online" });
 
       await proxy.cut();
-      await eventually(() => a.state === "connecting", "alice to notice the loss");
+      await holds(() => a.state === "connecting", "alice to notice the loss");
       const sends = ["offline 1", "offline 2", "offline 3"].map((content) => a.send({ recipientId: bob.uid, content }));
       const pendingWhileOffline = a.pendingSends().length;
       await proxy.open();
       const acks = await Promise.all(sends);
-      await eventually(() => bobSees.length === 4, "bob to get all four");
+      await holds(() => bobSees.length === 4, "bob to get all four");
 
       expect(pendingWhileOffline).to.equal(3);
       expect(acks.map((x) => x.seq)).to.deep.equal([2, 3, 4]);
@@ -139,7 +139,7 @@ describe("client library: messaging", function () {
     failNext = true; // the first try of the next message uses up seq 2 and fails
     const retried = await a.send({ recipientId: bob.uid, content: "second", clientId: "retry-me" });
     await a.send({ recipientId: bob.uid, content: "third" });
-    await eventually(() => bobSees.length === 3, "bob to get three messages");
+    await holds(() => bobSees.length === 3, "bob to get three messages");
 
     expect(retried.seq).to.equal(3);
     expect(contents(bobSees)).to.deep.equal(["first", "second", "third"]);
@@ -157,7 +157,7 @@ describe("client library: messaging", function () {
     a.on("send_failed", (clientId) => failed.push(clientId));
 
     const acks = await Promise.all([1, 2, 3, 4, 5].map((n) => a.send({ recipientId: bob.uid, content: `m${n}` })));
-    await eventually(() => bobSees.length === 5, "bob to get all five");
+    await holds(() => bobSees.length === 5, "bob to get all five");
 
     expect(acks.map((x) => x.seq)).to.deep.equal([1, 2, 3, 4, 5]);
     expect(contents(bobSees)).to.deep.equal(["m1", "m2", "m3", "m4", "m5"]);
@@ -184,7 +184,7 @@ describe("client library: messaging", function () {
       const sent: string[] = [];
       second.on("sent", (clientId) => sent.push(clientId));
       await started(second);
-      await eventually(() => bobSees.length === 1, "bob to get the kept message");
+      await holds(() => bobSees.length === 1, "bob to get the kept message");
 
       expect((refusal as TalowaError).code).to.equal("UNAVAILABLE");
       expect(sent).to.deep.equal(["kept"]);
@@ -205,11 +205,11 @@ describe("client library: messaging", function () {
     const laptop = await started(talowaClient(url, bob, { storage }));
     const laptopSaw = appInbox(laptop);
     await a.send({ recipientId: bob.uid, content: "seen by both" });
-    await eventually(() => laptopSaw.length === 1, "the laptop's copy");
+    await holds(() => laptopSaw.length === 1, "the laptop's copy");
     await laptop.close();
 
     for (const text of ["while the laptop was shut 1", "while the laptop was shut 2"]) await a.send({ recipientId: bob.uid, content: text });
-    await eventually(() => phoneSaw.length === 3, "the phone's copies");
+    await holds(() => phoneSaw.length === 3, "the phone's copies");
     const reopened = talowaClient(url, bob, { storage });
     const reopenedSees = appInbox(reopened);
     await started(reopened);
@@ -227,14 +227,14 @@ describe("client library: messaging", function () {
     const bobSees = appInbox(b);
     await started(b);
     await a.send({ recipientId: bob.uid, content: "live" });
-    await eventually(() => bobSees.length === 4, "bob to get four");
-    await eventually(() => a.deliveryState(bobSees[0].conversationId, 4) === "delivered", "confirmation");
+    await holds(() => bobSees.length === 4, "bob to get four");
+    await holds(() => a.deliveryState(bobSees[0].conversationId, 4) === "delivered", "confirmation");
     await b.close();
     const again = talowaClient(url, bob);
     const againSees = appInbox(again);
     await started(again);
     await a.send({ recipientId: bob.uid, content: "marker" });
-    await eventually(() => againSees.length === 1, "the marker");
+    await holds(() => againSees.length === 1, "the marker");
 
     expect(contents(bobSees)).to.deep.equal(["queued 1", "queued 2", "queued 3", "live"]);
     expect(contents(againSees)).to.deep.equal(["marker"]); // nothing was left in the queue

@@ -6,9 +6,10 @@
 import { expect } from "chai";
 import type { TalowaError } from "../../client/src/index.js";
 import { firebaseAuth } from "../src/firebase";
-import { eventually, started, talowaClient } from "./support/client";
+import { holds, started, talowaClient } from "./support/client";
 import { connectAs, startGateway } from "./support/gateway";
-import { call, settle } from "./support/messaging";
+import { call } from "./support/messaging";
+import { settle } from "./support/wait";
 import { createUser, forgeEmulatorToken } from "./support/users";
 
 describe("client library: sessions", function () {
@@ -21,7 +22,7 @@ describe("client library: sessions", function () {
     const a = talowaClient(url, alice, { getToken: ({ forceRefresh }) => (asked.push(forceRefresh), alice.idToken) });
     await started(a);
     a.reconnect();
-    await eventually(() => a.stats.connects === 2 && a.state === "ready", "the reconnection");
+    await holds(() => a.stats.connects === 2 && a.state === "ready", "the reconnection");
 
     expect(asked).to.deep.equal([false, false]);
   });
@@ -50,7 +51,7 @@ describe("client library: sessions", function () {
 
     await firebaseAuth().updateUser(alice.uid, { disabled: true });
     a.reconnect();
-    await eventually(() => signedOut.length === 1, "signed_out");
+    await holds(() => signedOut.length === 1, "signed_out");
     await settle(300);
 
     expect(signedOut).to.deep.equal(["USER_DISABLED"]);
@@ -69,7 +70,7 @@ describe("client library: sessions", function () {
     a.on("error", (e) => errors.push(e));
 
     await a.start();
-    await eventually(() => a.state === "failed", "the client to give up");
+    await holds(() => a.state === "failed", "the client to give up");
     await settle(300);
 
     expect(errors.map((e) => e.reason)).to.deep.equal(["TOKEN_WRONG_PROJECT"]);
@@ -89,14 +90,14 @@ describe("client library: sessions", function () {
     const shortLived = forgeEmulatorToken(alice.uid, { exp: soon });
     const asked: boolean[] = [];
     const a = talowaClient(url, alice, { getToken: ({ forceRefresh }) => (asked.push(forceRefresh), forceRefresh ? alice.idToken : shortLived) });
-    const refreshed: number[] = [];
+    const refreshed: Array<number | null> = [];
     a.on("token_refreshed", (expiresAt) => refreshed.push(expiresAt));
     await started(a);
-    await eventually(() => refreshed.length === 1, "the refresh", 15_000);
+    await holds(() => refreshed.length === 1, "the refresh", 15_000);
     await new Promise((r) => setTimeout(r, Math.max(0, soon * 1000 + 3_000 - Date.now())));
 
     expect(asked).to.deep.equal([false, true]);
-    expect(refreshed[0]).to.be.greaterThan(soon * 1000);
+    expect(refreshed[0] ?? 0).to.be.greaterThan(soon * 1000);
     expect(a.stats.connects).to.equal(1);
     expect(a.state).to.equal("ready");
   });

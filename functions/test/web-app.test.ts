@@ -94,7 +94,7 @@ describe("web app in a real browser", function () {
     await waitForCount(alice, `${byTestId("status")}[data-state="read"]`, 4);
 
     // An emergency broadcast reaches both as a banner.
-    gateway.services.broadcasts!.deliver({ id: "b-1", title: "Flood warning", body: "Move to higher ground now.", priority: "critical", senderId: "admin", createdAt: Date.now() });
+    void gateway.deliverBroadcast({ id: "b-1", title: "Flood warning", body: "Move to higher ground now.", priority: "critical", senderId: "admin", createdAt: Date.now() });
     await Promise.all([waitForText(alice, byTestId("banner-title"), "Flood warning"), waitForText(bob, byTestId("banner-title"), "Flood warning")]);
     await steps.shot("emergency", { alice, bob });
 

@@ -35,13 +35,16 @@ export class AuthEmulator {
       "emulators:start", "--only", "auth", "--project", projectId, "--config", join(dir, "firebase.json"),
     ], { cwd: dir, env: { ...process.env, FIREBASE_CLI_DISABLE_UPDATE_CHECK: "true" } });
     const host = `127.0.0.1:${port}`;
-    await waitFor(async () => {
-      if (!child.alive) throw new Error(`the Auth emulator exited:\n${child.recentOutput()}`);
-      return (await fetch(`http://${host}/`)).ok;
-    }, "the Auth emulator", 120_000, 200).catch(async (error) => {
-      await child.stop(2_000); // never leave it running behind a failed start
+    // Up to 3 minutes: on a 2-core machine shared with other test runs, firebase-tools can take over a minute to boot.
+    try {
+      await waitFor(async () => {
+        if (!child.alive) throw new Error(`the Auth emulator exited:\n${child.recentOutput()}`);
+        return (await fetch(`http://${host}/`)).ok;
+      }, "the Auth emulator", 180_000, 200);
+    } catch (error) {
+      await child.stop(10_000); // never leave it running behind a failed start
       throw error;
-    });
+    }
     return new AuthEmulator(host, projectId, child);
   }
 

@@ -127,7 +127,14 @@ export interface EmergencyBroadcastPayload {
   senderId: string;
   /** ms since epoch; clients keep the ids they showed, since a replay may repeat one. */
   createdAt: number;
+  /** Who it is for; absent means everyone. Answer it with `ack_broadcast { id }` once shown. */
+  target?: BroadcastTarget;
+  /** Control plane → gateways only (a resend): deliver to these users' sockets alone. Never sent to clients. */
+  resendTo?: string[];
 }
+
+/** An emergency broadcast's audience: everyone, the members of a group, or the users with a role. */
+export type BroadcastTarget = { everyone: true } | { groupId: string } | { role: string };
 
 export interface ServerToClientEvents {
   auth_success: (payload: AuthSuccessPayload) => void;
@@ -222,20 +229,77 @@ export interface ClientToServerEvents {
   presence_unsubscribe: (payload: { userIds: string[] }, ack?: AckCallback) => void;
 }
 
-// --- token refresh on a live socket (server side: issue 11; client side: client/) ---------------
+// --- reach: devices and push ------------------------------------------------------------------
 
-/** `token_expiring`: the socket's ID token expires at `expiresAt` (ms); answer with `refresh_token`. */
-export interface TokenExpiringPayload {
-  expiresAt: number;
+export interface ClientToServerEvents {
+  /** Registers this device's FCM registration token for pushes while the app has no socket. */
+  register_device: (payload: { token: string; platform: "android" | "ios" | "web"; appVersion?: string }, ack?: AckCallback) => void;
+  unregister_device: (payload: { token: string }, ack?: AckCallback) => void;
+  /** Silences pushes (never messages) of a conversation until `until` (ms); absent: until unmuted; null: unmute. */
+  mute_conversation: (
+    payload: { conversationId: string; until?: number | null },
+    ack?: AckCallback<{ conversationId: string; muted: boolean; until: number | null }>,
+  ) => void;
 }
 
-export interface ServerToClientEvents {
-  token_expiring: (payload: TokenExpiringPayload) => void;
+// --- reach: emergency broadcast receipts ------------------------------------------------------
+
+export interface ClientToServerEvents {
+  /** A device showed an emergency broadcast; the first ack of any device of the user counts. */
+  ack_broadcast: (payload: { id: string }, ack?: AckCallback<{ id: string }>) => void;
+}
+
+// --- conversation features (issue 14) ----------------------------------------------------------
+// Replies, active members, blocking. Interface merges, so this block stays apart from the other features' entries.
+
+/** What a reply shows of the message it answers (`replyTo` of a message). */
+export interface ReplyRef {
+  id: string;
+  /** null when the original was anonymous. */
+  senderId: string | null;
+  type: MessageType;
+  /** The first 100 characters of the original's content; null for encryptionLevel "high". */
+  preview: string | null;
+}
+
+export interface ChatMessage {
+  /** Present when the message answers another one of the same conversation. */
+  replyTo?: ReplyRef;
+}
+
+export interface SendMessagePayload {
+  /** A message of the same conversation this one answers. */
+  replyToId?: string;
 }
 
 export interface ClientToServerEvents {
-  /** A fresh ID token of the same user; the ack tells the new expiry. A socket that never refreshes is disconnected with TOKEN_EXPIRED. */
-  refresh_token: (payload: { token: string }, ack: AckCallback<{ expiresAt: number }>) => void;
+  get_active_members: (payload: { conversationId: string }, ack: AckCallback<{ members: UserPresence[] }>) => void;
+  block_user: (payload: { userId: string }, ack: AckCallback<{ userId: string; blocked: true }>) => void;
+  unblock_user: (payload: { userId: string }, ack: AckCallback<{ userId: string; blocked: false }>) => void;
+  list_blocked: (payload: Record<string, never>, ack: AckCallback<{ userIds: string[] }>) => void;
+}
+
+export interface InterServerEvents {
+  /** A block between two users changed: drop cached block lists. */
+  blocks_changed: (blocker: string, blocked: string) => void;
+}
+
+// --- session lifetime: token refresh on a live socket (issue 11) ----------------------------------
+// The client library (client/) implements the client side. These declarations are the ones of issue 11's
+// branch, word for word, so that merging it only duplicates them: delete this block when it lands.
+
+export type SessionEndReason = "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_INVALID" | "USER_DISABLED" | "USER_NOT_FOUND";
+
+export interface ServerToClientEvents {
+  /** The ID token expires at `expiresAt` (ms): answer `refresh_token` with a fresh one before then. */
+  token_expiring: (payload: { expiresAt: number }) => void;
+  /** The session is over (expired, disabled, revoked, kicked); the socket is disconnected right after. */
+  session_ended: (payload: { reason: SessionEndReason; message: string }) => void;
+}
+
+export interface ClientToServerEvents {
+  /** A fresh ID token of the same user (after `token_expiring`); PERMISSION_DENIED and disconnect for another uid. */
+  refresh_token: (payload: { token: string }, ack?: AckCallback<{ expiresAt: number | null }>) => void;
 }
 
 // --- user lookup (directory) --------------------------------------------------------------------

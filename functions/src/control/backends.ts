@@ -1,5 +1,6 @@
 import type { Firestore } from "firebase-admin/firestore";
 import type Redis from "ioredis";
+import { withTimeout as bounded } from "../util/with-timeout";
 
 export const OFFLINE_QUEUE = "offline_queue";
 
@@ -41,11 +42,5 @@ async function timed(run: () => Promise<unknown>, timeoutMs: number) {
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => (clearTimeout(timer), resolve(value)),
-      (error) => (clearTimeout(timer), reject(error)),
-    );
-  });
+  return bounded(promise, ms, () => new Error(`no answer within ${ms} ms`));
 }

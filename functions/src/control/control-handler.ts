@@ -5,16 +5,14 @@ import { tokenFromHandshake } from "../gateway/auth-middleware";
 import type { BroadcastStore } from "../ports/broadcast-store/broadcast-store";
 import { Clock, systemClock } from "../ports/clock";
 import type { Logger } from "../ports/logger";
-import type { RateLimiter } from "../ports/rate-limiter";
+import { RateLimiter, requireWithinLimit } from "../ports/rate-limiter";
 import type { TokenVerifier, VerifiedIdentity } from "../ports/token-verifier/token-verifier";
 import { BROADCAST_PRIORITIES, EmergencyBroadcastPayload } from "../protocol";
 import type { BackendProbes } from "./backends";
+import { broadcastReach, BroadcastReachDeps, broadcastTargetSchema } from "./broadcast-reach";
 import type { GatewayHost } from "./gateway-host";
 import type { ControlRequest, ControlResponse } from "./http-types";
 import { summarizeInstance, totalOf } from "./status";
-
-/** Roles (custom claims `admin: true`, `role` or `roles`) that may start, stop and broadcast; others see liveness only. */
-export const CONTROL_ROLES = ["admin"];
 
 export interface ControlDeps {
   host: GatewayHost;
@@ -24,8 +22,12 @@ export interface ControlDeps {
   rateLimiter: RateLimiter;
   probes?: BackendProbes;
   clock?: Clock;
-  /** Emergency broadcasts per caller and window (3 a minute by default). */
-  broadcastLimit?: { limit: number; windowMs: number };
+  /** Emergency broadcasts per caller and window (config `broadcastsPerMinute`). */
+  broadcastLimit: { limit: number; windowMs: number };
+  /** Roles that may start, stop and broadcast (config `controlRoles`); others see liveness only. */
+  controlRoles: string[];
+  /** Receipts and audiences of broadcasts (targets, GET /emergency-broadcast/{id}, resend); see broadcast-reach.ts. */
+  reach?: Omit<BroadcastReachDeps, "deliver" | "broadcasts">;
 }
 
 const broadcastBody = z
@@ -33,6 +35,7 @@ const broadcastBody = z
     title: z.string().trim().min(1).max(120),
     body: z.string().trim().min(1).max(2_000),
     priority: z.enum(BROADCAST_PRIORITIES).default("critical"),
+    target: broadcastTargetSchema.optional(),
   })
   .strict();
 
@@ -42,7 +45,9 @@ const broadcastBody = z
  */
 export function createControlHandler(deps: ControlDeps) {
   const clock = deps.clock ?? systemClock;
-  const limit = deps.broadcastLimit ?? { limit: 3, windowMs: 60_000 };
+  const limit = deps.broadcastLimit;
+  const isAdmin = (identity: VerifiedIdentity) => identity.roles.some((r) => deps.controlRoles.includes(r));
+  const reach = deps.reach && broadcastReach({ ...deps.reach, broadcasts: deps.broadcasts, deliver: (b) => deps.host.broadcast(b) }, () => clock.now());
 
   const routes: Record<string, (req: ControlRequest) => Promise<ControlResponse>> = {
     "POST /start": async (req) => {
@@ -70,12 +75,10 @@ export function createControlHandler(deps: ControlDeps) {
     "POST /emergency-broadcast": async (req) => {
       const caller = await requireAdmin(req);
       const input = parseBody(req.body);
-      const decision = await deps.rateLimiter.consume(`broadcast:${caller.uid}`, limit.limit, limit.windowMs);
-      if (!decision.allowed) {
-        const seconds = Math.ceil(decision.retryAfterMs / 1000);
-        throw new GatewayError("RATE_LIMITED", `At most ${limit.limit} emergency broadcasts per minute; retry in ${seconds} s.`, { retryAfterMs: decision.retryAfterMs });
-      }
+      await requireWithinLimit(deps.rateLimiter, `broadcast:${caller.uid}`, limit, "emergency broadcasts");
       const broadcast: EmergencyBroadcastPayload = { id: randomUUID(), ...input, senderId: caller.uid, createdAt: clock.now() };
+      if (!reach && input.target) throw new GatewayError("UNAVAILABLE", "Targeted broadcasts need receipts, which this control plane lacks.");
+      const targeted = reach ? await reach.record(broadcast) : undefined;
       await deps.broadcasts.save(broadcast).catch((error) => {
         deps.logger.error("broadcast not stored", { error: String(error) });
         throw new GatewayError("UNAVAILABLE", "The broadcast could not be stored; nothing was sent. Retry later.");
@@ -84,8 +87,9 @@ export function createControlHandler(deps: ControlDeps) {
         deps.logger.warn("broadcast stored but not delivered live", { id: broadcast.id, error: String(error) });
         return { delivered: 0, instances: 0 };
       });
-      deps.logger.info("control: emergency broadcast", { by: caller.uid, id: broadcast.id, priority: broadcast.priority, ...live });
-      return ok({ broadcast, ...live, stored: true });
+      await reach?.afterLive(broadcast).catch((error) => deps.logger.warn("broadcast push failed", { id: broadcast.id, error: String(error) }));
+      deps.logger.info("control: emergency broadcast", { by: caller.uid, id: broadcast.id, priority: broadcast.priority, targeted, ...live });
+      return ok({ broadcast, ...live, stored: true, ...(targeted === undefined ? {} : { targeted }) });
     },
   };
 
@@ -97,7 +101,9 @@ export function createControlHandler(deps: ControlDeps) {
 
   return async function handle(req: ControlRequest): Promise<ControlResponse> {
     const path = normalise(req.path);
-    const route = routes[`${req.method.toUpperCase()} ${path}`];
+    const fixed = routes[`${req.method.toUpperCase()} ${path}`];
+    const byId = reach?.route(req.method.toUpperCase(), path, req);
+    const route = fixed ?? (byId && (async (r: ControlRequest) => (await requireAdmin(r), byId())));
     try {
       if (!route) {
         const allowed = Object.keys(routes).filter((r) => r.endsWith(` ${path}`)).map((r) => r.split(" ")[0]);
@@ -120,7 +126,7 @@ export function createControlHandler(deps: ControlDeps) {
 
   async function requireAdmin(req: ControlRequest): Promise<VerifiedIdentity> {
     const caller = await identify(req);
-    if (!isAdmin(caller)) throw new GatewayError("PERMISSION_DENIED", `This needs one of the roles: ${CONTROL_ROLES.join(", ")}.`);
+    if (!isAdmin(caller)) throw new GatewayError("PERMISSION_DENIED", `This needs one of the roles: ${deps.controlRoles.join(", ")}.`);
     return caller;
   }
 }
@@ -140,10 +146,6 @@ function parseBody(raw: unknown) {
     throw new GatewayError("INVALID_ARGUMENT", `Invalid broadcast: ${problems.join("; ")}.`);
   }
   return result.data;
-}
-
-function isAdmin(identity: VerifiedIdentity): boolean {
-  return identity.roles.some((r) => CONTROL_ROLES.includes(r));
 }
 
 function normalise(path: string): string {

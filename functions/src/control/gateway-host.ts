@@ -1,3 +1,4 @@
+import type { GatewayFigures } from "../gateway/figures";
 import type { EmergencyBroadcastPayload } from "../protocol";
 
 /** One gateway instance as `/status` reports it. */
@@ -6,7 +7,8 @@ export interface InstanceReport {
   /** Figures older than the fleet's stale bound, or a registry entry whose record expired. */
   stale: boolean;
   reportedAt: number | null;
-  figures: Record<string, unknown> | null;
+  /** The instance's own figures (the address it reported added); null when its record expired. */
+  figures: (GatewayFigures & { address?: string }) | null;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { request as httpRequest } from "node:http";
 import { configFromEnv, GatewayConfig } from "../config";
+import type { GatewayFigures } from "../gateway/figures";
 import { createGateway } from "../gateway/create-gateway";
 import type { Gateway } from "../gateway/gateway";
 import type { Logger } from "../ports/logger";
@@ -21,18 +22,11 @@ export class SingleHostGateway implements GatewayHost {
   ) {}
 
   static fromEnv(env: NodeJS.ProcessEnv, logger: Logger): SingleHostGateway {
-    // The Functions runtime owns PORT; the gateway takes GATEWAY_PORT / GATEWAY_HOST.
-    const config = configFromEnv({ ...env, PORT: env.GATEWAY_PORT || "8081", HOST: env.GATEWAY_HOST || "127.0.0.1" });
-    return new SingleHostGateway(config, logger);
+    return new SingleHostGateway(configFromEnv(env, { host: "functions" }), logger);
   }
 
   get url(): string {
     return `http://${this.config.host}:${this.config.port}${this.config.path}`;
-  }
-
-  /** What a client needs to connect (served publicly by `getWebSocketInfo`). */
-  connectionInfo(publicUrl?: string) {
-    return connectionInfoOf(this.config, publicUrl || `http://${this.config.host}:${this.config.port}`);
   }
 
   async start(): Promise<{ started: boolean; detail: string; url: string }> {
@@ -71,14 +65,13 @@ export class SingleHostGateway implements GatewayHost {
   }
 
   async broadcast(broadcast: EmergencyBroadcastPayload): Promise<{ delivered: number; instances: number }> {
-    const local = this.gateway?.status === "running" ? this.gateway.services.broadcasts : undefined;
-    if (local) return { delivered: local.deliver(broadcast), instances: 1 };
+    if (this.gateway?.status === "running") return { delivered: await this.gateway.deliverBroadcast(broadcast), instances: 1 };
     const answer = await loopbackRequest(this.config.port, "POST", "/broadcast", broadcast);
     return answer ? { delivered: Number(answer.delivered ?? 0), instances: 1 } : { delivered: 0, instances: 0 };
   }
 
   async stopIfIdle(idleForMs: number): Promise<Record<string, unknown> | undefined> {
-    const figures = (await this.stats()) as { state?: string; connections?: { active?: number }; activity?: { idleSince?: number | null } } | undefined;
+    const figures = await this.stats();
     const idleSince = figures?.activity?.idleSince;
     if (figures?.state !== "running" || figures.connections?.active !== 0 || typeof idleSince !== "number") return undefined;
     const idleMs = Date.now() - idleSince;
@@ -87,13 +80,13 @@ export class SingleHostGateway implements GatewayHost {
   }
 
   /** The running gateway's figures, from this process or over loopback; undefined when none runs. */
-  async stats(): Promise<Record<string, unknown> | undefined> {
+  async stats(): Promise<GatewayFigures | undefined> {
     if (this.gateway?.status === "running") return this.gateway.stats();
     return this.remoteStats();
   }
 
-  private remoteStats(): Promise<Record<string, unknown> | undefined> {
-    return loopbackRequest(this.config.port, "GET", "/stats");
+  private async remoteStats(): Promise<GatewayFigures | undefined> {
+    return (await loopbackRequest(this.config.port, "GET", "/stats")) as GatewayFigures | undefined;
   }
 }
 

@@ -1,38 +1,35 @@
 import type { InstanceReport } from "./gateway-host";
 
-type Figures = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 /**
- * The `/status` view of one instance's raw figures (Gateway.stats()). Messaging and presence figures
- * come from those features' stats when present (`messaging.messagesPerSecond`, `.deliverySuccessRate`,
- * `.errorsByCode`, `presence.mode`); null means the running gateway does not report them.
+ * The `/status` view of one instance's figures (Gateway.stats(), typed as GatewayFigures). Sections a
+ * gateway does not report (an older version, a stale record) read as null.
  */
 export function summarizeInstance(report: InstanceReport) {
-  const f: Figures = report.figures ?? {};
-  const connections = f.connections ?? {};
+  const f = report.figures;
+  const connections = f?.connections;
   return {
     instanceId: report.instanceId,
-    state: f.state ?? "unknown",
-    admitting: f.admitting ?? null,
+    state: f?.state ?? "unknown",
+    admitting: f?.admitting ?? null,
     stale: report.stale,
     reportedAt: report.reportedAt,
-    startedAt: f.startedAt ?? null,
-    uptimeMs: f.uptimeMs ?? 0,
+    startedAt: f?.startedAt ?? null,
+    uptimeMs: f?.uptimeMs ?? 0,
     connections: {
-      active: num(connections.active),
-      authenticated: num(connections.authenticated),
-      peak: num(connections.peak),
-      total: num(connections.total),
-      refused: num(connections.refused),
+      active: num(connections?.active),
+      authenticated: num(connections?.authenticated),
+      peak: num(connections?.peak),
+      total: num(connections?.total),
+      refused: num(connections?.refused),
     },
-    uniqueUsers: num(connections.uniqueUsers),
-    presenceMode: f.presence?.mode ?? null,
-    messagesSent: f.messaging?.messagesSent ?? null,
-    messagesPerSecond: f.messaging?.messagesPerSecond ?? null,
-    deliverySuccessRate: f.messaging?.deliverySuccessRate ?? null,
-    errorsByCode: (f.messaging?.errorsByCode ?? {}) as Record<string, number>,
-    idleSince: f.activity?.idleSince ?? null,
-    memory: f.memory ? { rss: num(f.memory.rss), heapUsed: num(f.memory.heapUsed), heapTotal: num(f.memory.heapTotal) } : null,
+    uniqueUsers: num(connections?.uniqueUsers),
+    presenceMode: f?.presence?.mode ?? null,
+    messagesSent: f?.messaging?.messagesSent ?? null,
+    messagesPerSecond: f?.messaging?.messagesPerSecond ?? null,
+    deliverySuccessRate: f?.messaging?.deliverySuccessRate ?? null,
+    errorsByCode: f?.messaging?.errorsByCode ?? {},
+    idleSince: f?.activity?.idleSince ?? null,
+    memory: f?.memory ? { rss: num(f.memory.rss), heapUsed: num(f.memory.heapUsed), heapTotal: num(f.memory.heapTotal) } : null,
   };
 }
 

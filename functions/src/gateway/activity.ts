@@ -16,6 +16,6 @@ export function activityFeature(ctx: GatewayContext): GatewayFeature {
     onDisconnect() {
       if (sockets() === 0) idleSince = ctx.clock.now();
     },
-    stats: () => ({ idleSince: sockets() > 0 ? null : idleSince, lastConnectionAt }),
+    figures: () => ({ activity: { idleSince: sockets() > 0 ? null : idleSince, lastConnectionAt } }),
   };
 }

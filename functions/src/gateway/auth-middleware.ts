@@ -18,13 +18,19 @@ export function createAuthMiddleware(deps: {
   logger: Logger;
   clock: Clock;
   isAdmitting: () => boolean;
+  /** Counts a refusal by reason (metrics). */
+  refused?: (reason: string) => void;
 }) {
   return async (socket: GatewaySocket, next: Next) => {
     if (!deps.isAdmitting()) {
+      deps.refused?.("NOT_ADMITTING");
       return next(new GatewayError("UNAVAILABLE", "The gateway is not admitting connections; reconnect later."));
     }
     const token = tokenFromHandshake(socket.handshake);
-    if (!token) return next(authFailure("TOKEN_MISSING"));
+    if (!token) {
+      deps.refused?.("TOKEN_MISSING");
+      return next(authFailure("TOKEN_MISSING"));
+    }
     try {
       const identity = await deps.verifier.verify(token);
       // Only what the gateway reads: keeping the whole decoded token on every socket costs memory per connection.
@@ -32,6 +38,7 @@ export function createAuthMiddleware(deps: {
       next();
     } catch (error) {
       const refusal = GatewayError.from(error);
+      deps.refused?.(refusal.data.reason ?? refusal.code);
       if (refusal.code === "INTERNAL") deps.logger.error("token verification failed", { error: String(error) });
       else deps.logger.info("connection refused", { reason: refusal.data.reason, address: socket.handshake.address });
       next(refusal);

@@ -1,3 +1,4 @@
+import { valueOf } from "./metrics";
 import type { GatewayContext, GatewayFeature, GatewaySocket } from "./types";
 
 interface EngineConnection {
@@ -12,7 +13,6 @@ interface EngineConnection {
  */
 export function backpressureFeature(ctx: GatewayContext): GatewayFeature {
   const { maxPendingPackets, maxBufferedBytes, backpressureCheckMs } = ctx.config;
-  let disconnected = 0;
   const overloaded = (socket: GatewaySocket) => {
     const conn = socket.conn as unknown as EngineConnection;
     const packets = conn.writeBuffer?.length ?? 0;
@@ -23,7 +23,7 @@ export function backpressureFeature(ctx: GatewayContext): GatewayFeature {
     for (const socket of ctx.io.of("/").sockets.values()) {
       const backlog = overloaded(socket);
       if (!backlog) continue;
-      disconnected += 1;
+      ctx.metrics.slowClientsDisconnected.inc();
       ctx.logger.warn("slow client disconnected", { uid: socket.data.uid, socketId: socket.id, ...backlog });
       socket.disconnect(true);
     }
@@ -31,10 +31,9 @@ export function backpressureFeature(ctx: GatewayContext): GatewayFeature {
   timer.unref();
   return {
     name: "backpressure",
-    onConnection() {},
     async stop() {
       clearInterval(timer);
     },
-    stats: () => ({ slowClientsDisconnected: disconnected }),
+    figures: async () => ({ backpressure: { slowClientsDisconnected: await valueOf(ctx.metrics.slowClientsDisconnected) } }),
   };
 }

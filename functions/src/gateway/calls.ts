@@ -1,47 +1,90 @@
+import type { z } from "zod";
 import { GatewayError, type ErrorCode } from "../errors";
+import type { Clock } from "../ports/clock";
 import type { Logger } from "../ports/logger";
-import type { GatewaySocket } from "./types";
+import { RateLimiter, RateRule, requireWithinLimit } from "../ports/rate-limiter";
+import type { GatewayHooks } from "./hooks";
+import type { GatewayMetrics } from "./metrics";
+import { guardPayload } from "./payload-guard";
+import { parsePayload } from "./payloads";
+import type { GatewaySocket } from "./socket";
 
-type Handler = (payload: unknown) => Promise<object | void>;
+/** How one client → server call is checked and answered. */
+export interface CallSpec<S extends z.ZodType> {
+  /** Validates the payload; the handler gets the parsed value (INVALID_ARGUMENT names the first bad field). */
+  schema: S;
+  /**
+   * The rule of `config.rateLimits` the call consumes, by name or from the payload (send_message: by
+   * message type). Default: the event's own name (every call has a budget, issue 12). A name without a
+   * rule in the config is not limited.
+   */
+  rateLimit?: string | ((payload: z.output<S>) => string);
+  /** The call means a person is using the app: emits the `userAction` hook once its checks passed. */
+  userAction?: boolean;
+  handle(payload: z.output<S>, socket: GatewaySocket): Promise<object | void> | object | void;
+}
+
+export interface CallRegistryDeps {
+  logger: Logger;
+  clock: Clock;
+  rateLimiter: RateLimiter;
+  rateLimits: Record<string, RateRule>;
+  hooks: GatewayHooks;
+  metrics: GatewayMetrics;
+}
+
+type Ack = (response: unknown) => void;
 
 /**
- * Registers a client → server call: runs the handler and answers the acknowledgement with
- * `{ ok: true, ...result }` or `{ ok: false, error }`. A call without an ack gets its error as an
- * `error` event. Errors never escape: a bad request cannot crash the process or touch other sockets.
+ * The one way features register client calls. Each call is parsed, rate-limited, run, and answered
+ * through its acknowledgement with `{ ok: true, ...result }` or `{ ok: false, error }` (a call sent
+ * without an ack gets its error as an `error` event). Errors never escape: a bad request cannot crash
+ * the process or touch other sockets. Every answer is counted by event and code.
  */
-export function registerCall(
-  socket: GatewaySocket,
-  event: string,
-  handler: Handler,
-  deps: { logger: Logger; countError?: (code: ErrorCode) => void },
-): void {
-  (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(event, async (...args) => {
-    const ack = typeof args[args.length - 1] === "function" ? (args.pop() as (response: unknown) => void) : undefined;
+export class CallRegistry {
+  constructor(private readonly deps: CallRegistryDeps) {}
+
+  register<S extends z.ZodType>(socket: GatewaySocket, event: string, spec: CallSpec<S>): void {
+    (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(event, (...args) => {
+      const ack = typeof args[args.length - 1] === "function" ? (args.pop() as Ack) : undefined;
+      void this.run(socket, event, spec, args[0], ack);
+    });
+  }
+
+  private async run<S extends z.ZodType>(socket: GatewaySocket, event: string, spec: CallSpec<S>, raw: unknown, ack: Ack | undefined): Promise<void> {
     try {
-      const result = await handler(args[0]);
+      guardPayload(raw);
+      const payload = parsePayload(spec.schema, raw);
+      await this.enforceRate(socket.data.uid, event, spec, payload);
+      if (spec.userAction) void this.deps.hooks.emit("userAction", { uid: socket.data.uid, socket, event, at: this.deps.clock.now() });
+      const result = await spec.handle(payload, socket);
+      this.count(event, "OK");
       ack?.({ ok: true, ...(result ?? {}) });
     } catch (error) {
       const failure = GatewayError.from(error);
-      logFailure(deps.logger, event, socket.data.uid, failure, error);
-      deps.countError?.(failure.code);
+      this.logFailure(event, socket.data.uid, failure, error);
+      this.count(event, failure.code);
       if (ack) ack({ ok: false, error: failure.data });
       else socket.emit("error", failure.data);
     }
-  });
-}
+  }
 
-function logFailure(logger: Logger, event: string, uid: string, failure: GatewayError, cause: unknown): void {
-  const fields = { event, uid, code: failure.code, message: failure.message };
-  if (failure.code === "INTERNAL") logger.error("call failed", { ...fields, error: cause instanceof Error ? cause.stack : String(cause) });
-  else if (failure.code === "UNAVAILABLE") logger.warn("call refused", fields);
-  else logger.info("call refused", fields);
-}
+  private async enforceRate<S extends z.ZodType>(uid: string, event: string, spec: CallSpec<S>, payload: z.output<S>): Promise<void> {
+    const rule = spec.rateLimit ?? event;
+    const name = typeof rule === "function" ? rule(payload) : rule;
+    const limit = this.deps.rateLimits[name];
+    if (limit) await requireWithinLimit(this.deps.rateLimiter, `${name}:${uid}`, limit, `${name} calls`);
+  }
 
-/** Rejects after `ms` with UNAVAILABLE, so a hung backing service cannot hold a call forever. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new GatewayError("UNAVAILABLE", `${what} did not answer in time; retry later.`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  private count(event: string, code: ErrorCode | "OK"): void {
+    this.deps.metrics.events.inc({ event, code });
+  }
+
+  private logFailure(event: string, uid: string, failure: GatewayError, cause: unknown): void {
+    const fields = { event, uid, code: failure.code, message: failure.message };
+    const { logger } = this.deps;
+    if (failure.code === "INTERNAL") logger.error("call failed", { ...fields, error: cause instanceof Error ? cause.stack : String(cause) });
+    else if (failure.code === "UNAVAILABLE") logger.warn("call refused", fields);
+    else logger.info("call refused", fields);
+  }
 }

@@ -1,113 +1,201 @@
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
+import { randomUUID } from "node:crypto";
 import type Redis from "ioredis";
-import { EventEmitter } from "node:events";
+import type { ServerOptions } from "socket.io";
 import { GatewayConfig, resolveConfig } from "../config";
-import { firebaseAuth, firestore } from "../firebase";
-import { systemClock } from "../ports/clock";
+import { firebaseApp, firebaseAuth, firestore } from "../firebase";
+import { getMessaging } from "firebase-admin/messaging";
+import { FirestoreDeviceRegistry } from "../ports/device-registry/firestore-device-registry";
+import { MemoryDeviceRegistry } from "../ports/device-registry/memory-device-registry";
+import { FcmPushSender } from "../ports/push-sender/fcm-push-sender";
+import { PushDispatcher } from "../ports/push-sender/push-dispatcher";
+import type { PushSender } from "../ports/push-sender/push-sender";
+import { pushFeature } from "./push";
+import { FirestoreBroadcastReceipts } from "../ports/broadcast-receipts/firestore-broadcast-receipts";
+import { MemoryBroadcastReceipts } from "../ports/broadcast-receipts/memory-broadcast-receipts";
+import { CachedBlockList, FirestoreBlockList, MemoryBlockList } from "../ports/block-list";
+import { FirestoreBroadcastStore } from "../ports/broadcast-store/firestore-broadcast-store";
+import { MemoryBroadcastStore } from "../ports/broadcast-store/memory-broadcast-store";
+import { Clock, systemClock } from "../ports/clock";
+import { StoreContactDirectory } from "../ports/contact-directory/store-contact-directory";
+import { Logger, silentLogger } from "../ports/logger";
 import { createMessageStore, MessageStore } from "../ports/message-store";
+import { coalesceConversationsOf } from "../ports/message-store/coalesced-store";
+import { createPresenceStore } from "../ports/presence-store";
+import { createQueueMarkers } from "../ports/queue-markers";
 import { RateLimiterFacade } from "../ports/rate-limiter";
+import { createRedisConnection } from "../ports/redis-connection";
+import { createRoutedLedger } from "../ports/routed-ledger";
 import { SequenceFacade } from "../ports/sequence";
 import { FirestoreSequenceAllocator } from "../ports/sequence/firestore-sequence-allocator";
 import { MemorySequenceAllocator } from "../ports/sequence/memory-sequence-allocator";
-import { FirebaseUserDirectory } from "../ports/user-directory/firebase-user-directory";
-import { messagingFeatures } from "./messaging/messaging";
-import { FirestoreBroadcastStore } from "../ports/broadcast-store/firestore-broadcast-store";
-import { MemoryBroadcastStore } from "../ports/broadcast-store/memory-broadcast-store";
-import { activityFeature } from "./activity";
-import { emergencyBroadcastsFeature } from "./emergency-broadcasts";
-import { instanceRegistryFeature } from "./instance-registry";
-import { Logger, silentLogger } from "../ports/logger";
-import { createRedisConnection } from "../ports/redis-connection";
-import { createRoutedLedger } from "../ports/routed-ledger";
 import { FirebaseTokenVerifier } from "../ports/token-verifier/firebase-token-verifier";
-import { Gateway, GatewayDeps } from "./gateway";
-import { createPresenceDeps, presenceFeature } from "./presence";
+import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
+import { FirebaseUserDirectory } from "../ports/user-directory/firebase-user-directory";
+import { BatchedUserRecords } from "../ports/user-records/batched-user-records";
+import { CachedUserRecords } from "../ports/user-records/cached-user-records";
+import { MemoryUserRecords } from "../ports/user-records/memory-user-records";
+import type { UserRecords } from "../ports/user-records/user-records";
+import { activityFeature } from "./activity";
+import { backpressureFeature } from "./backpressure";
+import { emergencyBroadcastsFeature } from "./emergency-broadcasts";
+import { Gateway } from "./gateway";
+import { heartbeatFeature } from "./heartbeat";
+import { instanceRegistryFeature } from "./instance-registry";
+import { activeMembersFeature } from "./messaging/active-members";
+import { blockingFeature } from "./messaging/blocking";
+import { ConversationDirectory } from "./messaging/conversation-directory";
+import { groupsFeature } from "./messaging/groups";
+import { historyFeature } from "./messaging/history";
+import { offlineQueueFeature } from "./messaging/offline-queue";
+import { receiptsFeature } from "./messaging/receipts";
+import { sendingFeature } from "./messaging/sending";
+import { typingFeature } from "./messaging/typing";
+import { presenceFeature } from "./presence";
 import { userLookupFeature } from "./user-lookup";
-import type { GatewayContext, GatewayFeature, GatewayServices } from "./types";
+import type { FeatureFactory, GatewayContext } from "./types";
 
-export type CreateGatewayOptions = {
+export interface CreateGatewayOptions {
   logger?: Logger;
-  /** Replaces the store the config names (tests wrap the real one to inject failures). */
+  clock?: Clock;
+  /** Replaces Firebase Auth token verification (tests of the auth middleware). */
+  verifier?: TokenVerifier;
+  /** Wraps the store the config names (tests wrap the real one to inject failures). */
   messageStore?: (real: MessageStore) => MessageStore;
-} & Partial<GatewayDeps>;
+  /** Replaces the push sender the config names (tests: a recording sender, since FCM has no emulator). */
+  pushSender?: PushSender;
+  /** Extra features after the standard ones (tests, embedding hosts). */
+  features?: FeatureFactory[];
+}
 
 /**
- * Builds a gateway wired to its real adapters: firebase-admin token verification, Redis (one command
- * connection for the stores, plus the sharded Socket.IO adapter so events reach sockets on every
- * instance) when the config names Redis, and every feature (messaging, presence ...).
- * Hosts call this; tests may build `Gateway` directly with other ports.
+ * The composition root: the one place that builds every adapter from the config (Firebase Auth,
+ * Firestore or memory stores, Redis connections and the sharded Socket.IO adapter) and hands each
+ * feature the ports it needs. Hosts call this; features never build adapters or read the environment.
  */
 export function createGateway(overrides: Partial<GatewayConfig>, options: CreateGatewayOptions = {}): Gateway {
   const config = resolveConfig(overrides);
   const logger = options.logger ?? silentLogger;
-  const verifier = options.verifier ?? new FirebaseTokenVerifier(firebaseAuth(config.projectId), config.checkRevoked);
-  const closers = [...(options.closers ?? [])];
-  const services: GatewayServices = { ...options.services };
-  const features: Array<(ctx: GatewayContext) => GatewayFeature> = [...(options.features ?? [])];
-  let adapter = options.adapter;
-  let redis: Redis | undefined;
-
-  if (config.redisUrl) {
-    redis = createRedisConnection(config.redisUrl, logger, "talowa-gateway");
-    const pub = createRedisConnection(config.redisUrl, logger, "talowa-adapter-pub");
-    const sub = createRedisConnection(config.redisUrl, logger, "talowa-adapter-sub", { queueWhileDown: true });
-    // One channel per public room: an instance receives only the traffic of rooms it holds (see docs/SCALING.md).
-    // The classic adapter (every instance receives every broadcast) exists only for comparison measurements.
-    adapter ??= config.adapter === "classic" ? createAdapter(pub, sub) : createShardedAdapter(pub, sub, { subscriptionMode: "dynamic" });
-    services.events ??= redisHealthEvents(redis);
-    const connections = [redis, pub, sub];
-    closers.push(() => Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect()))));
-    // --- control: fleet registry and commands ---
-    const fleetSub = createRedisConnection(config.redisUrl, logger, "talowa-fleet-sub", { queueWhileDown: true });
-    features.push(instanceRegistryFeature({ redis, subscriber: fleetSub, gateway: () => gateway, broadcasts: () => services.broadcasts, publicUrl: process.env.PUBLIC_URL }));
-    closers.push(() => fleetSub.quit().catch(() => fleetSub.disconnect()));
-  }
-  // --- control: emergency broadcasts, idle tracking ---
-  const broadcastStore = config.messageStore === "firestore" ? new FirestoreBroadcastStore(firestore(config.projectId)) : new MemoryBroadcastStore();
-  features.push(emergencyBroadcastsFeature(broadcastStore, (delivery) => (services.broadcasts = delivery)), activityFeature);
-
   const clock = options.clock ?? systemClock;
+  const redis = config.redisUrl ? redisConnections(config, logger) : undefined;
+  const ports = storePorts(config, logger, clock, redis?.commands, options);
+
+  const conversations = perGateway((ctx) => new ConversationDirectory(ctx, { store: ports.store, users: ports.users }));
+  const features: FeatureFactory[] = [
+    heartbeatFeature,
+    backpressureFeature,
+    activityFeature,
+    offlineQueueFeature({ store: ports.store, conversations, markers: ports.markers }),
+    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, markers: ports.markers, conversations, blocks: ports.blocks }),
+    receiptsFeature({ store: ports.store, conversations }),
+    historyFeature({ store: ports.store, conversations }),
+    groupsFeature({ store: ports.store, conversations, blocks: ports.blocks }),
+    typingFeature({ conversations }),
+    presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records, blocks: ports.blocks }),
+    // --- conversation features (issue 14) ---
+    blockingFeature({ blocks: ports.blocks, conversations }),
+    activeMembersFeature({ presence: ports.presence, blocks: ports.blocks, conversations }),
+    emergencyBroadcastsFeature(ports.broadcasts, ports.broadcastReceipts),
+    pushFeature({ devices: ports.devices, push: ports.push }),
+    // --- directory: find a user by email, display names (client apps) ---
+    userLookupFeature({ users: ports.users }),
+    ...(redis ? [instanceRegistryFeature({ redis: redis.commands, subscriber: redis.fleet })] : []),
+    ...(options.features ?? []),
+  ];
+
+  return new Gateway(config, {
+    verifier: options.verifier ?? new FirebaseTokenVerifier(firebaseAuth(config.projectId), config.checkRevoked),
+    rateLimiter: ports.rateLimiter,
+    logger,
+    clock,
+    features,
+    adapter: redis?.adapter,
+    watchRedis: redis ? (report) => watchHealth(redis.commands, report) : undefined,
+    closers: [
+      () => ports.records.flush?.(),
+      ...(redis ? [() => Promise.all(redis.all.map((c) => c.quit().catch(() => c.disconnect())))] : []),
+    ],
+  });
+}
+
+/** One command connection for the stores (fail fast), the adapter's pair, and a subscriber for fleet commands. */
+function redisConnections(config: GatewayConfig, logger: Logger) {
+  const commands = createRedisConnection(config.redisUrl, logger, "talowa-gateway");
+  const pub = createRedisConnection(config.redisUrl, logger, "talowa-adapter-pub");
+  const sub = createRedisConnection(config.redisUrl, logger, "talowa-adapter-sub", { queueWhileDown: true });
+  const fleet = createRedisConnection(config.redisUrl, logger, "talowa-fleet-sub", { queueWhileDown: true });
+  // One channel per public room: an instance receives only the traffic of rooms it holds (see docs/SCALING.md).
+  // The classic adapter (every instance receives every broadcast) exists only for comparison measurements.
+  const adapter: ServerOptions["adapter"] =
+    config.adapter === "classic" ? createAdapter(pub, sub) : createShardedAdapter(pub, sub, { subscriptionMode: "dynamic" });
+  return { commands, fleet, adapter, all: [commands, pub, sub, fleet] };
+}
+
+/** The stores and directories, on Firestore (and Redis where shared state lives) or in memory. */
+function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: Redis | undefined, options: CreateGatewayOptions) {
+  const onFirestore = config.messageStore === "firestore";
+  const db = onFirestore ? firestore(config.projectId) : undefined;
   const realStore = createMessageStore(config.messageStore, {
     projectId: config.projectId,
     queueRetentionMs: config.offlineRetentionDays * 86_400_000,
+    groupCommit: { windowMs: config.groupCommitWindowMs, maxMessages: config.groupCommitMaxMessages, maxWrites: config.groupCommitMaxWrites },
   });
-  const store = options.messageStore ? options.messageStore(realStore) : realStore;
-  const sequenceFallback =
-    store.kind === "firestore" ? new FirestoreSequenceAllocator(firestore(config.projectId)) : new MemorySequenceAllocator();
-  const rateLimiter = new RateLimiterFacade(clock, redis);
-  const users = new FirebaseUserDirectory(firebaseAuth(config.projectId));
-  features.push(
-    ...messagingFeatures({
-      store,
-      sequences: new SequenceFacade(sequenceFallback, logger, redis),
-      rateLimiter,
-      users,
-      routed: createRoutedLedger(redis),
-    }),
-  );
-  // --- directory: find a user by email, display names ---
-  features.push(userLookupFeature({ users, rateLimiter }));
-
-  // --- presence ---
-  const presence = createPresenceDeps(config, redis, logger, clock, store);
-  features.push(presenceFeature(presence));
-  services.online ??= presence.store;
-
-  const gateway = new Gateway(config, { ...options, logger, clock, verifier, features, closers, adapter, services });
-  return gateway;
+  // Admission asks for a user's conversations twice at once (offline queue: group rooms; presence: contacts): one query.
+  const store = coalesceConversationsOf(options.messageStore ? options.messageStore(realStore) : realStore, config.storeTimeoutMs);
+  const presence = createPresenceStore(redis, {
+    owner: randomUUID(),
+    sweepLockMs: Math.max(2 * config.presenceSweepIntervalMs, 1_000),
+    timeoutMs: config.presenceRedisTimeoutMs,
+    logger,
+    clock,
+  });
+  const devices = db ? new FirestoreDeviceRegistry(db) : new MemoryDeviceRegistry();
+  return {
+    store,
+    presence,
+    sequences: new SequenceFacade(db ? new FirestoreSequenceAllocator(db) : new MemorySequenceAllocator(), logger, redis),
+    rateLimiter: new RateLimiterFacade(clock, redis),
+    users: new FirebaseUserDirectory(firebaseAuth(config.projectId)),
+    routed: createRoutedLedger(redis),
+    markers: createQueueMarkers(redis, logger),
+    contacts: new StoreContactDirectory(store),
+    records: new CachedUserRecords(db ? new BatchedUserRecords(db, config.userRecordsFlushMs) : new MemoryUserRecords(), {
+      ttlMs: config.presenceLookupCacheMs,
+      concurrency: config.presenceLookupConcurrency,
+    }) as UserRecords & { flush?(): Promise<void> },
+    broadcasts: db ? new FirestoreBroadcastStore(db) : new MemoryBroadcastStore(),
+    broadcastReceipts: db ? new FirestoreBroadcastReceipts(db) : new MemoryBroadcastReceipts(),
+    devices,
+    push: new PushDispatcher(devices, pushSender(config, options), logger),
+    blocks: new CachedBlockList(db ? new FirestoreBlockList(db) : new MemoryBlockList(), config.blockListCacheMs),
+  };
 }
 
-/** Turns the connection's error/ready churn into one "redis-down" per outage and one "redis-up" after it. */
-function redisHealthEvents(redis: Redis): EventEmitter {
-  const events = new EventEmitter();
+/** A service shared by several features of one gateway, built once from that gateway's context. */
+/** FCM through firebase-admin, an injected sender, or none. */
+export function pushSender(config: GatewayConfig, options: { pushSender?: PushSender } = {}): PushSender {
+  if (options.pushSender) return options.pushSender;
+  if (config.pushProvider === "fcm") return new FcmPushSender(getMessaging(firebaseApp(config.projectId)));
+  return { send: async () => ({ sent: 0, failed: 0, invalidTokens: [] }) };
+}
+
+function perGateway<T>(build: (ctx: GatewayContext) => T): (ctx: GatewayContext) => T {
+  const built = new WeakMap<GatewayContext, T>();
+  return (ctx) => {
+    if (!built.has(ctx)) built.set(ctx, build(ctx));
+    return built.get(ctx)!;
+  };
+}
+
+/** One report per outage (false) and one when Redis is back (true), from the connection's error/ready churn. */
+function watchHealth(redis: Redis, report: (up: boolean) => void): void {
   let down = false;
   redis.on("error", () => {
-    if (!down) events.emit("redis-down");
+    if (!down) report(false);
     down = true;
   });
   redis.on("ready", () => {
-    if (down) events.emit("redis-up");
+    if (down) report(true);
     down = false;
   });
-  return events;
 }

@@ -1,4 +1,5 @@
 import type { EmergencyBroadcastPayload } from "../protocol";
+import type { GatewayFigures } from "./figures";
 
 /**
  * How the control plane and gateway instances talk through Redis (fleet mode):
@@ -38,10 +39,10 @@ export interface CommandAck {
 
 export interface InstanceRecord {
   instanceId: string;
-  /** Where clients reach it, as the instance knows it (PUBLIC_URL or host:port). */
+  /** Where clients reach it, as the instance knows it (GATEWAY_PUBLIC_URL or host:port). */
   address: string;
   startedAt: number;
   reportedAt: number;
   /** Gateway.stats() at reportedAt. */
-  figures: Record<string, unknown>;
+  figures: GatewayFigures;
 }

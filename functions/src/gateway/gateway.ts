@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import { createServer, IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
@@ -7,46 +8,59 @@ import { GatewayError } from "../errors";
 import { EmergencyBroadcastPayload, PROTOCOL_VERSION } from "../protocol";
 import { Clock, systemClock } from "../ports/clock";
 import { Logger, silentLogger } from "../ports/logger";
+import type { RateLimiter } from "../ports/rate-limiter";
 import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
 import { createAuthMiddleware } from "./auth-middleware";
-import { ConnectionStats } from "./connection-stats";
-import { backpressureFeature } from "./backpressure";
-import { heartbeatFeature } from "./heartbeat";
-import { GatewayContext, GatewayFeature, GatewayServer, GatewayServices, GatewaySocket, userRoom } from "./types";
+import { CallRegistry } from "./calls";
+import type { GatewayFigures } from "./figures";
+import { GatewayHooks } from "./hooks";
+import { localAudience } from "./broadcast-audience";
+import { LoadShedder } from "./load-shedding";
+import { GatewayMetrics, valueOf, valuesBy } from "./metrics";
+import { FeatureFactory, GatewayContext, GatewayControl, GatewayFeature, GatewayServer, GatewaySocket, GatewayState, userRoom } from "./types";
 
 export interface GatewayDeps {
   verifier: TokenVerifier;
+  rateLimiter: RateLimiter;
   logger?: Logger;
   clock?: Clock;
-  /** Extra capabilities (messaging, presence ...), built from the gateway's context once the server exists. */
-  features?: Array<(ctx: GatewayContext) => GatewayFeature>;
+  /** The capabilities (sending, presence ...), built from the gateway's context once the server exists. */
+  features?: FeatureFactory[];
   /** Run after every socket is closed (Redis connections, store clients ...). */
   closers?: Array<() => Promise<unknown> | unknown>;
   /** Socket.IO adapter factory (the sharded Redis adapter when several instances share Redis). */
   adapter?: ServerOptions["adapter"];
-  services?: GatewayServices;
+  /** Calls back with false when the gateway's Redis fails and true when it is back (`redisHealth` hook). */
+  watchRedis?: (report: (up: boolean) => void) => void;
 }
 
-export type GatewayState = "idle" | "running" | "stopping" | "stopped";
+export type { GatewayState };
 
 /** Listen backlog: the default 511 overflows with ~1,000 handshakes in flight (measured), and clients then wait 1 s. */
 const LISTEN_BACKLOG = 4096;
+/** Unknown events are logged at most once per connection in this interval. */
+const UNKNOWN_EVENT_LOG_MS = 60_000;
 
 /**
  * The Socket.IO messaging gateway. It knows nothing of Cloud Functions: a host (standalone process,
- * the `websocketServer` function, a test) builds it with a config and its ports, then calls start/stop.
+ * the `websocketServer` function, a test) builds it through `createGateway` (the composition root),
+ * then calls start/stop. It owns the transport, admission, lifecycle and the plain HTTP routes; every
+ * capability is a feature.
  */
-export class Gateway {
+export class Gateway implements GatewayControl {
   readonly io: GatewayServer;
   readonly httpServer: HttpServer;
   readonly instanceId: string;
-  /** What features offer each other and hosts (emergency broadcasts ...). */
-  readonly services: GatewayServices;
+  readonly metrics = new GatewayMetrics();
+  private readonly load: LoadShedder;
   private readonly logger: Logger;
   private readonly clock: Clock;
-  private readonly connections = new ConnectionStats();
+  private readonly hooks: GatewayHooks;
   private readonly features: GatewayFeature[];
   private readonly closers: Array<() => Promise<unknown> | unknown>;
+  private readonly socketsByUser = new Map<string, number>();
+  private readonly unknownEventLog = new WeakMap<GatewaySocket, { at: number; suppressed: number }>();
+  private peak = 0;
   private state: GatewayState = "idle";
   private startedAt = 0;
   /** Fleet control: a paused (drained) gateway keeps its HTTP server up but refuses sockets. */
@@ -69,26 +83,57 @@ export class Gateway {
       cors: { origin: config.corsOrigins.includes("*") ? true : config.corsOrigins, credentials: true },
       ...(deps.adapter ? { adapter: deps.adapter } : {}),
     });
-    const ctx: GatewayContext = {
-      config,
-      io: this.io,
+    this.hooks = new GatewayHooks(this.logger);
+    const calls = new CallRegistry({ logger: this.logger, clock: this.clock, rateLimiter: deps.rateLimiter, rateLimits: config.rateLimits, hooks: this.hooks, metrics: this.metrics });
+    this.load = new LoadShedder(
+      {
+        maxInFlightStoreOps: config.maxInFlightStoreOps,
+        maxPendingAdmissions: config.maxPendingAdmissions,
+        maxEventLoopLagMs: config.maxEventLoopLagMs,
+        retryAfterMs: config.shedRetryAfterMs,
+      },
+      this.metrics,
+    );
+    const ctx: GatewayContext = { config, io: this.io, logger: this.logger, clock: this.clock, instanceId: this.instanceId, hooks: this.hooks, calls, metrics: this.metrics, load: this.load, gateway: this };
+    this.closers = deps.closers ?? [];
+    this.features = (deps.features ?? []).map((build) => build(ctx));
+    deps.watchRedis?.((up) => {
+      this.metrics.redisUp.set(up ? 1 : 0);
+      void this.hooks.emit("redisHealth", { up });
+    });
+    const authenticate = createAuthMiddleware({
+      verifier: deps.verifier,
       logger: this.logger,
       clock: this.clock,
-      instanceId: this.instanceId,
-      services: (this.services = deps.services ?? {}),
-    };
-    this.closers = deps.closers ?? [];
-    this.features = [heartbeatFeature(ctx), backpressureFeature(ctx), ...(deps.features ?? []).map((build) => build(ctx))];
-    this.io.use(
-      createAuthMiddleware({
-        verifier: deps.verifier,
-        logger: this.logger,
-        clock: this.clock,
-        isAdmitting: () => this.state === "running" && this.admitting,
-      }),
-    );
-    this.io.use((socket, next) => void this.prepare(socket).then(() => next()));
-    this.io.engine.on("connection_error", () => this.connections.refusedOne());
+      isAdmitting: () => this.isAdmitting,
+      refused: (reason) => this.metrics.connectionsRefused.inc({ reason }),
+    });
+    // One admission: within the bound on admissions in progress (else refused at once, UNAVAILABLE with
+    // retryAfterMs), then the token check, then what the features load before the socket connects.
+    this.io.use((socket, next) => {
+      const refusal = this.load.startAdmission();
+      if (refusal) {
+        this.metrics.connectionsRefused.inc({ reason: "OVERLOADED" });
+        return next(refusal);
+      }
+      void authenticate(socket, (error) => {
+        if (error) {
+          this.load.endAdmission();
+          return next(error);
+        }
+        // Fail closed (issue 12): a feature that cannot load what the socket needs refuses it (connect_error).
+        void this.prepare(socket).then(
+          () => {
+            this.load.endAdmission();
+            next();
+          },
+          (refusal: GatewayError) => {
+            this.load.endAdmission();
+            next(refusal);
+          },
+        );
+      });
+    });
     this.io.on("connection", (socket) => this.admit(socket));
   }
 
@@ -136,11 +181,12 @@ export class Gateway {
     for (const socket of this.io.of("/").sockets.values()) socket.disconnect(true);
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
     for (const close of this.closers) await Promise.resolve(close()).catch((e) => this.logger.warn("close failed", { error: String(e) }));
+    this.load.stop();
     this.state = "stopped";
     this.logger.info("gateway stopped", { reason, tookMs: this.clock.now() - started });
   }
 
-  // --- control: pause / resume (fleet drain) -----------------------------------------------------
+  // --- control: pause / resume (fleet drain), broadcasts ----------------------------------------
 
   get isAdmitting(): boolean {
     return this.state === "running" && this.admitting;
@@ -170,32 +216,49 @@ export class Gateway {
     return changed;
   }
 
+  /**
+   * Emits an already stored emergency broadcast to this instance's sockets it is for (its target); resolves,
+   * once the `broadcastDelivered` listeners recorded the deliveries, with how many sockets it reached.
+   */
+  async deliverBroadcast(broadcast: EmergencyBroadcastPayload): Promise<number> {
+    const sockets = localAudience(this.io, broadcast);
+    const { resendTo: _only, ...wire } = broadcast;
+    for (const socket of sockets) socket.emit("emergency_broadcast", wire);
+    this.metrics.broadcastsDelivered.inc(sockets.length);
+    await this.hooks.emit("broadcastDelivered", { broadcast, at: this.clock.now(), uids: [...new Set(sockets.map((s) => s.data.uid))] });
+    return sockets.length;
+  }
+
   // -------------------------------------------------------------------------------------------------
 
-  async stats() {
-    const uptimeMs = this.state === "running" ? this.clock.now() - this.startedAt : 0;
-    const connections = { ...this.connections.snapshot(), active: this.io.engine.clientsCount };
-    const features: Record<string, unknown> = {};
-    for (const feature of this.features) if (feature.stats) features[feature.name] = await feature.stats();
-    return {
+  async stats(): Promise<GatewayFigures> {
+    const m = this.metrics;
+    const active = this.io.of("/").sockets.size;
+    m.connectionsActive.set(active);
+    m.uniqueUsers.set(this.socketsByUser.size);
+    const [peak, total, refused] = await Promise.all([valueOf(m.connectionsPeak), valueOf(m.connectionsAdmitted), valueOf(m.connectionsRefused)]);
+    const figures: GatewayFigures = {
       instanceId: this.instanceId,
       state: this.state,
       admitting: this.isAdmitting,
       startedAt: this.startedAt || null,
-      uptimeMs,
+      uptimeMs: this.state === "running" ? this.clock.now() - this.startedAt : 0,
       protocolVersion: PROTOCOL_VERSION,
-      connections,
+      connections: { active, authenticated: active, peak, total, refused, uniqueUsers: this.socketsByUser.size },
       memory: process.memoryUsage(),
-      ...features,
+      load: { ...this.load.inFlight, refused: await valuesBy(m.loadShed, "kind") },
     };
+    for (const feature of this.features) if (feature.figures) Object.assign(figures, await feature.figures());
+    return figures;
   }
 
-  private async admit(socket: GatewaySocket): Promise<void> {
-    const { uid, roles } = socket.data;
-    this.connections.connected(uid);
+  private admit(socket: GatewaySocket): void {
+    const { uid, roles, connectedAt } = socket.data;
+    this.countConnected(uid);
     socket.join(userRoom(uid));
     socket.on("disconnect", (reason) => {
-      this.connections.disconnected(uid);
+      this.countDisconnected(uid);
+      void this.hooks.emit("userDisconnected", { uid, socket, reason, connectedAt, at: this.clock.now() });
       for (const feature of this.features) this.runHook(feature, "onDisconnect", () => feature.onDisconnect?.(socket, reason));
     });
     socket.emit("auth_success", {
@@ -207,25 +270,69 @@ export class Gateway {
       serverTime: this.clock.now(),
       protocolVersion: PROTOCOL_VERSION,
     });
+    void this.hooks.emit("userConnected", { uid, socket, at: this.clock.now() });
     // Started together: each feature registers its handlers synchronously before its first await,
     // so no client event can arrive before its handler exists.
-    const connecting = this.features.map((feature) => this.runHook(feature, "onConnection", () => feature.onConnection(socket)));
+    for (const feature of this.features) void this.runHook(feature, "onConnection", () => feature.onConnection?.(socket));
     socket.onAny((event: string, ...args: unknown[]) => this.refuseUnknownEvent(socket, event, args));
-    await Promise.all(connecting);
   }
 
+  private countConnected(uid: string): void {
+    const m = this.metrics;
+    m.connectionsAdmitted.inc();
+    const active = this.io.of("/").sockets.size;
+    m.connectionsActive.set(active);
+    if (active > this.peak) m.connectionsPeak.set((this.peak = active));
+    this.socketsByUser.set(uid, (this.socketsByUser.get(uid) ?? 0) + 1);
+  }
+
+  private countDisconnected(uid: string): void {
+    this.metrics.connectionsActive.set(this.io.of("/").sockets.size);
+    const left = (this.socketsByUser.get(uid) ?? 1) - 1;
+    if (left > 0) this.socketsByUser.set(uid, left);
+    else this.socketsByUser.delete(uid);
+  }
+
+  /**
+   * Every feature's `prepare`, together. A feature that throws a GatewayError (the offline queue when its
+   * store does not answer) refuses the socket with that error, so it never connects deaf; any other
+   * failure is logged and the socket is admitted.
+   */
   private async prepare(socket: GatewaySocket): Promise<void> {
-    socket.data.prepared = {};
-    await Promise.all(this.features.map((feature) => this.runHook(feature, "prepare", () => feature.prepare?.(socket))));
+    const results = await Promise.allSettled(this.features.map((feature) => Promise.resolve().then(() => feature.prepare?.(socket))));
+    let refusal: GatewayError | undefined;
+    results.forEach((result, i) => {
+      if (result.status === "fulfilled") return;
+      const feature = this.features[i].name;
+      if (result.reason instanceof GatewayError) refusal ??= result.reason;
+      else this.logger.error("feature hook failed", { feature, hook: "prepare", error: String(result.reason) });
+    });
+    if (!refusal) return;
+    this.metrics.connectionsRefused.inc({ reason: "PREPARE_FAILED" });
+    this.logger.warn("connection refused: not ready", { uid: socket.data.uid, code: refusal.code, message: refusal.message });
+    throw refusal;
   }
 
   private refuseUnknownEvent(socket: GatewaySocket, event: string, args: unknown[]): void {
     if (socket.listenerCount(event as never) > 0) return;
-    const error = new GatewayError("INVALID_ARGUMENT", `Unknown event "${event}".`);
-    this.logger.info("unknown event", { uid: socket.data.uid, event });
+    this.metrics.unknownEvents.inc();
+    const error = new GatewayError("INVALID_ARGUMENT", `Unknown event "${String(event).slice(0, 64)}".`);
+    this.logUnknownEvent(socket, event);
     const ack = args[args.length - 1];
     if (typeof ack === "function") ack({ ok: false, error: error.data });
     else socket.emit("error", error.data);
+  }
+
+  /** At most one log line per connection per minute (issue 12: unknown events were a log-flooding path); all are counted. */
+  private logUnknownEvent(socket: GatewaySocket, event: string): void {
+    const now = this.clock.now();
+    const last = this.unknownEventLog.get(socket);
+    if (last && now - last.at < UNKNOWN_EVENT_LOG_MS) {
+      last.suppressed += 1;
+      return;
+    }
+    this.logger.info("unknown event", { uid: socket.data.uid, event: String(event).slice(0, 64), suppressedSinceLast: last?.suppressed ?? 0 });
+    this.unknownEventLog.set(socket, { at: now, suppressed: 0 });
   }
 
   private async runHook(feature: GatewayFeature, hook: string, run: () => unknown): Promise<void> {
@@ -251,8 +358,9 @@ export class Gateway {
   }
 
   /**
-   * Plain HTTP beside Socket.IO: `/healthz` for load balancers and Cloud Run; `/stats` and `POST /stop`
-   * for the control plane of the same host, answered on loopback only.
+   * Plain HTTP beside Socket.IO: `/healthz` for load balancers and Cloud Run; `/metrics` for Prometheus
+   * (bearer `metricsToken`); `/stats`, `POST /stop` and `POST /broadcast` for the control plane of the
+   * same host, answered on loopback only.
    */
   private serveHttp(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url?.split("?")[0];
@@ -265,6 +373,7 @@ export class Gateway {
       const healthy = this.isAdmitting;
       return reply(healthy ? 200 : 503, { ok: healthy, state: this.state, admitting: healthy, instanceId: this.instanceId });
     }
+    if (url === "/metrics" && req.method === "GET") return this.serveMetrics(req, res, reply);
     if (isLoopback(req.socket.remoteAddress)) {
       if (url === "/stats" && req.method === "GET") {
         void this.stats().then((stats) => reply(200, stats), () => reply(500, { ok: false }));
@@ -278,7 +387,7 @@ export class Gateway {
       // --- control: broadcast from a control plane in another worker of this host ---
       if (url === "/broadcast" && req.method === "POST") {
         readJson(req).then(
-          (broadcast) => reply(200, { ok: true, delivered: this.services.broadcasts?.deliver(broadcast as EmergencyBroadcastPayload) ?? 0 }),
+          async (broadcast) => reply(200, { ok: true, delivered: await this.deliverBroadcast(broadcast as EmergencyBroadcastPayload) }),
           () => reply(400, { ok: false, error: new GatewayError("INVALID_ARGUMENT", "expected a JSON broadcast").data }),
         );
         return;
@@ -286,6 +395,34 @@ export class Gateway {
     }
     reply(404, { ok: false, error: new GatewayError("NOT_FOUND", `No route ${req.method} ${url}`).data });
   }
+
+  /** Prometheus text for a scraper that presents `Authorization: Bearer <metricsToken>`; nobody else. */
+  private serveMetrics(req: IncomingMessage, res: ServerResponse, reply: (status: number, body: unknown) => void): void {
+    const expected = this.config.metricsToken;
+    if (!expected) return reply(403, { ok: false, error: new GatewayError("PERMISSION_DENIED", "Metrics are off: set METRICS_TOKEN to enable GET /metrics.").data });
+    const given = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? "";
+    if (!sameSecret(given, expected)) {
+      res.setHeader("www-authenticate", 'Bearer realm="metrics"');
+      return reply(401, { ok: false, error: new GatewayError("UNAUTHENTICATED", "GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.").data });
+    }
+    // Refresh the gauges that are read on demand (connections, presence) so both readers agree.
+    void this.stats()
+      .then(() => this.metrics.render())
+      .then(
+        ({ contentType, body }) => {
+          res.writeHead(200, { "content-type": contentType });
+          res.end(body);
+        },
+        () => reply(500, { ok: false, error: new GatewayError("INTERNAL").data }),
+      );
+  }
+}
+
+/** Constant-time comparison of a presented secret with the configured one. */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function readJson(req: IncomingMessage): Promise<unknown> {

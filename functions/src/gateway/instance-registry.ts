@@ -1,6 +1,5 @@
 import type Redis from "ioredis";
-import type { Gateway } from "./gateway";
-import type { BroadcastDelivery } from "./emergency-broadcasts";
+import { valueOf } from "./metrics";
 import { CommandAck, FLEET_KEYS, FLEET_TIMING, FleetCommand, InstanceRecord } from "./fleet-protocol";
 import type { GatewayContext, GatewayFeature } from "./types";
 
@@ -9,9 +8,6 @@ export interface InstanceRegistryOptions {
   redis: Redis;
   /** A connection of its own for SUBSCRIBE, queueing while Redis is down. */
   subscriber: Redis;
-  gateway: () => Gateway;
-  broadcasts: () => BroadcastDelivery | undefined;
-  publicUrl?: string;
   timing?: Partial<typeof FLEET_TIMING>;
 }
 
@@ -23,15 +19,14 @@ export function instanceRegistryFeature(options: InstanceRegistryOptions) {
   return (ctx: GatewayContext): GatewayFeature => {
     const timing = { ...FLEET_TIMING, ...options.timing };
     const { redis, subscriber } = options;
-    let commandsHandled = 0;
 
     const publish = async () => {
-      const gateway = options.gateway();
+      const gateway = ctx.gateway;
       if (gateway.status !== "running") return;
       const figures = await gateway.stats();
       const record: InstanceRecord = {
         instanceId: ctx.instanceId,
-        address: options.publicUrl || `http://${ctx.config.host}:${gateway.port}`,
+        address: ctx.config.publicUrl || `http://${ctx.config.host}:${gateway.port}`,
         startedAt: Number(figures.startedAt ?? 0),
         reportedAt: ctx.clock.now(),
         figures,
@@ -44,7 +39,7 @@ export function instanceRegistryFeature(options: InstanceRegistryOptions) {
     const refresh = async () => {
       try {
         await publish();
-        published = options.gateway().status === "running";
+        published = ctx.gateway.status === "running";
       } catch (error) {
         ctx.logger.debug("instance registry refresh failed", { error: String(error) });
       }
@@ -66,11 +61,10 @@ export function instanceRegistryFeature(options: InstanceRegistryOptions) {
     schedule(0);
 
     const obey = async (command: FleetCommand): Promise<Record<string, unknown>> => {
-      const gateway = options.gateway();
+      const gateway = ctx.gateway;
       if (command.type === "admit") return { resumed: gateway.resume(), state: gateway.status };
       if (command.type === "drain") return { ...(await gateway.pause()), state: gateway.status };
-      const reached = options.broadcasts()?.deliver(command.broadcast) ?? 0;
-      return { delivered: reached };
+      return { delivered: await gateway.deliverBroadcast(command.broadcast) };
     };
     const onMessage = (channel: string, message: string) => {
       if (channel !== FLEET_KEYS.channel) return;
@@ -89,7 +83,7 @@ export function instanceRegistryFeature(options: InstanceRegistryOptions) {
       } catch (error) {
         ack = { instanceId: ctx.instanceId, ok: false, detail: { error: String(error) } };
       }
-      commandsHandled += 1;
+      ctx.metrics.fleetCommands.inc();
       ctx.logger.info("fleet command", { command: command.type, id: command.id, ...ack });
       await refresh();
       const key = FLEET_KEYS.ack(command.id);
@@ -110,7 +104,7 @@ export function instanceRegistryFeature(options: InstanceRegistryOptions) {
         await subscriber.unsubscribe(FLEET_KEYS.channel).catch(() => undefined);
         await redis.multi().del(FLEET_KEYS.instance(ctx.instanceId)).srem(FLEET_KEYS.instances, ctx.instanceId).exec().catch(() => undefined);
       },
-      stats: () => ({ commandsHandled }),
+      figures: async () => ({ fleet: { commandsHandled: await valueOf(ctx.metrics.fleetCommands) } }),
     };
   };
 }

@@ -1,30 +1,20 @@
-import { randomUUID } from "node:crypto";
-import type Redis from "ioredis";
 import { z } from "zod";
-import type { GatewayConfig } from "../config";
 import { GatewayError } from "../errors";
-import { firestore } from "../firebase";
+import { withTimeout } from "../util/with-timeout";
 import { CHOSEN_PRESENCE_STATUSES, PresenceUpdatePayload, UserPresence } from "../protocol";
-import type { Clock } from "../ports/clock";
 import type { ContactDirectory } from "../ports/contact-directory/contact-directory";
-import { FirestoreContactDirectory } from "../ports/contact-directory/firestore-contact-directory";
-import { ConversationSource, StoreContactDirectory } from "../ports/contact-directory/store-contact-directory";
-import type { Logger } from "../ports/logger";
-import { createPresenceStore } from "../ports/presence-store";
 import type { ConnectionRef, PresenceChange, PresenceStore } from "../ports/presence-store/presence-store";
-import { FirestoreUserRecords } from "../ports/user-records/firestore-user-records";
-import { MemoryUserRecords } from "../ports/user-records/memory-user-records";
 import type { UserRecords } from "../ports/user-records/user-records";
-import { GatewayContext, GatewayFeature, GatewayServer, GatewaySocket, userRoom } from "./types";
+import type { BlockChecks } from "../ports/block-list";
+import { GatewayContext, GatewayFeature, GatewayServer, GatewaySocket, presenceRoom, userRoom } from "./types";
 
-/** Sockets that see a user's presence changes: its conversations' members and explicit subscribers. */
-export const presenceRoom = (uid: string) => `presence:${uid}`;
+export { presenceRoom };
 
 /**
  * Lets the members of a conversation see each other's presence from now on, on every instance: the
  * `added` members (all of them for a new conversation) watch everyone, and everyone watches them.
- * Sockets join their contacts' rooms when they connect; messaging calls this when it creates a
- * conversation or adds members. Two adapter broadcasts, whatever the group's size.
+ * Sockets join their contacts' rooms when they connect; the `conversationChanged` hook calls this when
+ * a conversation is created or gains members. Two adapter broadcasts, whatever the group's size.
  */
 export function watchEachOther(io: GatewayServer, members: string[], added: string[] = members): void {
   if (members.length < 2 || added.length === 0) return;
@@ -36,30 +26,8 @@ export interface PresenceDeps {
   store: PresenceStore;
   contacts: ContactDirectory;
   records: UserRecords;
-}
-
-/** The presence ports a gateway runs with: Redis (with memory fallback) or memory, Firestore or memory records. */
-export function createPresenceDeps(
-  config: GatewayConfig,
-  redis: Redis | undefined,
-  logger: Logger,
-  clock: Clock,
-  conversations: ConversationSource,
-): PresenceDeps {
-  const store = createPresenceStore(redis, {
-    owner: randomUUID(),
-    sweepLockMs: Math.max(2 * config.presenceSweepIntervalMs, 1_000),
-    timeoutMs: config.presenceRedisTimeoutMs,
-    logger,
-    clock,
-  });
-  if (config.messageStore === "memory") return { store, contacts: new StoreContactDirectory(conversations), records: new MemoryUserRecords() };
-  const db = firestore(config.projectId);
-  return {
-    store,
-    contacts: new FirestoreContactDirectory(db, config.presenceContactsCacheMs, () => clock.now()),
-    records: new FirestoreUserRecords(db),
-  };
+  /** Users who blocked a viewer see it offline and are not watched by it (issue 14). */
+  blocks?: BlockChecks;
 }
 
 export function presenceFeature(deps: PresenceDeps) {
@@ -83,21 +51,15 @@ interface LocalConnection {
 }
 
 const SWEEP_BATCH = 1_000;
-/**
- * Events that mean a person is using the app. Apps send heartbeats, receipts and presence queries by
- * themselves, so those would keep an idle user from ever showing away.
- */
-const USER_ACTIONS = new Set(["send_message", "typing_start", "typing_stop", "mark_read", "fetch_history", "create_group", "add_members", "remove_members"]);
 const MAX_CUSTOM_STATUS = 140;
 
-const userIdsSchema = z.object({ userIds: z.array(z.string().min(1).max(128)).min(1) }).strict();
+const userIdsSchema = z.object({ userIds: z.array(z.string().min(1).max(128)).min(1) });
 const updateSchema = z
   .object({
     status: z.enum(CHOSEN_PRESENCE_STATUSES).optional(),
     customStatus: z.string().max(MAX_CUSTOM_STATUS).nullable().optional(),
     appState: z.enum(["foreground", "background"]).optional(),
-  })
-  .strict();
+  });
 
 /**
  * Presence: every admitted connection is written to the presence store with an expiry that heartbeats
@@ -120,13 +82,20 @@ class PresenceFeature implements GatewayFeature {
     this.timer = setInterval(() => void this.tick(), ctx.config.presenceSweepIntervalMs);
     this.timer.unref();
     deps.store.onResync?.((changes) => changes.forEach((change) => this.announce(change)));
+    ctx.hooks.on("userAction", ({ socket }) => {
+      const conn = this.local.get(socket.id);
+      if (conn) this.noteActivity(conn);
+    });
+    ctx.hooks.on("conversationChanged", ({ conversation, added }) => watchEachOther(ctx.io, conversation.members, added));
   }
 
   /** Looks the user's contacts up before the socket connects, so it watches them from its first moment. */
   async prepare(socket: GatewaySocket): Promise<void> {
     try {
-      const contacts = await this.deps.contacts.contactsOf(socket.data.uid);
-      this.preparedContacts.set(socket, contacts);
+      // Bounded like every store call: a hung lookup must not hold the admission (the gateway awaits every prepare).
+      const lookup = this.deps.contacts.contactsOf(socket.data.uid);
+      const contacts = await withTimeout(lookup, this.ctx.config.storeTimeoutMs, () => new Error("contacts lookup timed out"));
+      this.preparedContacts.set(socket, await this.withoutBlockers(socket.data.uid, contacts));
     } catch (error) {
       this.ctx.logger.warn("presence: contacts lookup failed", { uid: socket.data.uid, error: String(error) });
     }
@@ -171,26 +140,26 @@ class PresenceFeature implements GatewayFeature {
     clearInterval(this.timer);
   }
 
-  async stats(): Promise<Record<string, unknown>> {
+  async figures() {
     const counts = await this.deps.store.counts();
-    return { mode: this.deps.store.mode, ...counts, localConnections: this.local.size, lastSweepAt: this.lastSweepAt || null };
+    const mode = this.deps.store.mode;
+    for (const m of ["redis", "memory"] as const) this.ctx.metrics.presenceMode.set({ mode: m }, m === mode ? 1 : 0);
+    return { presence: { mode, ...counts, localConnections: this.local.size, lastSweepAt: this.lastSweepAt || null } };
   }
 
   private listen(conn: LocalConnection): void {
     const { socket } = conn;
     socket.on("heartbeat", () => void this.refresh(conn));
     socket.conn.on("heartbeat", () => void this.refresh(conn));
-    socket.onAny((event: string) => {
-      if (USER_ACTIONS.has(event)) this.noteActivity(conn);
-    });
-    socket.on("update_presence", (payload, ack) => this.respond(conn, payload, ack, (p) => this.update(conn, p)));
-    socket.on("get_presence", (payload, ack) => this.respond(conn, payload, ack, (p) => this.query(p)));
-    socket.on("presence_subscribe", (payload, ack) => this.respond(conn, payload, ack, (p) => this.subscribe(conn, p)));
-    socket.on("presence_unsubscribe", (payload, ack) => this.respond(conn, payload, ack, (p) => this.unsubscribe(conn, p)));
+    const calls = this.ctx.calls;
+    const afterReady = <T>(work: () => Promise<T>) => conn.ready.then(work);
+    calls.register(socket, "update_presence", { schema: updateSchema, handle: (p) => afterReady(() => this.update(conn, p)) });
+    calls.register(socket, "get_presence", { schema: userIdsSchema, handle: (p) => afterReady(() => this.query(p.userIds, socket.data.uid)) });
+    calls.register(socket, "presence_subscribe", { schema: userIdsSchema, handle: (p) => afterReady(() => this.subscribe(conn, p.userIds)) });
+    calls.register(socket, "presence_unsubscribe", { schema: userIdsSchema, handle: (p) => afterReady(() => this.unsubscribe(conn, p.userIds)) });
   }
 
-  private async update(conn: LocalConnection, payload: unknown): Promise<{ presence: UserPresence }> {
-    const { status, customStatus, appState } = parse(updateSchema, payload);
+  private async update(conn: LocalConnection, { status, customStatus, appState }: z.output<typeof updateSchema>): Promise<{ presence: UserPresence }> {
     const now = this.now();
     if (appState) conn.foreground = appState === "foreground";
     if (appState === "foreground" || status) conn.lastActivityAt = now;
@@ -206,30 +175,45 @@ class PresenceFeature implements GatewayFeature {
     return { presence };
   }
 
-  private async query(payload: unknown): Promise<{ presence: UserPresence[] }> {
-    return { presence: await this.presenceOf(this.userIds(payload)) };
+  private async query(userIds: string[], viewer: string): Promise<{ presence: UserPresence[] }> {
+    return { presence: await this.presenceFor(viewer, this.bounded(userIds)) };
   }
 
-  private async subscribe(conn: LocalConnection, payload: unknown): Promise<{ presence: UserPresence[] }> {
-    const uids = this.userIds(payload);
+  /** Presence as `viewer` may see it: users who blocked the viewer are shown offline, without lastSeen. */
+  async presenceFor(viewer: string, uids: string[]): Promise<UserPresence[]> {
+    const blockers = this.deps.blocks ? await this.deps.blocks.blockersOf(viewer) : new Set<string>();
+    if (blockers.size === 0) return this.presenceOf(uids);
+    const visible = await this.presenceOf(uids.filter((u) => !blockers.has(u)));
+    const byUser = new Map(visible.map((p) => [p.userId, p]));
+    return uids.map((u): UserPresence => byUser.get(u) ?? { userId: u, status: "offline" });
+  }
+
+  private async withoutBlockers(viewer: string, uids: string[]): Promise<string[]> {
+    if (!this.deps.blocks || uids.length === 0) return uids;
+    const blockers = await this.deps.blocks.blockersOf(viewer);
+    return blockers.size === 0 ? uids : uids.filter((u) => !blockers.has(u));
+  }
+
+  private async subscribe(conn: LocalConnection, userIds: string[]): Promise<{ presence: UserPresence[] }> {
+    const uids = this.bounded(userIds);
     const total = new Set([...conn.subscriptions, ...uids]).size;
     const max = this.ctx.config.presenceMaxQueryUsers;
     if (total > max) throw new GatewayError("INVALID_ARGUMENT", `userIds: a connection may follow at most ${max} users`);
     uids.forEach((uid) => conn.subscriptions.add(uid));
-    conn.socket.join(uids.map(presenceRoom));
-    return { presence: await this.presenceOf(uids) };
+    const watchable = await this.withoutBlockers(conn.socket.data.uid, uids);
+    if (watchable.length > 0) conn.socket.join(watchable.map(presenceRoom));
+    return { presence: await this.presenceFor(conn.socket.data.uid, uids) };
   }
 
-  private async unsubscribe(conn: LocalConnection, payload: unknown): Promise<object> {
-    for (const uid of this.userIds(payload)) {
+  private async unsubscribe(conn: LocalConnection, userIds: string[]): Promise<object> {
+    for (const uid of this.bounded(userIds)) {
       conn.subscriptions.delete(uid);
       if (!conn.contactRooms.has(presenceRoom(uid))) conn.socket.leave(presenceRoom(uid));
     }
     return {};
   }
 
-  private userIds(payload: unknown): string[] {
-    const { userIds } = parse(userIdsSchema, payload);
+  private bounded(userIds: string[]): string[] {
     const max = this.ctx.config.presenceMaxQueryUsers;
     if (userIds.length > max) throw new GatewayError("INVALID_ARGUMENT", `userIds: at most ${max} users per call`);
     return [...new Set(userIds)];
@@ -330,19 +314,6 @@ class PresenceFeature implements GatewayFeature {
     this.ctx.io.to(presenceRoom(change.uid)).except(userRoom(change.uid)).emit("presence_update", payload);
   }
 
-  private respond<T extends object>(conn: LocalConnection, payload: unknown, ack: unknown, work: (payload: unknown) => Promise<T>): void {
-    if (typeof payload === "function" && ack === undefined) [payload, ack] = [undefined, payload];
-    conn.ready
-      .then(() => work(payload))
-      .then(
-        (result) => reply(ack, { ok: true, ...result }),
-        (error) => {
-          if (!(error instanceof GatewayError)) this.warn("request", error);
-          reply(ack, { ok: false, error: GatewayError.from(error).data });
-        },
-      );
-  }
-
   /** Heartbeats and pongs both refresh; more than a few writes per TTL add nothing. */
   private get refreshGapMs(): number {
     return Math.min(this.ctx.config.heartbeatIntervalMs, this.ctx.config.presenceTtlMs / 3) / 2;
@@ -364,15 +335,4 @@ class PresenceFeature implements GatewayFeature {
   private now(): number {
     return this.ctx.clock.now();
   }
-}
-
-function parse<T>(schema: z.ZodType<T>, payload: unknown): T {
-  const result = schema.safeParse(payload);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new GatewayError("INVALID_ARGUMENT", `${issue.path.join(".") || "payload"}: ${issue.message}`);
-}
-
-function reply(ack: unknown, body: object): void {
-  if (typeof ack === "function") ack(body);
 }

@@ -1,55 +1,65 @@
-import type { Server, Socket } from "socket.io";
 import type { GatewayConfig } from "../config";
-import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from "../protocol";
+import type { EmergencyBroadcastPayload } from "../protocol";
 import type { Clock } from "../ports/clock";
 import type { Logger } from "../ports/logger";
-import type { BroadcastDelivery } from "./emergency-broadcasts";
+import type { CallRegistry } from "./calls";
+import type { FeatureFigures, GatewayFigures } from "./figures";
+import type { GatewayHooks } from "./hooks";
+import type { LoadShedder } from "./load-shedding";
+import type { GatewayMetrics } from "./metrics";
 
-export type GatewayServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-export type GatewaySocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+import type { GatewayServer, GatewaySocket, GatewayState } from "./socket";
 
-/** Tells which users have at least one live connection on any instance (the presence feature provides it). */
-export interface OnlineDirectory {
-  onlineUsers(uids: string[]): Promise<Set<string>>;
+export { presenceRoom, userRoom } from "./socket";
+export type { GatewayServer, GatewaySocket, GatewayState };
+
+/** What the gateway lets features drive (the fleet registry obeys control commands through it). */
+export interface GatewayControl {
+  readonly status: GatewayState;
+  readonly port: number;
+  stats(): Promise<GatewayFigures>;
+  pause(): Promise<{ disconnected: number }>;
+  resume(): boolean;
+  /** Emits an already stored emergency broadcast to this instance's sockets; answers how many. */
+  deliverBroadcast(broadcast: EmergencyBroadcastPayload): Promise<number>;
 }
 
-/** Services features offer each other through the context, filled in by createGateway. */
-export interface GatewayServices {
-  online?: OnlineDirectory;
-  /** "redis-down" when the gateway's Redis connection fails, "redis-up" when it is back. */
-  events?: import("node:events").EventEmitter;
-  /** Live emergency broadcasts on this instance (control plane). */
-  broadcasts?: BroadcastDelivery;
-}
-
-/** What every feature module of the gateway is handed. */
+/** What every feature is handed. Ports come through the feature's own factory, built in the composition root. */
 export interface GatewayContext {
   config: GatewayConfig;
   io: GatewayServer;
   logger: Logger;
   clock: Clock;
   instanceId: string;
-  services: GatewayServices;
+  hooks: GatewayHooks;
+  calls: CallRegistry;
+  metrics: GatewayMetrics;
+  /** Bounds on work in flight (load shedding). */
+  load: LoadShedder;
+  gateway: GatewayControl;
 }
 
 /**
- * A capability of the gateway (heartbeats, messaging, presence ...). The gateway calls `onConnection`
- * for every admitted socket, after it joined its user room and got `auth_success`.
+ * A capability of the gateway (heartbeats, sending, presence ...). Built once per gateway from its
+ * context by a factory; the gateway calls `onConnection` for every admitted socket, after it joined its
+ * user room and got `auth_success`. Features talk to each other only through `ctx.hooks`.
  */
 export interface GatewayFeature {
   readonly name: string;
   /**
    * Runs after authentication and before the socket is connected (it is in no room yet and receives
-   * nothing): load what `onConnection` must deliver first. A failure is logged, never refuses the client.
+   * nothing): load what `onConnection` must deliver first. Throwing a GatewayError refuses the socket
+   * with it (`connect_error`, e.g. UNAVAILABLE + retryAfterMs): do so when the socket would otherwise be
+   * admitted deaf. Any other failure is logged and the socket admitted.
    */
   prepare?(socket: GatewaySocket): Promise<void>;
-  onConnection(socket: GatewaySocket): void | Promise<void>;
+  onConnection?(socket: GatewaySocket): void | Promise<void>;
   /** Runs after the socket is gone, whatever the reason. */
   onDisconnect?(socket: GatewaySocket, reason: string): void | Promise<void>;
   /** Runs once when the gateway stops, before its sockets are closed. */
   stop?(): Promise<void>;
-  /** Figures for `/status`, under the feature's name. */
-  stats?(): Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Figures for `/status` and `/metrics`, under the feature's section of `FeatureFigures`. */
+  figures?(): Partial<FeatureFigures> | Promise<Partial<FeatureFigures>>;
 }
 
-export const userRoom = (uid: string) => `user:${uid}`;
+export type FeatureFactory = (ctx: GatewayContext) => GatewayFeature;

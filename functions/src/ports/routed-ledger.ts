@@ -1,4 +1,5 @@
 import type Redis from "ioredis";
+import { LRUCache } from "lru-cache";
 
 /**
  * Remembers which stored messages were routed to their recipients, so that a retried send that finds
@@ -14,11 +15,10 @@ const KEEP_MS = 24 * 3_600_000;
 const MEMORY_ENTRIES = 50_000;
 
 export class MemoryRoutedLedger implements RoutedLedger {
-  private readonly routed = new Set<string>();
+  private readonly routed = new LRUCache<string, true>({ max: MEMORY_ENTRIES });
 
   async markRouted(messageId: string) {
-    if (this.routed.size >= MEMORY_ENTRIES) this.routed.delete(this.routed.values().next().value!);
-    this.routed.add(messageId);
+    this.routed.set(messageId, true);
   }
 
   async wasRouted(messageId: string) {

@@ -1,5 +1,6 @@
 import { TalowaClient, type ChatMessage, type TalowaClientOptions } from "../../../client/src/index.js";
 import type { TestUser } from "./users";
+import { eventually } from "./wait";
 
 const clients: TalowaClient[] = [];
 
@@ -24,13 +25,9 @@ export function appInbox(client: TalowaClient, filter: (m: ChatMessage) => boole
   return received;
 }
 
-/** Polls `check` until it is true. */
-export async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Waits (through the suite's one poll loop) until `check` is true. */
+export async function holds(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  await eventually(check, { accept: (ok) => ok, what, timeoutMs });
 }
 
 export async function closeTalowaClients(): Promise<void> {

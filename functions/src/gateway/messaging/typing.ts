@@ -1,62 +1,57 @@
-import { GatewayError } from "../../errors";
-import type { RateLimiter } from "../../ports/rate-limiter";
-import { registerCall } from "../calls";
+import type { Conversation } from "../../ports/message-store";
 import { GatewayContext, GatewayFeature, GatewaySocket, userRoom } from "../types";
-import type { MembershipCache } from "./membership";
+import type { ConversationDirectory } from "./conversation-directory";
 import { conversationRoom } from "./rooms";
-import { conversationRefSchema, parsePayload } from "./schemas";
+import { conversationRefSchema } from "./schemas";
 
 /**
  * `typing_start` / `typing_stop`: reach the conversation's other members only, are never stored, and
  * end by themselves `typingTtlMs` after the last refresh (the server sends the stop if the client does not).
  */
-export function typingFeature(deps: { rateLimiter: RateLimiter; membership: () => MembershipCache }) {
+export function typingFeature(ports: { conversations: (ctx: GatewayContext) => ConversationDirectory }) {
   return (ctx: GatewayContext): GatewayFeature => {
+    const conversations = ports.conversations(ctx);
+    /** One timer per (socket, conversation) being typed in. */
     const timers = new Map<string, NodeJS.Timeout>();
+    const keyOf = (socket: GatewaySocket, conversationId: string) => `${socket.id}:${conversationId}`;
 
-    const announce = (socket: GatewaySocket, conversationId: string, isTyping: boolean, members: string[], group: boolean) => {
-      const payload = { conversationId, userId: socket.data.uid, isTyping, expiresInMs: isTyping ? ctx.config.typingTtlMs : 0 };
-      if (group) socket.to(conversationRoom(conversationId)).except(userRoom(socket.data.uid)).emit("typing", payload);
-      else for (const member of members) if (member !== socket.data.uid) socket.to(userRoom(member)).emit("typing", payload);
+    const announce = (socket: GatewaySocket, conversation: Conversation, isTyping: boolean) => {
+      const payload = { conversationId: conversation.id, userId: socket.data.uid, isTyping, expiresInMs: isTyping ? ctx.config.typingTtlMs : 0 };
+      if (conversation.type === "group") socket.to(conversationRoom(conversation.id)).except(userRoom(socket.data.uid)).emit("typing", payload);
+      else for (const member of conversation.members) if (member !== socket.data.uid) socket.to(userRoom(member)).emit("typing", payload);
     };
 
-    const stop = (socket: GatewaySocket, conversationId: string, members: string[], group: boolean) => {
-      const key = `${socket.id}:${conversationId}`;
+    const stop = (socket: GatewaySocket, conversation: Conversation) => {
+      const key = keyOf(socket, conversation.id);
       const timer = timers.get(key);
       if (!timer) return;
       clearTimeout(timer);
       timers.delete(key);
-      announce(socket, conversationId, false, members, group);
-    };
-
-    const conversationFor = async (socket: GatewaySocket, raw: unknown) => {
-      const { conversationId } = parsePayload(conversationRefSchema, raw);
-      const conversation = await deps.membership().requireMember(conversationId, socket.data.uid);
-      return { conversationId, members: conversation.members, group: conversation.type === "group" };
+      announce(socket, conversation, false);
     };
 
     return {
       name: "typing",
       onConnection(socket) {
-        const options = { logger: ctx.logger };
-        registerCall(socket, "typing_start", async (raw) => {
-          const rule = ctx.config.rateLimits.typing;
-          if (rule) {
-            const decision = await deps.rateLimiter.consume(`typing:${socket.data.uid}`, rule.limit, rule.windowMs);
-            if (!decision.allowed) {
-              throw new GatewayError("RATE_LIMITED", `At most ${rule.limit} typing events per ${rule.windowMs / 1000} s.`, { retryAfterMs: decision.retryAfterMs });
-            }
-          }
-          const { conversationId, members, group } = await conversationFor(socket, raw);
-          const key = `${socket.id}:${conversationId}`;
-          clearTimeout(timers.get(key));
-          timers.set(key, setTimeout(() => stop(socket, conversationId, members, group), ctx.config.typingTtlMs));
-          announce(socket, conversationId, true, members, group);
-        }, options);
-        registerCall(socket, "typing_stop", async (raw) => {
-          const { conversationId, members, group } = await conversationFor(socket, raw);
-          stop(socket, conversationId, members, group);
-        }, options);
+        ctx.calls.register(socket, "typing_start", {
+          schema: conversationRefSchema,
+          rateLimit: "typing",
+          userAction: true,
+          async handle({ conversationId }) {
+            const conversation = await conversations.requireMember(conversationId, socket.data.uid);
+            const key = keyOf(socket, conversationId);
+            clearTimeout(timers.get(key));
+            timers.set(key, setTimeout(() => stop(socket, conversation), ctx.config.typingTtlMs));
+            announce(socket, conversation, true);
+          },
+        });
+        ctx.calls.register(socket, "typing_stop", {
+          schema: conversationRefSchema,
+          userAction: true,
+          async handle({ conversationId }) {
+            stop(socket, await conversations.requireMember(conversationId, socket.data.uid));
+          },
+        });
       },
       onDisconnect(socket) {
         for (const [key, timer] of timers) {
@@ -64,7 +59,7 @@ export function typingFeature(deps: { rateLimiter: RateLimiter; membership: () =
           clearTimeout(timer);
           timers.delete(key);
           const conversationId = key.slice(socket.id.length + 1);
-          void deps.membership().get(conversationId).then((c) => c && announce(socket, conversationId, false, c.members, c.type === "group"));
+          void conversations.get(conversationId).then((c) => c && announce(socket, c, false));
         }
       },
       async stop() {

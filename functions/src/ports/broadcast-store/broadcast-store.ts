@@ -7,6 +7,7 @@ import type { EmergencyBroadcastPayload } from "../../protocol";
  */
 export interface BroadcastStore {
   save(broadcast: EmergencyBroadcastPayload): Promise<void>;
+  get(id: string): Promise<EmergencyBroadcastPayload | undefined>;
   /** Broadcasts with createdAt > afterMs, oldest first. */
   since(afterMs: number, limit: number): Promise<EmergencyBroadcastPayload[]>;
   /** createdAt of the newest broadcast, null when there is none. */

@@ -12,6 +12,11 @@ export class FirestoreBroadcastStore implements BroadcastStore {
     await this.db.collection(BROADCASTS).doc(broadcast.id).create(broadcast);
   }
 
+  async get(id: string): Promise<EmergencyBroadcastPayload | undefined> {
+    const doc = await this.db.collection(BROADCASTS).doc(id).get();
+    return doc.exists ? toBroadcast(doc.data()!) : undefined;
+  }
+
   async since(afterMs: number, limit: number): Promise<EmergencyBroadcastPayload[]> {
     const snapshot = await this.db.collection(BROADCASTS).where("createdAt", ">", afterMs).orderBy("createdAt").limit(limit).get();
     return snapshot.docs.map((doc) => toBroadcast(doc.data()));
@@ -47,5 +52,6 @@ function toBroadcast(data: FirebaseFirestore.DocumentData): EmergencyBroadcastPa
     priority,
     senderId: String(data.senderId ?? ""),
     createdAt: Number(data.createdAt),
+    ...(data.target ? { target: data.target } : {}),
   };
 }

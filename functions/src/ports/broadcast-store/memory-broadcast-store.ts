@@ -11,6 +11,10 @@ export class MemoryBroadcastStore implements BroadcastStore {
     this.broadcasts.sort((a, b) => a.createdAt - b.createdAt);
   }
 
+  async get(id: string): Promise<EmergencyBroadcastPayload | undefined> {
+    return this.broadcasts.find((b) => b.id === id);
+  }
+
   async since(afterMs: number, limit: number): Promise<EmergencyBroadcastPayload[]> {
     return this.broadcasts.filter((b) => b.createdAt > afterMs).slice(0, limit);
   }

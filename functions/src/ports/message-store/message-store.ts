@@ -50,6 +50,7 @@ export interface MessageStore {
     message: StoredMessage,
     options: { queueFor: string[]; realSenderId?: string },
   ): Promise<{ message: StoredMessage; duplicate: boolean }>;
+  /** One message of a conversation, or undefined (replies, reactions, edits). */
   getMessage(conversationId: string, messageId: string): Promise<StoredMessage | undefined>;
   /** Messages in seq order: the `limit` newest before `beforeSeq`, or the `limit` oldest after `afterSeq`. */
   history(conversationId: string, query: HistoryQuery): Promise<StoredMessage[]>;

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { ChosenPresenceStatus, PresenceStatus, UserPresence } from "../../protocol";
 import {
   ChosenPresence,
@@ -34,7 +35,8 @@ export class MemoryPresenceStore implements PresenceStore {
   private readonly users = new Map<string, UserState>();
   private readonly live = new Map<string, LiveConnection>();
   private readonly locks = new Map<string, { owner: string; until: number }>();
-  private readonly claims = new Map<string, number>();
+  /** Until when each claim holds; the oldest are forgotten first past the bound. */
+  private readonly claims = new LRUCache<string, number>({ max: 10_000 });
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -100,7 +102,6 @@ export class MemoryPresenceStore implements PresenceStore {
     const until = this.claims.get(key) ?? 0;
     if (until > this.now()) return false;
     this.claims.set(key, this.now() + ttlMs);
-    if (this.claims.size > 10_000) this.dropExpiredClaims();
     return true;
   }
 
@@ -168,10 +169,6 @@ export class MemoryPresenceStore implements PresenceStore {
     return user;
   }
 
-  private dropExpiredClaims(): void {
-    const now = this.now();
-    for (const [key, until] of this.claims) if (until <= now) this.claims.delete(key);
-  }
 }
 
 export function withOptional(base: { userId: string; status: PresenceStatus }, customStatus?: string, lastSeen?: number): UserPresence {

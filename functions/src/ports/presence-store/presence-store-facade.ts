@@ -1,4 +1,5 @@
 import type Redis from "ioredis";
+import { withTimeout as bounded } from "../../util/with-timeout";
 import type { UserPresence } from "../../protocol";
 import type { Clock } from "../clock";
 import type { Logger } from "../logger";
@@ -158,17 +159,5 @@ export class FallbackPresenceStore implements PresenceStore {
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  return bounded(promise, ms, () => new Error(`Redis did not answer within ${ms} ms`));
 }

@@ -67,3 +67,6 @@ export function shownStatus(liveConnections: number, activeConnections: number, 
 }
 
 export const emptyCounts = (): PresenceCounts["byStatus"] => ({ online: 0, away: 0, busy: 0 });
+
+/** Which users have at least one live connection on any instance (what sending needs of presence). */
+export type OnlineDirectory = Pick<PresenceStore, "onlineUsers">;

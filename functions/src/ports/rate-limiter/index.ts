@@ -1,10 +1,16 @@
 import type Redis from "ioredis";
+import { GatewayError } from "../../errors";
 import type { Clock } from "../clock";
 import { MemoryRateLimiter } from "./memory-rate-limiter";
 import type { RateDecision, RateLimiter } from "./rate-limiter";
 import { RedisRateLimiter } from "./redis-rate-limiter";
 
 export * from "./rate-limiter";
+
+export interface RateRule {
+  limit: number;
+  windowMs: number;
+}
 
 /**
  * The limiter the gateway uses: Redis (shared by all instances) when configured, falling back to this
@@ -19,10 +25,6 @@ export class RateLimiterFacade implements RateLimiter {
     this.redis = redis ? new RedisRateLimiter(redis) : undefined;
   }
 
-  get mode(): "redis" | "memory" {
-    return this.redis ? "redis" : "memory";
-  }
-
   async consume(key: string, limit: number, windowMs: number): Promise<RateDecision> {
     if (this.redis) {
       try {
@@ -33,4 +35,17 @@ export class RateLimiterFacade implements RateLimiter {
     }
     return this.memory.consume(key, limit, windowMs);
   }
+}
+
+/**
+ * The one rate-limit check: consumes one call of `rule` for `key`, or throws RATE_LIMITED with
+ * `retryAfterMs` (clients wait that long, then retry). `what` names the calls in the message.
+ */
+export async function requireWithinLimit(limiter: RateLimiter, key: string, rule: RateRule, what: string): Promise<void> {
+  const decision = await limiter.consume(key, rule.limit, rule.windowMs);
+  if (decision.allowed) return;
+  const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+  throw new GatewayError("RATE_LIMITED", `At most ${rule.limit} ${what} per ${rule.windowMs / 1000} s; retry in ${seconds} s.`, {
+    retryAfterMs: decision.retryAfterMs,
+  });
 }

@@ -3,15 +3,12 @@ export interface VerifiedIdentity {
   uid: string;
   /** Roles from custom claims (`role`, `roles`, `admin: true`); every user is at least a `member`. */
   roles: string[];
-  claims: Record<string, unknown>;
 }
 
 /** The token verification port: resolves an identity or rejects with GatewayError(UNAUTHENTICATED, reason). */
 export interface TokenVerifier {
   verify(idToken: string): Promise<VerifiedIdentity>;
 }
-
-export const KNOWN_ROLES = ["member", "coordinator", "admin"] as const;
 
 export function rolesFromClaims(claims: Record<string, unknown>): string[] {
   const roles = new Set<string>(["member"]);

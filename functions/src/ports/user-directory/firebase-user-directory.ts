@@ -1,4 +1,5 @@
 import type { Auth, UserRecord } from "firebase-admin/auth";
+import { LRUCache } from "lru-cache";
 import type { UserProfile } from "../../protocol";
 import type { UserDirectory } from "./user-directory";
 
@@ -6,15 +7,19 @@ const LOOKUP_BATCH = 100; // getUsers takes at most 100 identifiers
 
 /** Firebase Auth accounts; known uids are remembered so a conversation costs one lookup, not one per message. */
 export class FirebaseUserDirectory implements UserDirectory {
-  private readonly known = new Set<string>();
+  private readonly known = new LRUCache<string, true>({ max: 100_000 });
+  /** Uids Auth did not know (or disabled), remembered briefly so repeating them costs no lookup (issue 12). */
+  private readonly missing = new LRUCache<string, true>({ max: 100_000, ttl: 60_000 });
 
   constructor(private readonly auth: Auth) {}
 
   async existing(uids: string[]): Promise<Set<string>> {
-    const unknown = [...new Set(uids)].filter((u) => !this.known.has(u));
+    const unknown = [...new Set(uids)].filter((u) => !this.known.has(u) && !this.missing.has(u));
     for (let i = 0; i < unknown.length; i += LOOKUP_BATCH) {
-      const { users } = await this.auth.getUsers(unknown.slice(i, i + LOOKUP_BATCH).map((uid) => ({ uid })));
-      for (const user of users) if (!user.disabled) this.remember(user.uid);
+      const chunk = unknown.slice(i, i + LOOKUP_BATCH);
+      const { users } = await this.auth.getUsers(chunk.map((uid) => ({ uid })));
+      for (const user of users) if (!user.disabled) this.known.set(user.uid, true);
+      for (const uid of chunk) if (!this.known.has(uid)) this.missing.set(uid, true);
     }
     return new Set(uids.filter((u) => this.known.has(u)));
   }
@@ -37,11 +42,6 @@ export class FirebaseUserDirectory implements UserDirectory {
       for (const user of users) if (!user.disabled) found.push(profileOf(user));
     }
     return found;
-  }
-
-  private remember(uid: string): void {
-    if (this.known.size > 100_000) this.known.clear();
-    this.known.add(uid);
   }
 }
 
