@@ -520,7 +520,7 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
       clientTimestamp: p.timestamp ?? null,
       createdAt: result.createdAt,
       metadata: p.metadata ?? {},
-    });
+    }, p.replyToId !== undefined);
   }
 
   private isOwn(message: ChatMessage): boolean {

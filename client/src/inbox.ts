@@ -115,9 +115,17 @@ export class Inbox {
     else this.accept(message.conversationId, state, message);
   }
 
-  /** The app's own message, once acknowledged: it takes its place in the conversation like any other. */
-  receiveOwn(message: ChatMessage): void {
-    this.receive(message);
+  /**
+   * The app's own message, once acknowledged: it takes its place in the conversation like any other.
+   * `fromHistory`: fields only the server fills (a reply's `replyTo`) are missing, so the stored copy is
+   * fetched and handed instead (the local one is held meanwhile, then dropped as a copy).
+   */
+  receiveOwn(message: ChatMessage, fromHistory = false): void {
+    const state = this.state(message.conversationId);
+    if (!fromHistory || this.resuming || state.catchingUp) return this.receive(message);
+    if (state.cursor === undefined) this.moveCursor(message.conversationId, state, message.seq - 1);
+    state.held.push(message);
+    void this.catchUp(message.conversationId, state);
   }
 
   /** The user left the conversation: forget it. */

@@ -20,9 +20,9 @@ export class TypingSender {
     const now = Date.now();
     const current = this.active.get(conversationId);
     if (current) clearTimeout(current.idle);
-    const sentAt = !current || now - current.sentAt >= this.options.refreshMs ? now : current.sentAt;
-    if (sentAt === now) this.emit("typing_start", conversationId);
-    this.active.set(conversationId, { sentAt, idle: setTimeout(() => this.stop(conversationId), this.options.idleMs) });
+    const due = !current || now - current.sentAt >= this.options.refreshMs;
+    if (due) this.emit("typing_start", conversationId);
+    this.active.set(conversationId, { sentAt: due ? now : current.sentAt, idle: setTimeout(() => this.stop(conversationId), this.options.idleMs) });
   }
 
   stop(conversationId: string): void {
