@@ -426,10 +426,10 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     const request = this.requester(socket);
     this.inbox.connectionOpened(request);
     try {
-      const { conversations } = await request<{ conversations: ConversationSummary[] }>("list_conversations", {});
+      const { conversations } = await patiently(() => request<{ conversations: ConversationSummary[] }>("list_conversations", {}));
       if (!current()) return;
       this.replaceConversations(conversations);
-      await this.inbox.resume(conversations.map((c) => c.id));
+      await this.inbox.resume(conversations.map((c) => ({ id: c.id, lastSeq: lastSeqOf(c) })));
       await this.restoreSubscriptions(request);
     } catch (error) {
       if (current()) this.connection.reconnect(); // a live socket that cannot resume: start over
@@ -597,6 +597,24 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     for (const waiter of this.readyWaiters.splice(0)) waiter.reject(error);
     announce();
   }
+}
+
+/** RATE_LIMITED answers wait their retryAfterMs and try again (reconnect storms pass the budgets). */
+async function patiently<T>(run: () => Promise<T>, tries = 5): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof TalowaError) || error.code !== "RATE_LIMITED" || attempt >= tries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs ?? 1_000));
+    }
+  }
+}
+
+/** The newest seq of a conversation, when the server's list carries it (issue 14's `lastMessage`). */
+function lastSeqOf(conversation: ConversationSummary): number | undefined {
+  const seq = (conversation as { lastMessage?: { seq?: unknown } }).lastMessage?.seq;
+  return typeof seq === "number" ? seq : undefined;
 }
 
 export function newClientId(): string {

@@ -98,10 +98,13 @@ export class Inbox {
     this.resuming = true;
   }
 
-  /** Catches up every listed conversation, then releases what was held. Rejects if the connection changed. */
-  async resume(conversationIds: string[]): Promise<void> {
+  /**
+   * Catches up every listed conversation, then releases what was held. Rejects if the connection changed.
+   * `lastSeq`, when the conversation list carries it, spares the calls for conversations already caught up.
+   */
+  async resume(conversations: Array<{ id: string; lastSeq?: number }>): Promise<void> {
     const generation = this.generation;
-    await eachLimited(conversationIds, 4, (id) => this.syncOne(id, generation));
+    await eachLimited(conversations, 4, ({ id, lastSeq }) => this.syncOne(id, generation, lastSeq));
     this.check(generation);
     this.resuming = false;
     for (const [id, state] of this.conversations) if (state.held.length > 0 && !state.catchingUp) void this.catchUp(id, state);
@@ -153,11 +156,12 @@ export class Inbox {
 
   // --- catching up ---------------------------------------------------------------------------
 
-  private async syncOne(conversationId: string, generation: number): Promise<void> {
+  private async syncOne(conversationId: string, generation: number, lastSeq?: number): Promise<void> {
     const state = this.state(conversationId);
     try {
-      if (state.cursor === undefined) await this.startCursor(conversationId, state, generation);
-      await this.fill(conversationId, state, generation);
+      if (state.cursor === undefined) await this.startCursor(conversationId, state, generation, lastSeq);
+      const caughtUp = lastSeq !== undefined && state.held.length === 0 && (state.cursor ?? 0) >= lastSeq;
+      if (!caughtUp) await this.fill(conversationId, state, generation);
     } catch (error) {
       if (error instanceof TalowaError && error.code === "NOT_FOUND") return this.forget(conversationId);
       throw error;
@@ -166,10 +170,9 @@ export class Inbox {
     this.release(conversationId, state);
   }
 
-  private async startCursor(conversationId: string, state: ConversationState, generation: number): Promise<void> {
+  private async startCursor(conversationId: string, state: ConversationState, generation: number, lastSeq?: number): Promise<void> {
     if (this.options.initialSync === "all") return this.moveCursor(conversationId, state, 0);
-    const latest = await this.page(conversationId, { limit: 1 }, generation);
-    const head = latest.messages[latest.messages.length - 1]?.seq ?? 0;
+    const head = lastSeq ?? (await this.page(conversationId, { limit: 1 }, generation)).messages.at(-1)?.seq ?? 0;
     const firstHeld = Math.min(...state.held.map((m) => m.seq));
     this.moveCursor(conversationId, state, state.held.length > 0 ? Math.min(firstHeld - 1, head) : head);
   }
@@ -223,9 +226,18 @@ export class Inbox {
     this.check(generation);
     const request = this.request;
     if (!request) throw new Stale();
-    const page = await request<{ messages: ChatMessage[]; hasMore: boolean }>("fetch_history", { conversationId, ...query });
-    this.check(generation);
-    return page;
+    for (;;) {
+      try {
+        const page = await request<{ messages: ChatMessage[]; hasMore: boolean }>("fetch_history", { conversationId, ...query });
+        this.check(generation);
+        return page;
+      } catch (error) {
+        // Many conversations after a reconnect can pass the fetch_history budget: wait for it, do not reconnect.
+        if (!(error instanceof TalowaError) || error.code !== "RATE_LIMITED") throw error;
+        await sleep(error.retryAfterMs ?? 1_000);
+        this.check(generation);
+      }
+    }
   }
 
   private check(generation: number): void {
