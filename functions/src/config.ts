@@ -93,6 +93,8 @@ export const settings = {
       heartbeat: { limit: 30, windowMs: 60_000 },
       reaction: { limit: 50, windowMs: 60_000 },
       call_initiate: { limit: 5, windowMs: 60_000 },
+      // find_user and get_profiles share one budget (guessing emails in bulk must be slow)
+      lookup: { limit: 30, windowMs: 60_000 },
     } as Record<string, { limit: number; windowMs: number }>,
     z.record(z.string(), rateRule),
     "Calls allowed per user in a window, by rule name: message types (text, image ...) and call names (every client call consumes the rule named like the event unless its spec names another). JSON; given rules replace the defaults of the same name. Defaults in docs/PROTOCOL.md (Limits).",

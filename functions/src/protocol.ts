@@ -282,3 +282,36 @@ export interface InterServerEvents {
   /** A block between two users changed: drop cached block lists. */
   blocks_changed: (blocker: string, blocked: string) => void;
 }
+
+// --- session lifetime: token refresh on a live socket (issue 11) ----------------------------------
+// The client library (client/) implements the client side. These declarations are the ones of issue 11's
+// branch, word for word, so that merging it only duplicates them: delete this block when it lands.
+
+export type SessionEndReason = "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_INVALID" | "USER_DISABLED" | "USER_NOT_FOUND";
+
+export interface ServerToClientEvents {
+  /** The ID token expires at `expiresAt` (ms): answer `refresh_token` with a fresh one before then. */
+  token_expiring: (payload: { expiresAt: number }) => void;
+  /** The session is over (expired, disabled, revoked, kicked); the socket is disconnected right after. */
+  session_ended: (payload: { reason: SessionEndReason; message: string }) => void;
+}
+
+export interface ClientToServerEvents {
+  /** A fresh ID token of the same user (after `token_expiring`); PERMISSION_DENIED and disconnect for another uid. */
+  refresh_token: (payload: { token: string }, ack?: AckCallback<{ expiresAt: number | null }>) => void;
+}
+
+// --- user lookup (directory) --------------------------------------------------------------------
+
+/** What any signed-in user may learn about another: the uid and the display name, never the email or claims. */
+export interface UserProfile {
+  uid: string;
+  displayName: string | null;
+}
+
+export interface ClientToServerEvents {
+  /** The account with this exact email (case-insensitive), to start a direct chat; NOT_FOUND otherwise. Rate-limited. */
+  find_user: (payload: { email: string }, ack: AckCallback<{ user: UserProfile }>) => void;
+  /** Display names of up to 100 users (unknown ones are left out). Rate-limited. */
+  get_profiles: (payload: { userIds: string[] }, ack: AckCallback<{ profiles: UserProfile[] }>) => void;
+}

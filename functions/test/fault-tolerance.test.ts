@@ -4,8 +4,8 @@ import { firestore } from "../src/firebase";
 import { freePort } from "../tools/free-port";
 import { OwnedProcess } from "../tools/processes";
 import { LocalRedis } from "../tools/redis-server";
-import { ResilientClient } from "../tools/resilient-client";
 import { TcpProxy } from "../tools/tcp-proxy";
+import { appInbox, started, talowaClient } from "./support/client";
 import { expectError } from "./support/expect-error";
 import { gatewayWith } from "./support/fixture";
 import { connectAs, startGateway } from "./support/gateway";
@@ -15,43 +15,62 @@ import { createUsers } from "./support/users";
 import { arrived, eventually, settle } from "./support/wait";
 
 const liftedLimits = JSON.stringify({ text: { limit: 100_000, windowMs: 60_000 } });
-const clients: ResilientClient[] = [];
-
-function resilient(urls: string[], token: string): ResilientClient {
-  const client = new ResilientClient({ urls, token: () => token, reconnectDelayMs: 100 });
-  clients.push(client);
-  return client;
+/** The client library as an app uses it, over several gateways, starting each conversation from its first message. */
+function resilient(urls: string[], user: { idToken: string }) {
+  return talowaClient(urls, user, { initialSync: "all", minReconnectDelayMs: 100 });
 }
 
 describe("fault tolerance", function () {
   this.timeout(60_000);
-  afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
-  });
 
   it("an instance killed with SIGKILL while messages flow: every acked message reaches the recipient once, in order", async () => {
     const [alice, bob] = await createUsers("alice", "bob");
     const env = { RATE_LIMITS: liftedLimits, CHECK_REVOKED: "false" };
     const a = await startStandalone(env);
     const b = await startStandalone(env);
-    const sender = resilient([a.url, b.url], alice.idToken);
-    const recipient = resilient([a.url, b.url], bob.idToken);
-    await Promise.all([sender.start(0), recipient.start(0)]);
+    const sender = await started(resilient([a.url, b.url], alice));
+    const recipient = resilient([a.url, b.url], bob);
+    const delivered = appInbox(recipient);
+    await started(recipient);
 
     const acked: string[] = [];
     for (let i = 0; i < 60; i += 1) {
       if (i === 20) await a.gateway.kill();
       acked.push((await sender.send({ clientId: `kill-${i}`, recipientId: bob.uid, content: `m${i}` })).messageId);
     }
-    await arrived(recipient.delivered, 60, 20_000);
+    await arrived(delivered, 60, 20_000);
     await settle(500);
 
-    const ids = recipient.delivered.map((m) => m.id);
-    expect(ids).to.deep.equal(acked);
-    expect(recipient.delivered.map((m) => m.content)).to.deep.equal(acked.map((_, i) => `m${i}`));
-    expect(recipient.outOfOrder).to.equal(0);
-    expect(sender.currentUrl).to.equal(b.url);
-    expect(recipient.currentUrl).to.equal(b.url);
+    expect(delivered.map((m) => m.id)).to.deep.equal(acked);
+    expect(delivered.map((m) => m.content)).to.deep.equal(acked.map((_, i) => `m${i}`));
+    expect(recipient.stats.outOfOrder).to.equal(0);
+    expect(sender.url).to.equal(b.url);
+    expect(recipient.url).to.equal(b.url);
+  });
+
+  it("connections dropped again and again while messages flow: every acked message reaches the app once, in order", async () => {
+    const [alice, bob] = await createUsers("alice", "bob");
+    const config = { rateLimits: { text: { limit: 100_000, windowMs: 60_000 } } };
+    const one = await startGateway(config);
+    const two = await startGateway(config);
+    const sender = await started(resilient([one.url, two.url], alice));
+    const recipient = resilient([two.url, one.url], bob);
+    const delivered = appInbox(recipient);
+    await started(recipient);
+
+    const acked: string[] = [];
+    for (let i = 0; i < 60; i += 1) {
+      if (i % 7 === 3) recipient.reconnect();
+      if (i % 11 === 5) sender.reconnect();
+      acked.push((await sender.send({ recipientId: bob.uid, content: `d${i}` })).messageId);
+    }
+    await arrived(delivered, 60, 20_000);
+    await settle(300);
+
+    expect(delivered.map((m) => m.id)).to.deep.equal(acked);
+    expect(recipient.stats.outOfOrder).to.equal(0);
+    expect(recipient.stats.connects).to.be.greaterThan(1);
+    expect(sender.stats.connects).to.be.greaterThan(1);
   });
 
   it("Redis stopped for 10 s: delivery within an instance goes on, cross-instance traffic resumes, nothing acked is lost", async () => {
@@ -64,9 +83,9 @@ describe("fault tolerance", function () {
       const s = await connectAs(one.url, alice.idToken);
       const n = await connectAs(one.url, near.idToken);
       const nearInbox = collect(n.socket);
-      const farClient = resilient([two.url], far.idToken);
-      await farClient.start();
-      const farInbox = farClient.delivered;
+      const farClient = resilient([two.url], far);
+      const farInbox = appInbox(farClient);
+      await started(farClient);
       await sendOk(s.socket, { recipientId: near.uid, content: "before" });
       await sendOk(s.socket, { recipientId: far.uid, content: "before" });
       await arrived(farInbox, 1);
@@ -91,8 +110,8 @@ describe("fault tolerance", function () {
       const seqs = [...duringFar.map((x) => x.seq), after.seq];
       expect(seqs).to.deep.equal([...seqs].sort((x, y) => x - y));
       expect(new Set(seqs).size).to.equal(seqs.length);
-      expect(n.socket.connected && farClient.connected && s.socket.connected).to.equal(true);
-      expect(farClient.connects).to.equal(1); // nobody was disconnected because Redis went away
+      expect(n.socket.connected && farClient.state === "ready" && s.socket.connected).to.equal(true);
+      expect(farClient.stats.connects).to.equal(1); // nobody was disconnected because Redis went away
     } finally {
       await redis.stop();
     }

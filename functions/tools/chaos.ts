@@ -15,8 +15,7 @@ import { FirestoreEmulator } from "./firestore-emulator";
 import { freePort } from "./free-port";
 import { OwnedProcess } from "./processes";
 import { LocalRedis } from "./redis-server";
-import { ResilientClient } from "./resilient-client";
-import type { ConversationSummary } from "../src/protocol";
+import { TalowaClient, type ChatMessage } from "../../client/src/index.js";
 
 const { values } = parseArgs({
   options: {
@@ -45,13 +44,15 @@ interface Gateway {
 interface User {
   uid: string;
   token: string;
-  client: ResilientClient;
+  client: TalowaClient;
+  /** What the client library handed the app, in order. */
+  delivered: ChatMessage[];
 }
 
 async function main(): Promise<void> {
   const hardStop = setTimeout(() => {
     log("hard time limit reached; client states:");
-    for (const [i, u] of users.entries()) log(`  client ${i}: ${u.client.describe()}`);
+    for (const [i, u] of users.entries()) log(`  client ${i}: ${describe(u)}`);
     void shutdown(2);
   }, (runSeconds + 180) * 1000);
   hardStop.unref();
@@ -89,10 +90,21 @@ async function main(): Promise<void> {
   for (let i = 0; i < pairCount * 2 + 4; i += 1) {
     const token = await signUp(auth.host, `chaos-${i}@talowa.test`);
     const uid = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString()).user_id as string;
-    const client = new ResilientClient({ urls: rotate(gateways.map((g) => g.url), i), token: () => token, reconnectDelayMs: 150, ackTimeoutMs: 4_000 });
-    users.push({ uid, token, client });
+    const client = new TalowaClient({
+      url: rotate(gateways.map((g) => g.url), i),
+      getToken: () => token,
+      initialSync: "all",
+      minReconnectDelayMs: 150,
+      maxReconnectDelayMs: 2_000,
+      ackTimeoutMs: 4_000,
+      maxSendAttempts: 60,
+      maxRetryDelayMs: 2_000,
+    });
+    const delivered: ChatMessage[] = [];
+    client.on("message", (m) => delivered.push(m));
+    users.push({ uid, token, client, delivered });
   }
-  await Promise.all(users.map((u) => u.client.start()));
+  await Promise.all(users.map((u) => u.client.start().then(() => u.client.ready())));
   owned.push({ stop: () => users.forEach((u) => u.client.close()) });
 
   // Streams: each conversation has one sender, so "in order" is checkable per conversation.
@@ -100,12 +112,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < pairCount; i += 1) streams.push({ sender: users[2 * i], recipients: [users[2 * i + 1]], target: { recipientId: users[2 * i + 1].uid } });
   const groupMembers = users.slice(pairCount * 2);
   const owner = groupMembers[0];
-  const created = await owner.client.request<{ conversation: ConversationSummary }>("create_group", {
-    name: "chaos",
-    memberIds: groupMembers.slice(1).map((u) => u.uid),
-  });
-  if (!created.ok) throw new Error(`create_group failed: ${created.error.message}`);
-  streams.push({ sender: owner, recipients: groupMembers.slice(1), target: { conversationId: created.conversation.id } });
+  const group = await owner.client.createGroup({ name: "chaos", memberIds: groupMembers.slice(1).map((u) => u.uid) });
+  streams.push({ sender: owner, recipients: groupMembers.slice(1), target: { conversationId: group.id } });
 
   const acked = new Map<string, { stream: number; seq: number }>();
   let attempted = 0;
@@ -115,7 +123,7 @@ async function main(): Promise<void> {
     for (let n = 0; Date.now() < deadline; n += 1) {
       attempted += 1;
       try {
-        const ack = await stream.sender.client.send({ clientId: `s${index}-${n}`, content: `s${index}-${n}`, ...stream.target }, 60);
+        const ack = await stream.sender.client.send({ clientId: `s${index}-${n}`, content: `s${index}-${n}`, ...stream.target });
         acked.set(ack.messageId, { stream: index, seq: ack.seq });
       } catch (error) {
         failedSends += 1;
@@ -146,7 +154,7 @@ async function main(): Promise<void> {
         log("Redis restarted");
       } else {
         const victims = users.filter(() => random() < 0.3);
-        for (const u of victims) u.client.dropConnection();
+        for (const u of victims) u.client.reconnect();
         faults.clientDrops += victims.length;
         log(`dropped ${victims.length} client connections`);
       }
@@ -156,7 +164,7 @@ async function main(): Promise<void> {
   await Promise.all([...senders, chaos]);
   log(`traffic stopped: ${acked.size} acked; waiting for convergence`);
   const expected = streams.map((s, i) => ({ i, recipients: s.recipients, ids: [...acked].filter(([, a]) => a.stream === i) }));
-  const converged = await until(async () => expected.every((e) => e.recipients.every((r) => e.ids.every(([id]) => r.client.delivered.some((m) => m.id === id)))), 60_000).then(
+  const converged = await until(async () => expected.every((e) => e.recipients.every((r) => e.ids.every(([id]) => r.delivered.some((m) => m.id === id)))), 60_000).then(
     () => true,
     () => false,
   );
@@ -185,9 +193,9 @@ function measure(
   for (const e of expected) {
     for (const r of e.recipients) {
       const got = new Map<string, number>();
-      for (const m of r.client.delivered) if (m.content.startsWith(`s${e.i}-`)) got.set(m.clientId, (got.get(m.clientId) ?? 0) + 1);
+      for (const m of r.delivered) if (m.content.startsWith(`s${e.i}-`)) got.set(m.content, (got.get(m.content) ?? 0) + 1);
       for (const count of got.values()) if (count > 1) duplicated += count - 1;
-      const ids = new Set(r.client.delivered.map((m) => m.id));
+      const ids = new Set(r.delivered.map((m) => m.id));
       for (const [id] of e.ids) (ids.has(id) ? (deliveries += 1) : (lost += 1));
     }
   }
@@ -202,9 +210,10 @@ function measure(
     delivered: deliveries,
     lost,
     duplicated,
-    outOfOrder: users.reduce((n, u) => n + u.client.outOfOrder, 0),
-    redeliveriesDroppedByClients: users.reduce((n, u) => n + u.client.redeliveriesDropped, 0),
-    reconnects: users.reduce((n, u) => n + u.client.connects, 0) - users.length,
+    outOfOrder: users.reduce((n, u) => n + outOfOrderIn(u.delivered), 0),
+    redeliveriesDroppedByClients: users.reduce((n, u) => n + u.client.stats.redeliveriesDropped, 0),
+    gapCatchUps: users.reduce((n, u) => n + u.client.stats.gapCatchUps, 0),
+    reconnects: users.reduce((n, u) => n + u.client.stats.connects, 0) - users.length,
     converged: extra.converged,
     faults: extra.faults,
   };
@@ -221,9 +230,24 @@ function format(r: ReturnType<typeof measure>): string {
     "|---|---|---|---|---|---|---|---|---|---|",
     `| ${r.sent} | ${r.acked} | ${r.gaveUp} | ${r.expectedDeliveries} | ${r.delivered} | ${r.lost} | ${r.duplicated} | ${r.outOfOrder} | ${r.redeliveriesDroppedByClients} | ${r.converged} |`,
     "",
-    "lost = acked but never delivered to a recipient; duplicated = one clientId delivered as two messages; out of order = a message reaching the app below a seq it already had.",
+    "lost = acked but never delivered to a recipient; duplicated = one sent message (its content names it) handed to the app twice; out of order = a message reaching the app below a seq it already had.",
     "",
   ].join("\n");
+}
+
+/** Messages that reached the app below a seq it already had in their conversation (counted here, not trusted from the client). */
+function outOfOrderIn(delivered: ChatMessage[]): number {
+  const highest = new Map<string, number>();
+  let count = 0;
+  for (const m of delivered) {
+    if (m.seq < (highest.get(m.conversationId) ?? 0)) count += 1;
+    highest.set(m.conversationId, Math.max(highest.get(m.conversationId) ?? 0, m.seq));
+  }
+  return count;
+}
+
+function describe(u: User): string {
+  return `state=${u.client.state} url=${u.client.url} delivered=${u.delivered.length} pending=${u.client.pendingSends().length} stats=${JSON.stringify(u.client.stats)}`;
 }
 
 async function signUp(authHost: string, email: string): Promise<string> {

@@ -2,8 +2,10 @@
  * The local stack: `npm start` from the repository root.
  * Starts the Auth and Functions emulators from the project's own firebase-tools, Firestore (official
  * emulator when this machine can run it, else the in-process Node emulator), Redis (REDIS_URL, else a
- * local redis-server, else in-memory presence), then starts the gateway through `websocketServer /start`
- * and prints how to connect. Ctrl-C stops everything it started.
+ * local redis-server, else in-memory presence), builds the web app (web/) and serves it with the Hosting
+ * emulator, then starts the gateway through `websocketServer /start` and prints how to connect.
+ * Ctrl-C stops everything it started, also when its output is piped (`npm start | tee log`).
+ * LOCAL_STACK_PORT_OFFSET=N moves every port by N (to run beside another stack on the same machine).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -18,19 +20,34 @@ import { LocalRedis, redisAnswers, redisServerInstalled } from "./redis-server";
 const projectId = process.env.GCLOUD_PROJECT || "demo-talowa";
 const rootDir = resolve(functionsDir, "..");
 const baseConfig = JSON.parse(readFileSync(join(rootDir, "firebase.json"), "utf8"));
+const offset = Number(process.env.LOCAL_STACK_PORT_OFFSET || 0);
 const ports = {
-  auth: baseConfig.emulators.auth.port as number,
-  functions: baseConfig.emulators.functions.port as number,
-  firestore: baseConfig.emulators.firestore.port as number,
-  gateway: Number(process.env.GATEWAY_PORT || 8081),
-  redis: 6379,
+  auth: offset + (baseConfig.emulators.auth.port as number),
+  functions: offset + (baseConfig.emulators.functions.port as number),
+  firestore: offset + (baseConfig.emulators.firestore.port as number),
+  hosting: offset + (baseConfig.emulators.hosting.port as number),
+  hub: offset + 4400,
+  logging: offset + 4500,
+  gateway: Number(process.env.GATEWAY_PORT || 8081 + offset),
+  redis: 6379 + offset,
 };
 const stoppers: Array<() => Promise<void> | void> = [];
+/** Every child process this started, ended by PID on exit if a stopper could not run. */
+const children: OwnedProcess[] = [];
 const notes: string[] = [];
 
 async function main(): Promise<void> {
-  process.on("SIGINT", () => void shutdown(0));
-  process.on("SIGTERM", () => void shutdown(0));
+  // Piped output (`npm start | tee log`): Ctrl-C ends the reader too, and a write to the closed pipe must
+  // not crash this process before it has stopped its children.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(0));
+  process.on("uncaughtException", (error) => {
+    say(`local stack: ${error.message}`);
+    void shutdown(1);
+  });
+  process.on("exit", () => {
+    for (const child of children) if (child.alive && child.pid) tryKill(child.pid);
+  });
 
   const redisUrl = await chooseRedis();
   const firestore = await chooseFirestore();
@@ -38,17 +55,19 @@ async function main(): Promise<void> {
   if (!uiCached) notes.push("Emulator UI: left out (its download is not cached on this machine).");
   notes.push("Pub/Sub emulator: left out (download); the scheduled keep-alive is tested with firebase-functions-test.");
 
-  const only = ["auth", "functions", ...(firestore === "official" ? ["firestore"] : [])];
+  buildWebApp();
+  const only = ["auth", "functions", "hosting", ...(firestore === "official" ? ["firestore"] : [])];
   const configPath = join(rootDir, "firebase.local.json");
-  writeFileSync(configPath, JSON.stringify({ ...baseConfig, emulators: { ...baseConfig.emulators, ui: { ...baseConfig.emulators.ui, enabled: uiCached } } }, null, 2));
+  writeFileSync(configPath, JSON.stringify(localConfig(uiCached), null, 2));
   stoppers.push(() => {
     if (existsSync(configPath)) execFileSync("rm", ["-f", configPath]);
   });
 
   const env = { ...process.env, GATEWAY_PORT: String(ports.gateway), REDIS_URL: redisUrl ?? "", FIREBASE_CLI_DISABLE_UPDATE_CHECK: "true" };
   const emulators = OwnedProcess.start("firebase emulators", firebaseBin, ["emulators:start", "--only", only.join(","), "--project", projectId, "--config", configPath, "--non-interactive"], { cwd: rootDir, env });
-  emulators.child.stdout?.pipe(process.stdout);
-  emulators.child.stderr?.pipe(process.stderr);
+  children.push(emulators);
+  emulators.child.stdout?.on("data", (chunk: Buffer) => say(chunk.toString(), ""));
+  emulators.child.stderr?.on("data", (chunk: Buffer) => say(chunk.toString(), ""));
   stoppers.unshift(() => emulators.stop(15_000));
 
   const functionsBase = `http://127.0.0.1:${ports.functions}/${projectId}/us-central1`;
@@ -74,8 +93,10 @@ async function chooseRedis(): Promise<string | undefined> {
   }
   if (redisServerInstalled()) {
     const port = (await redisAnswers(ports.redis)) ? await freePort() : ports.redis;
-    const redis = await LocalRedis.start(port);
+    const redis = new LocalRedis(port);
     stoppers.push(() => redis.stop());
+    await redis.start();
+    if (redis.child) children.push(redis.child);
     return redis.url;
   }
   notes.push("Redis: none reachable and redis-server is not installed; presence and rate limits run in memory.");
@@ -137,11 +158,37 @@ async function adminIdToken(): Promise<string> {
   return (await signIn()).idToken;
 }
 
+/** The emulators' settings with this run's ports (and the offset), the UI only if its download is cached. */
+function localConfig(uiCached: boolean) {
+  const e = baseConfig.emulators;
+  const at = (port: number) => ({ host: "127.0.0.1", port });
+  return {
+    ...baseConfig,
+    emulators: {
+      ...e,
+      auth: at(ports.auth),
+      functions: at(ports.functions),
+      firestore: at(ports.firestore),
+      hosting: at(ports.hosting),
+      hub: at(ports.hub),
+      logging: at(ports.logging),
+      ui: { ...e.ui, enabled: uiCached },
+    },
+  };
+}
+
+/** web/dist, with a config.json naming this stack's Auth emulator and gateway. */
+function buildWebApp(): void {
+  const config = { projectId, authEmulatorUrl: `http://127.0.0.1:${ports.auth}`, gatewayUrl: `http://127.0.0.1:${ports.gateway}` };
+  execFileSync(process.execPath, [join(rootDir, "web", "build.mjs"), "--config", JSON.stringify(config)], { stdio: ["ignore", "pipe", "inherit"] });
+}
+
 function printBanner(functionsBase: string, adminToken: string, redisUrl: string | undefined, firestore: string): void {
   const auth = `http://127.0.0.1:${ports.auth}`;
   const lines = [
     "",
     "TALOWA messaging — local stack is up",
+    `  Web app             http://127.0.0.1:${ports.hosting}  (open it in two browser windows, sign up twice, chat)`,
     `  Socket.IO gateway   http://127.0.0.1:${ports.gateway}  (path /socket.io)`,
     `  /status             ${functionsBase}/websocketServer/status`,
     `  connection info     ${functionsBase}/getWebSocketInfo`,
@@ -162,19 +209,40 @@ function printBanner(functionsBase: string, adminToken: string, redisUrl: string
     "Ctrl-C stops everything this started.",
     "",
   ];
-  process.stdout.write(lines.join("\n") + "\n");
+  say(lines.join("\n"));
+}
+
+/** Writes a line to the terminal; a closed pipe is not an error worth dying for. */
+function say(text: string, end = "\n"): void {
+  try {
+    process.stdout.write(text + end);
+  } catch {
+    /* the reader went away */
+  }
+}
+
+function tryKill(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, "SIGKILL");
+      return;
+    } catch {
+      /* already gone */
+    }
+  }
 }
 
 let shuttingDown = false;
 async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
-  process.stdout.write("\nstopping the local stack…\n");
+  say("\nstopping the local stack…");
   for (const stop of stoppers) await Promise.resolve(stop()).catch(() => undefined);
+  say("stopped.");
   process.exit(code);
 }
 
 main().catch(async (error) => {
-  process.stderr.write(`local stack failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  say(`local stack failed: ${error instanceof Error ? error.message : String(error)}`);
   await shutdown(1);
 });

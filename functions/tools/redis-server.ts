@@ -24,11 +24,19 @@ export class LocalRedis {
     return redis;
   }
 
+  /** The running redis-server process (undefined before start). */
+  get child(): OwnedProcess | undefined {
+    return this.process;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
+    if (!redisServerInstalled()) {
+      throw new Error("redis-server is not installed (or not on PATH). Install it: Debian/Ubuntu `sudo apt-get install -y redis-server`, macOS `brew install redis`.");
+    }
     this.process = OwnedProcess.start("redis-server", "redis-server", [
       "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes",
     ]);

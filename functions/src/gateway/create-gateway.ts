@@ -54,6 +54,7 @@ import { receiptsFeature } from "./messaging/receipts";
 import { sendingFeature } from "./messaging/sending";
 import { typingFeature } from "./messaging/typing";
 import { presenceFeature } from "./presence";
+import { userLookupFeature } from "./user-lookup";
 import type { FeatureFactory, GatewayContext } from "./types";
 
 export interface CreateGatewayOptions {
@@ -98,6 +99,8 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     activeMembersFeature({ presence: ports.presence, blocks: ports.blocks, conversations }),
     emergencyBroadcastsFeature(ports.broadcasts, ports.broadcastReceipts),
     pushFeature({ devices: ports.devices, push: ports.push }),
+    // --- directory: find a user by email, display names (client apps) ---
+    userLookupFeature({ users: ports.users }),
     ...(redis ? [instanceRegistryFeature({ redis: redis.commands, subscriber: redis.fleet })] : []),
     ...(ports.activity ? [activityLogFeature(ports.activity)] : []),
     ...(options.features ?? []),

@@ -9,6 +9,7 @@ import { AuthEmulator } from "../../tools/auth-emulator";
 import { FirestoreEmulator } from "../../tools/firestore-emulator";
 import { LocalRedis } from "../../tools/redis-server";
 import { environment, environmentIfStarted, setEnvironment } from "./environment";
+import { closeTalowaClients } from "./client";
 import { closeTrackedResources } from "./gateway";
 import { stopStandalones } from "./standalone";
 
@@ -46,6 +47,7 @@ export const mochaHooks = {
   },
 
   async afterEach() {
+    await closeTalowaClients();
     await closeTrackedResources();
     await stopStandalones();
   },

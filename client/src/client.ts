@@ -1,0 +1,624 @@
+import { Connection, type ConnectionOptions, type TalowaSocket } from "./connection.js";
+import { Emitter } from "./emitter.js";
+import { TalowaError } from "./errors.js";
+import type {
+  Ack,
+  AuthSuccessPayload,
+  ChatMessage,
+  ConversationSummary,
+  DeliveryStatusPayload,
+  EmergencyBroadcastPayload,
+  MessageType,
+  ReceiptState,
+  SendMessagePayload,
+  SendMessageResult,
+  UpdatePresencePayload,
+  UserPresence,
+  UserProfile,
+} from "./generated/protocol.js";
+import { Inbox, type InboxStats, type InitialSync, type Requester } from "./inbox.js";
+import { Outbox, type OutboxEntry } from "./outbox.js";
+import { Receipts, type DeliveryState, type ReceiptSummary } from "./receipts.js";
+import { MemoryStorage, type ClientStorage } from "./storage.js";
+import { TypingSender, TypingWatcher, type TypingOptions } from "./typing.js";
+
+export interface TalowaClientOptions extends ConnectionOptions {
+  /** Cursors, outbox and shown broadcasts; MemoryStorage by default, IndexedDbStorage in browsers. */
+  storage?: ClientStorage;
+  /** Where to start in a conversation without a cursor (see InitialSync); default "recent". */
+  initialSync?: InitialSync;
+  /** Deliveries are confirmed (mark_delivered) in batches, at most this often; default 250 ms. */
+  confirmDelayMs?: number;
+  /** Tries per message before send() gives up; time-outs count; default 30. */
+  maxSendAttempts?: number;
+  minRetryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  typing?: Partial<TypingOptions>;
+  /** Acknowledge each emergency broadcast (ack_broadcast) once it was handed to the app; default true. */
+  autoAckBroadcasts?: boolean;
+}
+
+/**
+ * - connecting: no admitted connection (first attempt, or after a loss);
+ * - resuming: admitted, catching up (offline queue, history); send() waits;
+ * - ready: caught up; live.
+ * - signed-out / failed / closed: final; make a new client after signing in again.
+ */
+export type ClientState = "idle" | "connecting" | "resuming" | "ready" | "signed-out" | "failed" | "closed";
+
+/** What send() takes: a message without its clientId (one is made) and type (default "text"). */
+export type SendInput = Omit<SendMessagePayload, "clientId" | "type"> & { clientId?: string; type?: MessageType };
+
+export interface ClientStats extends InboxStats {
+  /** Admissions: the first connection plus every reconnection. */
+  connects: number;
+}
+
+export type TalowaClientEvents = {
+  state: (state: ClientState) => void;
+  /** Connected and caught up (after the first connection and after every reconnection). */
+  ready: (welcome: AuthSuccessPayload) => void;
+  disconnected: (reason: string) => void;
+  /** Each conversation's messages in seq order, each id once (yours too, once acknowledged). */
+  message: (message: ChatMessage) => void;
+  /** The conversation list changed (new conversation, members changed, removed). */
+  conversations: (conversations: ConversationSummary[]) => void;
+  receipt: (payload: DeliveryStatusPayload) => void;
+  /** Who is typing in a conversation now. */
+  typing: (conversationId: string, userIds: string[]) => void;
+  presence: (presence: UserPresence) => void;
+  /** An emergency broadcast, each id once (also across restarts with a persistent storage). */
+  emergency: (broadcast: EmergencyBroadcastPayload) => void;
+  /** Messages not yet acknowledged, oldest first. */
+  outbox: (pending: OutboxEntry[]) => void;
+  sent: (clientId: string, result: SendMessageResult) => void;
+  send_failed: (clientId: string, error: TalowaError) => void;
+  /** Messages from others above your read position, as far as this client has seen them. */
+  unread: (conversationId: string, count: number) => void;
+  /** The account was disabled or its tokens revoked: sign the user out. Final. */
+  signed_out: (reason: string) => void;
+  token_refreshed: (expiresAt: number | null) => void;
+  error: (error: TalowaError) => void;
+};
+
+const BROADCASTS_KEPT = 200;
+const SUBSCRIBE_CHUNK = 500;
+
+/**
+ * The TALOWA client: one object per signed-in user. See client/README.md.
+ *
+ *   const client = new TalowaClient({ url, getToken: ({ forceRefresh }) => user.getIdToken(forceRefresh) });
+ *   client.on("message", (m) => show(m));
+ *   await client.start();
+ *   await client.send({ recipientId, content: "hello" });
+ */
+export class TalowaClient extends Emitter<TalowaClientEvents> {
+  private readonly connection: Connection;
+  private readonly storage: ClientStorage;
+  private readonly inbox: Inbox;
+  private readonly outbox: Outbox;
+  private readonly receipts = new Receipts();
+  private readonly typingSender: TypingSender;
+  private readonly typingWatcher: TypingWatcher;
+  private readonly conversationMap = new Map<string, ConversationSummary>();
+  private readonly presenceMap = new Map<string, UserPresence>();
+  private readonly followed = new Set<string>();
+  private readonly unreadSeqs = new Map<string, Set<number>>();
+  private readonly readSeqs = new Map<string, number>();
+  private readonly ownIds = new Set<string>();
+  private shownBroadcasts: string[] = [];
+  private appState?: "foreground" | "background";
+  private welcomePayload?: AuthSuccessPayload;
+  private currentState: ClientState = "idle";
+  private readonly autoAckBroadcasts: boolean;
+  private resumeGeneration = 0;
+  private readyWaiters: Array<{ resolve: () => void; reject: (error: TalowaError) => void }> = [];
+
+  constructor(options: TalowaClientOptions) {
+    super();
+    this.storage = options.storage ?? new MemoryStorage();
+    this.autoAckBroadcasts = options.autoAckBroadcasts ?? true;
+    this.connection = new Connection(options);
+    this.inbox = new Inbox({
+      storage: this.storage,
+      initialSync: options.initialSync ?? "recent",
+      confirmDelayMs: options.confirmDelayMs ?? 250,
+      hand: (message) => this.handed(message),
+      isOwn: (message) => this.isOwn(message),
+      confirm: (conversationId, upToSeq) => this.emitIfAdmitted("mark_delivered", { conversationId, upToSeq }),
+    });
+    this.outbox = new Outbox({
+      storage: this.storage,
+      ready: () => this.ready().then(() => this.requester(this.connection.socket!)),
+      maxAttempts: options.maxSendAttempts ?? 30,
+      minRetryDelayMs: options.minRetryDelayMs ?? 250,
+      maxRetryDelayMs: options.maxRetryDelayMs ?? 10_000,
+      changed: (pending) => this.emit("outbox", pending),
+      sent: (entry, result) => this.sent(entry, result),
+      failed: (entry, error) => this.emit("send_failed", entry.clientId, error),
+    });
+    this.typingSender = new TypingSender((event, conversationId) => this.emitIfAdmitted(event, { conversationId }), {
+      refreshMs: options.typing?.refreshMs ?? 3_000,
+      idleMs: options.typing?.idleMs ?? 4_000,
+    });
+    this.typingWatcher = new TypingWatcher((conversationId, userIds) => this.emit("typing", conversationId, userIds));
+    this.connection.on("socket", (socket) => this.listen(socket));
+    this.connection.on("open", (socket, welcome) => void this.resume(socket, welcome));
+    this.connection.on("close", (reason) => this.lost(reason));
+    this.connection.on("signed_out", (reason) => this.finish("signed-out", () => this.emit("signed_out", reason)));
+    this.connection.on("fatal", (error) => this.finish("failed", () => this.emit("error", error)));
+    this.connection.on("token_refreshed", (expiresAt) => this.emit("token_refreshed", expiresAt));
+    this.connection.on("attempt_failed", () => this.setState("connecting"));
+  }
+
+  // --- lifecycle -----------------------------------------------------------------------------
+
+  /** Loads what storage kept (cursors, unsent messages, shown broadcasts), then connects. */
+  async start(): Promise<void> {
+    if (this.currentState !== "idle") return;
+    this.setState("connecting");
+    this.shownBroadcasts = (await this.storage.get<string[]>("broadcasts")) ?? [];
+    await this.inbox.load();
+    await this.outbox.load();
+    if ((this.currentState as ClientState) !== "connecting") return; // closed meanwhile
+    this.connection.start();
+  }
+
+  /** Resolves when connected and caught up; rejects once the client is closed, signed out or failed. */
+  ready(): Promise<void> {
+    if (this.currentState === "ready") return Promise.resolve();
+    if (this.isFinal()) return Promise.reject(TalowaError.unavailable(`The client is ${this.currentState}.`));
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  /** Drops the connection (as a network loss would) and connects again at once, resuming as usual. */
+  reconnect(): void {
+    this.connection.reconnect();
+  }
+
+  /** Disconnects for good; unsent messages stay in storage for the next client. */
+  async close(): Promise<void> {
+    if (this.currentState === "closed") return;
+    this.finish("closed", () => undefined);
+    await this.inbox.flush();
+  }
+
+  get state(): ClientState {
+    return this.currentState;
+  }
+
+  get uid(): string | undefined {
+    return this.welcomePayload?.uid;
+  }
+
+  get welcome(): AuthSuccessPayload | undefined {
+    return this.welcomePayload;
+  }
+
+  /** The gateway URL in use (or tried next). */
+  get url(): string {
+    return this.connection.url;
+  }
+
+  get stats(): ClientStats {
+    return { ...this.inbox.stats, connects: this.connection.connects };
+  }
+
+  // --- messages ------------------------------------------------------------------------------
+
+  /** Queues a message; resolves with its acknowledgement (retried with the same clientId until then). */
+  send(input: SendInput): Promise<SendMessageResult> {
+    const payload: SendMessagePayload = { ...input, clientId: input.clientId ?? newClientId(), type: input.type ?? "text" };
+    if (payload.conversationId) this.typingSender.stop(payload.conversationId);
+    return this.outbox.send(payload);
+  }
+
+  pendingSends(): OutboxEntry[] {
+    return this.outbox.pending();
+  }
+
+  /** A page of history for display (ascending seq). It does not go through the `message` event. */
+  async history(conversationId: string, page: { beforeSeq?: number; afterSeq?: number; limit?: number } = {}) {
+    return this.call<{ messages: ChatMessage[]; hasMore: boolean }>("fetch_history", { conversationId, ...page });
+  }
+
+  /** The seq up to which this client handed every message of the conversation to the app. */
+  cursor(conversationId: string): number | undefined {
+    return this.inbox.cursorOf(conversationId);
+  }
+
+  /** Tells the senders you read the conversation up to `upToSeq` (default: everything received). */
+  async markRead(conversationId: string, upToSeq = this.cursor(conversationId) ?? 0): Promise<number> {
+    if (upToSeq <= (this.readSeqs.get(conversationId) ?? 0)) return this.readSeqs.get(conversationId) ?? 0;
+    this.setRead(conversationId, upToSeq);
+    const answer = await this.call<{ upToSeq: number }>("mark_read", { conversationId, upToSeq });
+    this.setRead(conversationId, answer.upToSeq);
+    return answer.upToSeq;
+  }
+
+  unreadCount(conversationId: string): number {
+    return this.unreadSeqs.get(conversationId)?.size ?? 0;
+  }
+
+  // --- receipts ------------------------------------------------------------------------------
+
+  async getReceipts(conversationId: string): Promise<ReceiptState[]> {
+    const { receipts } = await this.call<{ receipts: ReceiptState[] }>("get_receipts", { conversationId });
+    this.receipts.apply(conversationId, receipts);
+    const mine = receipts.find((r) => r.userId === this.uid);
+    if (mine) this.setRead(conversationId, mine.readSeq);
+    return receipts;
+  }
+
+  /** How many other members have your message `seq` delivered and read. */
+  receiptSummary(conversationId: string, seq: number): ReceiptSummary {
+    return this.receipts.summary(conversationId, seq, this.others(conversationId));
+  }
+
+  /** sent / delivered (every other member has it) / read (every other member read it). */
+  deliveryState(conversationId: string, seq: number): DeliveryState {
+    return this.receipts.state(conversationId, seq, this.others(conversationId));
+  }
+
+  // --- typing --------------------------------------------------------------------------------
+
+  /**
+   * Call on every keystroke: sends typing_start at most every few seconds and typing_stop after a pause
+   * (or when the message is sent). Never call it while composing an anonymous message: it names you.
+   */
+  typing(conversationId: string): void {
+    this.typingSender.typing(conversationId);
+  }
+
+  stopTyping(conversationId: string): void {
+    this.typingSender.stop(conversationId);
+  }
+
+  typingIn(conversationId: string): string[] {
+    return this.typingWatcher.in(conversationId);
+  }
+
+  // --- presence ------------------------------------------------------------------------------
+
+  presenceOf(userId: string): UserPresence | undefined {
+    return this.presenceMap.get(userId);
+  }
+
+  async getPresence(userIds: string[]): Promise<UserPresence[]> {
+    const { presence } = await this.call<{ presence: UserPresence[] }>("get_presence", { userIds });
+    for (const p of presence) this.setPresence(p);
+    return presence;
+  }
+
+  /** Follows users' presence (kept across reconnections); conversation partners are followed anyway. */
+  async subscribePresence(userIds: string[]): Promise<UserPresence[]> {
+    for (const id of userIds) this.followed.add(id);
+    const { presence } = await this.call<{ presence: UserPresence[] }>("presence_subscribe", { userIds });
+    for (const p of presence) this.setPresence(p);
+    return presence;
+  }
+
+  async unsubscribePresence(userIds: string[]): Promise<void> {
+    for (const id of userIds) this.followed.delete(id);
+    await this.call("presence_unsubscribe", { userIds });
+  }
+
+  /** Your status, custom status, or the app going to the background / coming back. */
+  async updatePresence(update: UpdatePresencePayload): Promise<UserPresence> {
+    if (update.appState) this.appState = update.appState;
+    const { presence } = await this.call<{ presence: UserPresence }>("update_presence", update);
+    return presence;
+  }
+
+  // --- conversations and groups --------------------------------------------------------------
+
+  get conversations(): ConversationSummary[] {
+    return [...this.conversationMap.values()];
+  }
+
+  conversation(conversationId: string): ConversationSummary | undefined {
+    return this.conversationMap.get(conversationId);
+  }
+
+  async createGroup(group: { name: string; memberIds: string[]; announcement?: boolean; postingRoles?: string[] }) {
+    const { conversation } = await this.call<{ conversation: ConversationSummary }>("create_group", group);
+    this.setConversation(conversation);
+    return conversation;
+  }
+
+  async addMembers(conversationId: string, memberIds: string[]) {
+    const { conversation } = await this.call<{ conversation: ConversationSummary }>("add_members", { conversationId, memberIds });
+    this.setConversation(conversation);
+    return conversation;
+  }
+
+  async removeMembers(conversationId: string, memberIds: string[]) {
+    const { conversation } = await this.call<{ conversation: ConversationSummary }>("remove_members", { conversationId, memberIds });
+    if (memberIds.includes(this.uid ?? "")) this.removeConversation(conversationId);
+    else this.setConversation(conversation);
+    return conversation;
+  }
+
+  // --- people --------------------------------------------------------------------------------
+
+  /** The user with this email (to start a direct chat); rejects NOT_FOUND. */
+  async findUser(email: string): Promise<UserProfile> {
+    return (await this.call<{ user: UserProfile }>("find_user", { email })).user;
+  }
+
+  async getProfiles(userIds: string[]): Promise<UserProfile[]> {
+    if (userIds.length === 0) return [];
+    return (await this.call<{ profiles: UserProfile[] }>("get_profiles", { userIds })).profiles;
+  }
+
+  // --- blocking, active members, devices (server features of issues 14 and 15) ----------------
+
+  /** The conversation's members connected now, with their presence. */
+  async getActiveMembers(conversationId: string): Promise<UserPresence[]> {
+    return (await this.call<{ members: UserPresence[] }>("get_active_members", { conversationId })).members;
+  }
+
+  async blockUser(userId: string): Promise<void> {
+    await this.call("block_user", { userId });
+  }
+
+  async unblockUser(userId: string): Promise<void> {
+    await this.call("unblock_user", { userId });
+  }
+
+  async listBlocked(): Promise<string[]> {
+    return (await this.call<{ userIds: string[] }>("list_blocked", {})).userIds;
+  }
+
+  /** This device's FCM registration token, for pushes while the app has no connection. */
+  async registerDevice(device: { token: string; platform: "android" | "ios" | "web"; appVersion?: string }): Promise<void> {
+    await this.call("register_device", device);
+  }
+
+  async unregisterDevice(token: string): Promise<void> {
+    await this.call("unregister_device", { token });
+  }
+
+  /** Silences pushes (never messages) of a conversation until `until` (ms); omitted: until unmuted; null: unmute. */
+  async muteConversation(conversationId: string, until?: number | null) {
+    return this.call<{ conversationId: string; muted: boolean; until: number | null }>("mute_conversation", { conversationId, ...(until !== undefined ? { until } : {}) });
+  }
+
+  /** The app showed a broadcast (when autoAckBroadcasts is off). */
+  ackBroadcast(id: string): boolean {
+    return this.emitIfAdmitted("ack_broadcast", { id });
+  }
+
+  /**
+   * Any call with an ack once the client is ready (waits up to ackTimeoutMs for that); resolves with the
+   * `{ ok: true }` body, rejects with TalowaError. For events this class has no helper for yet.
+   */
+  async call<T extends object = object>(event: string, payload: unknown): Promise<T> {
+    await this.readyWithin(this.connection.ackTimeoutMs);
+    return this.requester(this.connection.socket!)<T>(event, payload);
+  }
+
+  // --- inside --------------------------------------------------------------------------------
+
+  private listen(socket: TalowaSocket): void {
+    socket.on("new_message", (message) => {
+      if (message.senderId) this.typingWatcher.end(message.conversationId, message.senderId);
+      this.inbox.receive(message);
+    });
+    socket.on("message_delivery_status", (payload) => {
+      this.receipts.receive(payload);
+      this.emit("receipt", payload);
+    });
+    socket.on("typing", (payload) => this.typingWatcher.receive(payload));
+    socket.on("conversation_updated", (conversation) => this.setConversation(conversation));
+    socket.on("conversation_removed", ({ conversationId }) => this.removeConversation(conversationId));
+    socket.on("presence_update", ({ timestamp: _, ...presence }) => this.setPresence(presence));
+    socket.on("emergency_broadcast", (broadcast) => this.broadcast(broadcast));
+    socket.on("resync", () => this.welcomePayload && void this.resume(socket, this.welcomePayload));
+  }
+
+  /** After every admission (and on `resync`): conversations, catch-up, presence subscriptions; then ready. */
+  private async resume(socket: TalowaSocket, welcome: AuthSuccessPayload): Promise<void> {
+    const generation = ++this.resumeGeneration;
+    const current = () => generation === this.resumeGeneration && socket === this.connection.socket;
+    this.welcomePayload = welcome;
+    this.setState("resuming");
+    const request = this.requester(socket);
+    this.inbox.connectionOpened(request);
+    try {
+      const { conversations } = await patiently(() => request<{ conversations: ConversationSummary[] }>("list_conversations", {}));
+      if (!current()) return;
+      this.replaceConversations(conversations);
+      await this.inbox.resume(conversations.map((c) => ({ id: c.id, lastSeq: lastSeqOf(c) })));
+      await this.restoreSubscriptions(request);
+    } catch (error) {
+      if (current()) this.connection.reconnect(); // a live socket that cannot resume: start over
+      return;
+    }
+    if (!current()) return;
+    this.setState("ready");
+    for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
+    this.emit("ready", welcome);
+  }
+
+  private async restoreSubscriptions(request: Requester): Promise<void> {
+    const followed = [...this.followed];
+    for (let i = 0; i < followed.length; i += SUBSCRIBE_CHUNK) {
+      const { presence } = await request<{ presence: UserPresence[] }>("presence_subscribe", { userIds: followed.slice(i, i + SUBSCRIBE_CHUNK) });
+      for (const p of presence) this.setPresence(p);
+    }
+    if (this.appState === "background") await request("update_presence", { appState: "background" });
+  }
+
+  private lost(reason: string): void {
+    this.inbox.connectionClosed();
+    this.typingWatcher.clear();
+    if (this.isFinal()) return;
+    this.setState("connecting");
+    this.emit("disconnected", reason);
+  }
+
+  private requester(socket: TalowaSocket): Requester {
+    const timeoutMs = this.connection.ackTimeoutMs;
+    return async <T extends object>(event: string, payload: unknown): Promise<T> => {
+      const loose = socket as unknown as { timeout(ms: number): { emitWithAck(event: string, payload: unknown): Promise<Ack<T>> } };
+      let answer: Ack<T>;
+      try {
+        answer = await loose.timeout(timeoutMs).emitWithAck(event, payload);
+      } catch {
+        throw TalowaError.unavailable(`${event}: no answer within ${timeoutMs} ms.`);
+      }
+      if (!answer.ok) throw new TalowaError(answer.error);
+      return answer as T;
+    };
+  }
+
+  private async readyWithin(timeoutMs: number): Promise<void> {
+    if (this.currentState === "ready") return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(TalowaError.unavailable(`Not connected (${this.currentState}); retry later.`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.ready(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private emitIfAdmitted(event: string, payload: unknown): boolean {
+    const socket = this.connection.socket;
+    if (!socket?.connected || !this.connection.admitted) return false;
+    (socket as unknown as { emit(event: string, payload: unknown): void }).emit(event, payload);
+    return true;
+  }
+
+  private handed(message: ChatMessage): void {
+    if (!this.isOwn(message) && message.seq > (this.readSeqs.get(message.conversationId) ?? 0)) {
+      const unread = this.unreadSeqs.get(message.conversationId) ?? new Set<number>();
+      unread.add(message.seq);
+      this.unreadSeqs.set(message.conversationId, unread);
+      this.emit("unread", message.conversationId, unread.size);
+    }
+    this.emit("message", message);
+  }
+
+  private sent(entry: OutboxEntry, result: SendMessageResult): void {
+    const p = entry.payload;
+    this.rememberOwn(result.messageId);
+    this.emit("sent", entry.clientId, result);
+    this.inbox.receiveOwn({
+      id: result.messageId,
+      conversationId: result.conversationId,
+      seq: result.seq,
+      senderId: p.isAnonymous ? null : (this.uid ?? null),
+      type: p.type,
+      content: p.content,
+      encryptionLevel: p.encryptionLevel ?? "standard",
+      isAnonymous: p.isAnonymous ?? false,
+      clientId: p.clientId,
+      clientTimestamp: p.timestamp ?? null,
+      createdAt: result.createdAt,
+      metadata: p.metadata ?? {},
+    }, p.replyToId !== undefined);
+  }
+
+  private isOwn(message: ChatMessage): boolean {
+    return (!!message.senderId && message.senderId === this.uid) || this.ownIds.has(message.id);
+  }
+
+  private rememberOwn(id: string): void {
+    if (this.ownIds.size >= 5_000) this.ownIds.delete(this.ownIds.values().next().value as string);
+    this.ownIds.add(id);
+  }
+
+  private setRead(conversationId: string, readSeq: number): void {
+    if (readSeq <= (this.readSeqs.get(conversationId) ?? 0)) return;
+    this.readSeqs.set(conversationId, readSeq);
+    const unread = this.unreadSeqs.get(conversationId);
+    if (!unread) return;
+    for (const seq of unread) if (seq <= readSeq) unread.delete(seq);
+    this.emit("unread", conversationId, unread.size);
+  }
+
+  private others(conversationId: string): string[] {
+    return (this.conversationMap.get(conversationId)?.members ?? []).filter((m) => m !== this.uid);
+  }
+
+  private setConversation(conversation: ConversationSummary): void {
+    this.conversationMap.set(conversation.id, conversation);
+    this.emit("conversations", this.conversations);
+  }
+
+  private replaceConversations(conversations: ConversationSummary[]): void {
+    this.conversationMap.clear();
+    for (const c of conversations) this.conversationMap.set(c.id, c);
+    this.emit("conversations", this.conversations);
+  }
+
+  private removeConversation(conversationId: string): void {
+    if (!this.conversationMap.delete(conversationId)) return;
+    this.inbox.forget(conversationId);
+    this.emit("conversations", this.conversations);
+  }
+
+  private setPresence(presence: UserPresence): void {
+    this.presenceMap.set(presence.userId, presence);
+    this.emit("presence", presence);
+  }
+
+  private broadcast(broadcast: EmergencyBroadcastPayload): void {
+    if (this.shownBroadcasts.includes(broadcast.id)) return;
+    this.shownBroadcasts = [...this.shownBroadcasts, broadcast.id].slice(-BROADCASTS_KEPT);
+    void this.storage.set("broadcasts", this.shownBroadcasts);
+    this.emit("emergency", broadcast);
+    if (this.autoAckBroadcasts) this.emitIfAdmitted("ack_broadcast", { id: broadcast.id });
+  }
+
+  private setState(state: ClientState): void {
+    if (this.currentState === state || this.isFinal()) return;
+    this.currentState = state;
+    this.emit("state", state);
+  }
+
+  private isFinal(): boolean {
+    return this.currentState === "signed-out" || this.currentState === "failed" || this.currentState === "closed";
+  }
+
+  private finish(state: "signed-out" | "failed" | "closed", announce: () => void): void {
+    if (this.isFinal()) return;
+    this.setState(state);
+    this.currentState = state;
+    this.connection.stop();
+    this.outbox.close();
+    this.inbox.close();
+    this.typingSender.close();
+    const error = TalowaError.unavailable(`The client is ${state}.`);
+    for (const waiter of this.readyWaiters.splice(0)) waiter.reject(error);
+    announce();
+  }
+}
+
+/** RATE_LIMITED answers wait their retryAfterMs and try again (reconnect storms pass the budgets). */
+async function patiently<T>(run: () => Promise<T>, tries = 5): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof TalowaError) || error.code !== "RATE_LIMITED" || attempt >= tries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs ?? 1_000));
+    }
+  }
+}
+
+/** The newest seq of a conversation, when the server's list carries it (issue 14's `lastMessage`). */
+function lastSeqOf(conversation: ConversationSummary): number | undefined {
+  const seq = (conversation as { lastMessage?: { seq?: unknown } }).lastMessage?.seq;
+  return typeof seq === "number" ? seq : undefined;
+}
+
+export function newClientId(): string {
+  const crypto = globalThis.crypto as { randomUUID?: () => string } | undefined;
+  if (crypto?.randomUUID) return crypto.randomUUID();
+  return `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}

@@ -1,0 +1,318 @@
+// Generated from functions/src/protocol.ts by client/scripts/sync-protocol.mjs; do not edit (edit the source, then npm run sync-protocol).
+/**
+ * The wire protocol, declared once and shared by the server, the tests and any TypeScript client.
+ * Documented for Flutter and web clients in docs/PROTOCOL.md.
+ */
+import type { ErrorBody } from "./errors.js";
+
+export const PROTOCOL_VERSION = 1;
+
+/** Answer of every client → server call that can fail, through a Socket.IO acknowledgement. */
+export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
+export type AckCallback<T extends object = object> = (response: Ack<T>) => void;
+
+export interface AuthSuccessPayload {
+  uid: string;
+  roles: string[];
+  instanceId: string;
+  heartbeatIntervalMs: number;
+  presenceTtlMs: number;
+  serverTime: number;
+  protocolVersion: number;
+}
+
+export interface ServerShutdownPayload {
+  reason: "shutdown" | "stopped";
+  reconnectAfterMs: number;
+}
+
+// --- messaging ---------------------------------------------------------------------------------
+
+export const MESSAGE_TYPES = ["text", "image", "document", "voice", "emergency"] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+export type EncryptionLevel = "standard" | "high";
+export type DeliveryState = "sent" | "delivered" | "read";
+
+/** `send_message`: exactly one of `conversationId` (existing conversation) or `recipientId` (direct). */
+export interface SendMessagePayload {
+  /** The client's own id for this message; a resend with the same clientId is the same message. */
+  clientId: string;
+  type: MessageType;
+  /** Text, a media URL/reference, or ciphertext (base64) when encryptionLevel is "high". */
+  content: string;
+  conversationId?: string;
+  recipientId?: string;
+  encryptionLevel?: EncryptionLevel;
+  isAnonymous?: boolean;
+  /** Client clock, ms since epoch; informative only (order comes from `seq`). */
+  timestamp?: number;
+  metadata?: Record<string, unknown>;
+}
+
+export interface SendMessageResult {
+  messageId: string;
+  conversationId: string;
+  seq: number;
+  status: "sent";
+  createdAt: number;
+  /** true when this was a resend of an already stored clientId. */
+  duplicate: boolean;
+}
+
+/** A stored message as recipients see it (`new_message`, history, offline queue). */
+export interface ChatMessage {
+  id: string;
+  conversationId: string;
+  seq: number;
+  /** null for anonymous messages. */
+  senderId: string | null;
+  type: MessageType;
+  content: string;
+  encryptionLevel: EncryptionLevel;
+  isAnonymous: boolean;
+  clientId: string;
+  clientTimestamp: number | null;
+  createdAt: number;
+  metadata: Record<string, unknown>;
+}
+
+export interface DeliveryStatusPayload {
+  conversationId: string;
+  /** The member whose devices received or read the messages. */
+  userId: string;
+  status: Exclude<DeliveryState, "sent">;
+  /** Every message of the conversation with seq <= upToSeq is in this state for this member. */
+  upToSeq: number;
+  messageIds: string[];
+  timestamp: number;
+}
+
+export interface TypingPayload {
+  conversationId: string;
+  userId: string;
+  isTyping: boolean;
+  /** The indicator disappears by itself after this long without a refresh. */
+  expiresInMs: number;
+}
+
+export interface ConversationSummary {
+  id: string;
+  type: "direct" | "group";
+  name: string | null;
+  members: string[];
+  admins: string[];
+  announcement: boolean;
+  postingRoles: string[];
+  createdBy: string;
+  createdAt: number;
+}
+
+export interface ReceiptState {
+  userId: string;
+  deliveredSeq: number;
+  readSeq: number;
+}
+
+// --- control ---------------------------------------------------------------------------------
+
+export const BROADCAST_PRIORITIES = ["normal", "high", "critical"] as const;
+export type BroadcastPriority = (typeof BROADCAST_PRIORITIES)[number];
+
+/** `emergency_broadcast`: live to every connected client, replayed on connect to those who missed it. */
+export interface EmergencyBroadcastPayload {
+  id: string;
+  title: string;
+  body: string;
+  priority: BroadcastPriority;
+  senderId: string;
+  /** ms since epoch; clients keep the ids they showed, since a replay may repeat one. */
+  createdAt: number;
+  /** Who it is for; absent means everyone. Answer it with `ack_broadcast { id }` once shown. */
+  target?: BroadcastTarget;
+  /** Control plane → gateways only (a resend): deliver to these users' sockets alone. Never sent to clients. */
+  resendTo?: string[];
+}
+
+/** An emergency broadcast's audience: everyone, the members of a group, or the users with a role. */
+export type BroadcastTarget = { everyone: true } | { groupId: string } | { role: string };
+
+export interface ServerToClientEvents {
+  auth_success: (payload: AuthSuccessPayload) => void;
+  server_shutdown: (payload: ServerShutdownPayload) => void;
+  error: (error: ErrorBody) => void;
+  new_message: (message: ChatMessage) => void;
+  message_delivery_status: (payload: DeliveryStatusPayload) => void;
+  typing: (payload: TypingPayload) => void;
+  conversation_updated: (conversation: ConversationSummary) => void;
+  conversation_removed: (payload: { conversationId: string }) => void;
+  /** Live delivery between instances was interrupted (Redis outage): catch up every conversation from the last seq you have. */
+  resync: (payload: { reason: "redis-recovered" }) => void;
+  // --- control ---
+  emergency_broadcast: (payload: EmergencyBroadcastPayload) => void;
+}
+
+export interface ClientToServerEvents {
+  heartbeat: (ack?: AckCallback<{ serverTime: number }>) => void;
+  send_message: (payload: SendMessagePayload, ack: AckCallback<SendMessageResult>) => void;
+  mark_delivered: (payload: { conversationId: string; upToSeq: number }, ack?: AckCallback<{ upToSeq: number }>) => void;
+  mark_read: (payload: { conversationId: string; upToSeq: number }, ack?: AckCallback<{ upToSeq: number }>) => void;
+  fetch_history: (
+    payload: { conversationId: string; beforeSeq?: number; afterSeq?: number; limit?: number },
+    ack: AckCallback<{ messages: ChatMessage[]; hasMore: boolean }>,
+  ) => void;
+  typing_start: (payload: { conversationId: string }, ack?: AckCallback) => void;
+  typing_stop: (payload: { conversationId: string }, ack?: AckCallback) => void;
+  create_group: (
+    payload: { name: string; memberIds: string[]; announcement?: boolean; postingRoles?: string[] },
+    ack: AckCallback<{ conversation: ConversationSummary }>,
+  ) => void;
+  add_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
+  remove_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
+  list_conversations: (payload: Record<string, never>, ack: AckCallback<{ conversations: ConversationSummary[] }>) => void;
+  get_receipts: (payload: { conversationId: string }, ack: AckCallback<{ receipts: ReceiptState[] }>) => void;
+}
+
+export interface InterServerEvents {
+  ping: () => void;
+  /** A conversation's members or settings changed: drop cached copies. */
+  conversation_changed: (conversationId: string) => void;
+}
+
+/** What the gateway keeps on each admitted socket (`socket.data`). */
+export interface SocketData {
+  uid: string;
+  roles: string[];
+  connectedAt: number;
+  /** Loaded by features' `prepare` before the socket connects (e.g. the offline queue). */
+  prepared?: Record<string, unknown>;
+}
+
+// --- presence ----------------------------------------------------------------------------------
+// Declared as interface merges so this block stays apart from the other features' entries.
+
+export const PRESENCE_STATUSES = ["online", "away", "busy", "offline"] as const;
+export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+/** What a client may choose; `offline` only ever follows from having no live connection. */
+export const CHOSEN_PRESENCE_STATUSES = ["online", "away", "busy"] as const;
+export type ChosenPresenceStatus = (typeof CHOSEN_PRESENCE_STATUSES)[number];
+
+/** One user's presence as others see it. */
+export interface UserPresence {
+  userId: string;
+  status: PresenceStatus;
+  customStatus?: string;
+  /** When the user was last connected (ms); present when offline and known. */
+  lastSeen?: number;
+}
+
+/** `presence_update`: a contact or a followed user changed status or custom status. */
+export interface PresenceUpdatePayload extends UserPresence {
+  timestamp: number;
+}
+
+/** `update_presence`: every field optional; `customStatus: null` or `""` clears it. */
+export interface UpdatePresencePayload {
+  status?: ChosenPresenceStatus;
+  customStatus?: string | null;
+  /** The app went to the background (this connection stops counting as active) or came back. */
+  appState?: "foreground" | "background";
+}
+
+export interface ServerToClientEvents {
+  presence_update: (payload: PresenceUpdatePayload) => void;
+}
+
+export interface ClientToServerEvents {
+  update_presence: (payload: UpdatePresencePayload, ack?: AckCallback<{ presence: UserPresence }>) => void;
+  get_presence: (payload: { userIds: string[] }, ack: AckCallback<{ presence: UserPresence[] }>) => void;
+  presence_subscribe: (payload: { userIds: string[] }, ack?: AckCallback<{ presence: UserPresence[] }>) => void;
+  presence_unsubscribe: (payload: { userIds: string[] }, ack?: AckCallback) => void;
+}
+
+// --- reach: devices and push ------------------------------------------------------------------
+
+export interface ClientToServerEvents {
+  /** Registers this device's FCM registration token for pushes while the app has no socket. */
+  register_device: (payload: { token: string; platform: "android" | "ios" | "web"; appVersion?: string }, ack?: AckCallback) => void;
+  unregister_device: (payload: { token: string }, ack?: AckCallback) => void;
+  /** Silences pushes (never messages) of a conversation until `until` (ms); absent: until unmuted; null: unmute. */
+  mute_conversation: (
+    payload: { conversationId: string; until?: number | null },
+    ack?: AckCallback<{ conversationId: string; muted: boolean; until: number | null }>,
+  ) => void;
+}
+
+// --- reach: emergency broadcast receipts ------------------------------------------------------
+
+export interface ClientToServerEvents {
+  /** A device showed an emergency broadcast; the first ack of any device of the user counts. */
+  ack_broadcast: (payload: { id: string }, ack?: AckCallback<{ id: string }>) => void;
+}
+
+// --- conversation features (issue 14) ----------------------------------------------------------
+// Replies, active members, blocking. Interface merges, so this block stays apart from the other features' entries.
+
+/** What a reply shows of the message it answers (`replyTo` of a message). */
+export interface ReplyRef {
+  id: string;
+  /** null when the original was anonymous. */
+  senderId: string | null;
+  type: MessageType;
+  /** The first 100 characters of the original's content; null for encryptionLevel "high". */
+  preview: string | null;
+}
+
+export interface ChatMessage {
+  /** Present when the message answers another one of the same conversation. */
+  replyTo?: ReplyRef;
+}
+
+export interface SendMessagePayload {
+  /** A message of the same conversation this one answers. */
+  replyToId?: string;
+}
+
+export interface ClientToServerEvents {
+  get_active_members: (payload: { conversationId: string }, ack: AckCallback<{ members: UserPresence[] }>) => void;
+  block_user: (payload: { userId: string }, ack: AckCallback<{ userId: string; blocked: true }>) => void;
+  unblock_user: (payload: { userId: string }, ack: AckCallback<{ userId: string; blocked: false }>) => void;
+  list_blocked: (payload: Record<string, never>, ack: AckCallback<{ userIds: string[] }>) => void;
+}
+
+export interface InterServerEvents {
+  /** A block between two users changed: drop cached block lists. */
+  blocks_changed: (blocker: string, blocked: string) => void;
+}
+
+// --- session lifetime: token refresh on a live socket (issue 11) ----------------------------------
+// The client library (client/) implements the client side. These declarations are the ones of issue 11's
+// branch, word for word, so that merging it only duplicates them: delete this block when it lands.
+
+export type SessionEndReason = "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_INVALID" | "USER_DISABLED" | "USER_NOT_FOUND";
+
+export interface ServerToClientEvents {
+  /** The ID token expires at `expiresAt` (ms): answer `refresh_token` with a fresh one before then. */
+  token_expiring: (payload: { expiresAt: number }) => void;
+  /** The session is over (expired, disabled, revoked, kicked); the socket is disconnected right after. */
+  session_ended: (payload: { reason: SessionEndReason; message: string }) => void;
+}
+
+export interface ClientToServerEvents {
+  /** A fresh ID token of the same user (after `token_expiring`); PERMISSION_DENIED and disconnect for another uid. */
+  refresh_token: (payload: { token: string }, ack?: AckCallback<{ expiresAt: number | null }>) => void;
+}
+
+// --- user lookup (directory) --------------------------------------------------------------------
+
+/** What any signed-in user may learn about another: the uid and the display name, never the email or claims. */
+export interface UserProfile {
+  uid: string;
+  displayName: string | null;
+}
+
+export interface ClientToServerEvents {
+  /** The account with this exact email (case-insensitive), to start a direct chat; NOT_FOUND otherwise. Rate-limited. */
+  find_user: (payload: { email: string }, ack: AckCallback<{ user: UserProfile }>) => void;
+  /** Display names of up to 100 users (unknown ones are left out). Rate-limited. */
+  get_profiles: (payload: { userIds: string[] }, ack: AckCallback<{ profiles: UserProfile[] }>) => void;
+}
