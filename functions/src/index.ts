@@ -16,6 +16,7 @@ import { keepAliveTick } from "./control/keep-alive";
 import { createSweepGate, DAY_MS, deleteDeliveredEntries } from "./control/offline-cleanup";
 import { connectionInfoOf, SingleHostGateway } from "./control/single-host";
 import { firebaseAuth, firestore } from "./firebase";
+import { FirebaseAccountState } from "./ports/account-state/firebase-account-state";
 import { FirestoreBroadcastStore } from "./ports/broadcast-store/firestore-broadcast-store";
 import type { Logger } from "./ports/logger";
 import { systemClock } from "./ports/clock";
@@ -65,7 +66,7 @@ function gatewayHost(): GatewayHost {
   const connection = redis();
   if (!connection) throw new Error("GATEWAY_MODE=fleet needs REDIS_URL");
   const drainTimeoutMs = settings.shutdownTimeoutMs + 5_000;
-  return (host = new FleetGatewayHost({ redis: connection, drainTimeoutMs }));
+  return (host = new FleetGatewayHost({ redis: connection, drainTimeoutMs, controlSecret: settings.controlSecret }));
 }
 
 function controlHandler() {
@@ -78,6 +79,7 @@ function controlHandler() {
     probes: createBackendProbes({ redis: redis(), db: firestore() }),
     broadcastLimit: { limit: settingsNow().broadcastsPerMinute, windowMs: 60_000 },
     controlRoles: settingsNow().controlRoles,
+    accounts: new FirebaseAccountState(firebaseAuth()),
   });
   return handler;
 }

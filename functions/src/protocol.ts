@@ -141,7 +141,14 @@ export interface ServerToClientEvents {
   resync: (payload: { reason: "redis-recovered" }) => void;
   // --- control ---
   emergency_broadcast: (payload: EmergencyBroadcastPayload) => void;
+  // --- session lifetime (issue 11) ---
+  /** The ID token expires at `expiresAt` (ms): answer `refresh_token` with a fresh one before then. */
+  token_expiring: (payload: { expiresAt: number }) => void;
+  /** The session is over (expired, disabled, revoked, kicked); the socket is disconnected right after. */
+  session_ended: (payload: { reason: SessionEndReason; message: string }) => void;
 }
+
+export type SessionEndReason = "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_INVALID" | "USER_DISABLED" | "USER_NOT_FOUND";
 
 export interface ClientToServerEvents {
   heartbeat: (ack?: AckCallback<{ serverTime: number }>) => void;
@@ -152,7 +159,8 @@ export interface ClientToServerEvents {
     payload: { conversationId: string; beforeSeq?: number; afterSeq?: number; limit?: number },
     ack: AckCallback<{ messages: ChatMessage[]; hasMore: boolean }>,
   ) => void;
-  typing_start: (payload: { conversationId: string }, ack?: AckCallback) => void;
+  /** `anonymous: true` is refused (INVALID_ARGUMENT): never send typing while composing anonymously. */
+  typing_start: (payload: { conversationId: string; anonymous?: boolean }, ack?: AckCallback) => void;
   typing_stop: (payload: { conversationId: string }, ack?: AckCallback) => void;
   create_group: (
     payload: { name: string; memberIds: string[]; announcement?: boolean; postingRoles?: string[] },
@@ -162,6 +170,8 @@ export interface ClientToServerEvents {
   remove_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
   list_conversations: (payload: Record<string, never>, ack: AckCallback<{ conversations: ConversationSummary[] }>) => void;
   get_receipts: (payload: { conversationId: string }, ack: AckCallback<{ receipts: ReceiptState[] }>) => void;
+  /** A fresh ID token of the same user (after `token_expiring`); PERMISSION_DENIED and disconnect for another uid. */
+  refresh_token: (payload: { token: string }, ack?: AckCallback<{ expiresAt: number | null }>) => void;
 }
 
 export interface InterServerEvents {
@@ -175,6 +185,9 @@ export interface SocketData {
   uid: string;
   roles: string[];
   connectedAt: number;
+  /** ms since epoch: the ID token's `exp` and `auth_time` (session lifetime). */
+  expiresAt?: number;
+  authTime?: number;
   /** Loaded by features' `prepare` before the socket connects (e.g. the offline queue). */
   prepared?: Record<string, unknown>;
 }

@@ -20,6 +20,9 @@ import { FirestoreSequenceAllocator } from "../ports/sequence/firestore-sequence
 import { MemorySequenceAllocator } from "../ports/sequence/memory-sequence-allocator";
 import { FirebaseTokenVerifier } from "../ports/token-verifier/firebase-token-verifier";
 import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
+import type { AccountStatePort } from "../ports/account-state/account-state";
+import { FirebaseAccountState } from "../ports/account-state/firebase-account-state";
+import { sessionLifetimeFeature } from "./session-lifetime";
 import { FirebaseUserDirectory } from "../ports/user-directory/firebase-user-directory";
 import { FirestoreUserRecords } from "../ports/user-records/firestore-user-records";
 import { MemoryUserRecords } from "../ports/user-records/memory-user-records";
@@ -44,6 +47,8 @@ export interface CreateGatewayOptions {
   clock?: Clock;
   /** Replaces Firebase Auth token verification (tests of the auth middleware). */
   verifier?: TokenVerifier;
+  /** Replaces Firebase Auth account lookups (session re-verification). */
+  accounts?: AccountStatePort;
   /** Wraps the store the config names (tests wrap the real one to inject failures). */
   messageStore?: (real: MessageStore) => MessageStore;
   /** Extra features after the standard ones (tests, embedding hosts). */
@@ -62,6 +67,8 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
   const redis = config.redisUrl ? redisConnections(config, logger) : undefined;
   const ports = storePorts(config, logger, clock, redis?.commands, options);
 
+  const verifier = options.verifier ?? new FirebaseTokenVerifier(firebaseAuth(config.projectId), config.checkRevoked);
+  const accounts = options.accounts ?? new FirebaseAccountState(firebaseAuth(config.projectId));
   const conversations = perGateway((ctx) => new ConversationDirectory(ctx, { store: ports.store, users: ports.users }));
   const features: FeatureFactory[] = [
     heartbeatFeature,
@@ -75,12 +82,13 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     typingFeature({ conversations }),
     presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records }),
     emergencyBroadcastsFeature(ports.broadcasts),
+    sessionLifetimeFeature({ verifier, accounts }),
     ...(redis ? [instanceRegistryFeature({ redis: redis.commands, subscriber: redis.fleet })] : []),
     ...(options.features ?? []),
   ];
 
   return new Gateway(config, {
-    verifier: options.verifier ?? new FirebaseTokenVerifier(firebaseAuth(config.projectId), config.checkRevoked),
+    verifier,
     rateLimiter: ports.rateLimiter,
     logger,
     clock,

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { z } from "zod";
 import { GatewayError } from "../../errors";
@@ -14,6 +13,7 @@ import { hasAnyRole } from "./conversation-directory";
 import { conversationRoom } from "./rooms";
 import { sendMessageSchema } from "./schemas";
 import { storeCall } from "./store-calls";
+import { checkAnonymous, messageIdFor, messageIdKey, sharedCopy } from "./message-ids";
 import { RateWindow } from "../../util/rate-window";
 
 export interface SendingPorts {
@@ -94,6 +94,7 @@ class Sending implements GatewayFeature {
     if (payload.isAnonymous && conversation.type === "direct") {
       throw new GatewayError("INVALID_ARGUMENT", "isAnonymous: anonymous messages go to groups; a direct conversation names both members.");
     }
+    checkAnonymous(payload, messageIdKey(this.ctx.config));
     const result = await this.store(socket, conversation, payload);
     timer();
     return result;
@@ -108,8 +109,8 @@ class Sending implements GatewayFeature {
     );
     const recipients = conversation.members.filter((m) => m !== uid);
     const offline = await this.offlineAmong(recipients);
-    const message: ChatMessage = {
-      id: messageIdFor(uid, payload.clientId),
+    const message: ChatMessage = sharedCopy({
+      id: messageIdFor(uid, payload.clientId, messageIdKey(this.ctx.config)),
       conversationId: conversation.id,
       seq,
       senderId: payload.isAnonymous ? null : uid,
@@ -121,7 +122,7 @@ class Sending implements GatewayFeature {
       clientTimestamp: payload.timestamp ?? null,
       createdAt: this.ctx.clock.now(),
       metadata: payload.metadata ?? {},
-    };
+    });
     const { message: stored, duplicate } = await storeCall(
       this.ctx,
       this.ports.store.appendMessage(message, { queueFor: offline, realSenderId: payload.isAnonymous ? uid : undefined }),
@@ -190,7 +191,3 @@ class Sending implements GatewayFeature {
   }
 }
 
-/** The same (sender, clientId) always names the same message: retries cannot store it twice. */
-export function messageIdFor(uid: string, clientId: string): string {
-  return `m_${createHash("sha256").update(`${uid}\u0000${clientId}`).digest("base64url").slice(0, 27)}`;
-}
