@@ -38,7 +38,8 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
 
 const forged = () => ({ id: randomUUID(), title: "EVACUATE NOW", body: "https://evil.example", priority: "critical", senderId: "anyone", createdAt: 9e15 });
 
-describe("control routes: no credential, no control (issue 11)", () => {
+describe("control routes: no credential, no control (issue 11)", function () {
+  this.timeout(40_000);
   let proxy: { url: string; server: Server } | undefined;
   afterEach(() => proxy?.server.close());
 
