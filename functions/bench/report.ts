@@ -275,6 +275,7 @@ export function toMarkdown(report: BenchReport): string {
       out.push("");
       out.push(`Where the server's time went during "${phase}" (CPU profile, ${num(p.totalMs / 1000)} s sampled):`);
       out.push("");
+      if (p.byCause) out.push(`- by cause (node core and builtins charged to their caller): ${p.byCause.slice(0, 10).map((o) => `${o.origin} ${o.share}%`).join(", ")}`);
       out.push(`- by origin: ${p.byOrigin.slice(0, 8).map((o) => `${o.origin} ${o.share}%`).join(", ")}`);
       out.push(`- top functions (self time): ${p.topFunctions.slice(0, 8).map((f) => `${f.fn} (${f.where}) ${f.share}%`).join("; ")}`);
     }

@@ -39,6 +39,7 @@ export const settings = {
   pingTimeoutMs: setting("PING_TIMEOUT_MS", 20_000, ms, "Socket.IO transport ping timeout."),
   shutdownTimeoutMs: setting("SHUTDOWN_TIMEOUT_MS", 10_000, ms, "Graceful shutdown: how long clients get to leave before the remaining sockets are closed."),
   reconnectAfterMs: setting("RECONNECT_AFTER_MS", 2_000, z.number().int().min(0), "Clients told to reconnect after a shutdown wait about this long before trying again."),
+  logLevel: setting("LOG_LEVEL", "info" as "debug" | "info" | "warn" | "error", z.enum(["debug", "info", "warn", "error"]), "Lowest level the standalone gateway logs (JSON lines on stdout/stderr)."),
   instanceId: setting("INSTANCE_ID", "", z.string(), "Name of this gateway instance in logs and status reports; empty derives one from host and pid."),
   metricsToken: setting("METRICS_TOKEN", "", z.string(), "Bearer token a Prometheus scraper presents to `GET /metrics`; empty turns /metrics off (403). Keep it secret."),
   controlSecret: setting("CONTROL_SECRET", "", z.string(), "Shared secret of the control plane and the gateways: the gateway's `/stats`, `POST /stop` and `POST /broadcast` need it in the `x-talowa-control-secret` header, and fleet commands on Redis are signed with it (HMAC-SHA256). Empty: those routes answer 403 and fleet commands are ignored. At least 32 random bytes; a firebase-functions secret / environment variable, never committed."),
@@ -59,6 +60,14 @@ export const settings = {
   adapter: setting("SOCKET_ADAPTER", "sharded" as "sharded" | "classic", z.enum(["sharded", "classic"]), "Socket.IO Redis adapter between instances. `sharded` (Redis 7 sharded pub/sub, one channel per room, subscriptionMode dynamic): an instance receives only the traffic of rooms it holds. `classic`: every instance receives every broadcast; kept only to measure the difference (docs/SCALING.md)."),
   messageStore: setting("MESSAGE_STORE", "firestore" as "firestore" | "memory", z.enum(["firestore", "memory"]), "Where messages are stored: `firestore` in every real deployment, `memory` for single-process runs and benchmarks."),
   storeTimeoutMs: setting("STORE_TIMEOUT_MS", 10_000, ms, "A store call (Firestore) that takes longer fails with UNAVAILABLE; a retry with the same clientId is safe."),
+  maxInFlightStoreOps: setting("MAX_IN_FLIGHT_STORE_OPS", 400, count, "Load shedding: store operations (sends, receipts, history) in flight at once on this instance; past it a send is refused at once with UNAVAILABLE and retryAfterMs instead of queueing (clients retry with the same clientId)."),
+  maxPendingAdmissions: setting("MAX_PENDING_ADMISSIONS", 500, count, "Load shedding: connections being admitted at once (token check and the reads before auth_success); past it a connection is refused at once with UNAVAILABLE and retryAfterMs (a reconnect storm is admitted at the rate the instance sustains)."),
+  maxEventLoopLagMs: setting("MAX_EVENT_LOOP_LAG_MS", 200, ms, "Load shedding: while the event loop lags more than this (the CPU is saturated), new sends are refused at once with UNAVAILABLE and retryAfterMs."),
+  shedRetryAfterMs: setting("SHED_RETRY_AFTER_MS", 500, ms, "Load shedding: the retryAfterMs a refused send or connection is given."),
+  userRecordsFlushMs: setting("USER_RECORDS_FLUSH_MS", 500, ms, "`users/{uid}` presence fields (lastLoginAt, lastActiveAt, lastSeen, chosen status) touched within this window are written together in batched commits, off the hot path."),
+  groupCommitWindowMs: setting("GROUP_COMMIT_WINDOW_MS", 2, z.number().int().min(0).max(50), "Group commit (Firestore store): how long the first message of a batch waits for concurrent sends to share its commit; 0: only sends of the same tick. Every message is still acked only after its own commit."),
+  groupCommitMaxMessages: setting("GROUP_COMMIT_MAX_MESSAGES", 100, z.number().int().min(1).max(500), "Group commit: a batch commits at once when it holds this many messages (1 turns group commit off)."),
+  groupCommitMaxWrites: setting("GROUP_COMMIT_MAX_WRITES", 500, z.number().int().min(1).max(500), "Group commit: most writes of one batched commit (message docs, moderation docs, offline-queue entries); Firestore allows 500."),
 
   // --- messaging ------------------------------------------------------------------------------
   rateLimits: setting(
@@ -95,7 +104,6 @@ export const settings = {
   presenceLastActiveWriteMs: setting("PRESENCE_LAST_ACTIVE_WRITE_MS", 60_000, ms, "`users/{uid}.lastActiveAt` is written at most this often per user."),
   presenceRedisTimeoutMs: setting("PRESENCE_REDIS_TIMEOUT_MS", 2_000, ms, "Longest wait for a Redis presence command before the instance falls back to in-memory presence."),
   presenceMaxQueryUsers: setting("PRESENCE_MAX_QUERY_USERS", 500, z.number().int().min(1).max(5_000), "Most users a client may ask about in one `get_presence` call or follow through `presence_subscribe`."),
-  presenceContactsCacheMs: setting("PRESENCE_CONTACTS_CACHE_MS", 30_000, z.number().int().min(0), "How long a user's conversation partners (fan-out targets) are cached."),
 
   // --- control plane (Cloud Functions) --------------------------------------------------------
   gatewayMode: setting("GATEWAY_MODE", "single" as "single" | "fleet", z.enum(["single", "fleet"]), "single: the gateway runs inside websocketServer (emulator, one host); fleet: standalone instances controlled through Redis.", { param: true }),

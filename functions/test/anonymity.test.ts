@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import { firestore } from "../src/firebase";
 import type { ChatMessage, ConversationSummary } from "../src/protocol";
 import { connectAs, startGateway } from "./support/gateway";
-import { call, callOk, collect, newClientId, sendOk, settle, until } from "./support/messaging";
+import { call, callOk, collect, newClientId, sendOk } from "./support/messaging";
+import { arrived as until, settle } from "./support/wait";
 import { createUser } from "./support/users";
 
 /** Every string and number in a value, flattened: what an attacker can compare. */

@@ -1,14 +1,15 @@
 import { expect } from "chai";
 import { firebaseAuth } from "../src/firebase";
+import { gatewayWith } from "./support/fixture";
 import { connectAs, connectError, createClient, startGateway } from "./support/gateway";
 import { createUser, forgeEmulatorToken } from "./support/users";
+import { settle } from "./support/wait";
 
 describe("admission with a Firebase ID token", () => {
   it("admits a client with a real token over websocket and tells it its uid, heartbeat and presence TTL", async () => {
-    const alice = await createUser({ name: "alice" });
-    const { url } = await startGateway({ heartbeatIntervalMs: 15_000, presenceTtlMs: 45_000 });
+    const { connect, users: [alice] } = await gatewayWith(["alice"], { heartbeatIntervalMs: 15_000, presenceTtlMs: 45_000 });
 
-    const { socket, welcome } = await connectAs(url, alice.idToken);
+    const [{ socket, welcome }] = await connect(alice);
 
     expect(socket.connected).to.equal(true);
     expect(welcome.uid).to.equal(alice.uid);
@@ -18,8 +19,7 @@ describe("admission with a Firebase ID token", () => {
   });
 
   it("admits a client over HTTP long-polling", async () => {
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
+    const { url, users: [bob] } = await gatewayWith(["bob"]);
 
     const { socket, welcome } = await connectAs(url, bob.idToken, { transports: ["polling"] });
 
@@ -28,8 +28,7 @@ describe("admission with a Firebase ID token", () => {
   });
 
   it("accepts the token from an Authorization: Bearer header", async () => {
-    const carol = await createUser({ name: "carol" });
-    const { url } = await startGateway();
+    const { url, users: [carol] } = await gatewayWith(["carol"]);
 
     const { welcome } = await connectAs(url, "", { auth: {}, extraHeaders: { Authorization: `Bearer ${carol.idToken}` } });
 
@@ -37,8 +36,7 @@ describe("admission with a Firebase ID token", () => {
   });
 
   it("accepts the token from a token query parameter only when allowTokenInQuery is on", async () => {
-    const dan = await createUser({ name: "dan" });
-    const { url } = await startGateway({ allowTokenInQuery: true });
+    const { url, users: [dan] } = await gatewayWith(["dan"], { allowTokenInQuery: true });
     const off = await startGateway();
 
     const { welcome } = await connectAs(url, "", { auth: {}, query: { token: dan.idToken } });
@@ -63,18 +61,16 @@ describe("admission with a Firebase ID token", () => {
   });
 
   it("gives roles from custom claims", async () => {
-    const admin = await createUser({ name: "admin", claims: { admin: true, role: "coordinator" } });
-    const { url } = await startGateway();
+    const { connect, users: [admin] } = await gatewayWith([{ name: "admin", claims: { admin: true, role: "coordinator" } }]);
 
-    const { welcome } = await connectAs(url, admin.idToken);
+    const [{ welcome }] = await connect(admin);
 
     expect(welcome.roles).to.have.members(["member", "coordinator", "admin"]);
   });
 
   it("answers heartbeats with the server time", async () => {
-    const erin = await createUser({ name: "erin" });
-    const { url } = await startGateway();
-    const { socket } = await connectAs(url, erin.idToken);
+    const { connect, users: [erin] } = await gatewayWith(["erin"]);
+    const [{ socket }] = await connect(erin);
 
     const answer = await socket.timeout(2_000).emitWithAck("heartbeat");
 
@@ -127,7 +123,7 @@ describe("refusal without a valid token", () => {
 
   it("refuses a revoked token", async () => {
     const heidi = await createUser({ name: "heidi" });
-    await new Promise((r) => setTimeout(r, 1_100)); // revocation has a one-second resolution
+    await settle(1_100); // revocation has a one-second resolution
     await firebaseAuth().revokeRefreshTokens(heidi.uid);
 
     const { error } = await refusalFor({ token: heidi.idToken });
@@ -145,9 +141,8 @@ describe("refusal without a valid token", () => {
   });
 
   it("keeps serving admitted clients while others are refused", async () => {
-    const judy = await createUser({ name: "judy" });
-    const { url } = await startGateway();
-    const { socket } = await connectAs(url, judy.idToken);
+    const { url, connect, users: [judy] } = await gatewayWith(["judy"]);
+    const [{ socket }] = await connect(judy);
 
     for (let i = 0; i < 5; i += 1) await connectError(createClient(url, { auth: { token: `bad-${i}` } }));
     const answer = await socket.timeout(2_000).emitWithAck("heartbeat");

@@ -1,16 +1,18 @@
 import { expect } from "chai";
 import type { GatewayConfig } from "../src/config";
 import type { MessageStore } from "../src/ports/message-store";
-import { connectAs, nextEvent, startGateway } from "./support/gateway";
-import { call, collect, send, sendOk, until } from "./support/messaging";
+import { expectError } from "./support/expect-error";
+import { gatewayWith } from "./support/fixture";
+import { nextEvent } from "./support/gateway";
+import { call, collect, send, sendOk } from "./support/messaging";
 import { createUser } from "./support/users";
+import { arrived } from "./support/wait";
 
+/** A gateway, alice connected, and bob (not connected) to write to. */
 async function oneUserGateway(overrides: Partial<GatewayConfig> = {}) {
-  const alice = await createUser({ name: "alice" });
-  const bob = await createUser({ name: "bob" });
-  const { url } = await startGateway(overrides);
-  const a = await connectAs(url, alice.idToken);
-  return { alice, bob, url, socket: a.socket };
+  const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"], overrides);
+  const [a] = await connect(alice);
+  return { alice, bob, connect, socket: a.socket };
 }
 
 describe("bad input", () => {
@@ -28,11 +30,7 @@ describe("bad input", () => {
 
       const answer = await send(socket, { recipientId: bob.uid, ...change } as never);
 
-      expect(answer.ok).to.equal(false);
-      if (!answer.ok) {
-        expect(answer.error.code).to.equal("INVALID_ARGUMENT");
-        expect(answer.error.message).to.include(field);
-      }
+      expect(expectError(answer, "INVALID_ARGUMENT").message).to.include(field);
     });
   }
 
@@ -41,8 +39,7 @@ describe("bad input", () => {
 
     const answer = await call(socket, "send_message", "just a string");
 
-    expect(answer.ok).to.equal(false);
-    if (!answer.ok) expect(answer.error.code).to.equal("INVALID_ARGUMENT");
+    expectError(answer, "INVALID_ARGUMENT");
   });
 
   it("oversized content: PAYLOAD_TOO_LARGE", async () => {
@@ -50,13 +47,12 @@ describe("bad input", () => {
 
     const answer = await send(socket, { recipientId: bob.uid, content: "x".repeat(1_001) });
 
-    expect(answer.ok).to.equal(false);
-    if (!answer.ok) expect(answer.error.code).to.equal("PAYLOAD_TOO_LARGE");
+    expectError(answer, "PAYLOAD_TOO_LARGE");
   });
 
   it("a frame beyond maxHttpBufferSize closes only that client's connection", async () => {
-    const { bob, url, socket } = await oneUserGateway({ maxHttpBufferSize: 10_000 });
-    const b = await connectAs(url, bob.idToken);
+    const { bob, connect, socket } = await oneUserGateway({ maxHttpBufferSize: 10_000 });
+    const [b] = await connect(bob);
 
     const gone = nextEvent<string>(socket, "disconnect");
     socket.emit("send_message", { clientId: "big", type: "text", content: "x".repeat(20_000), recipientId: bob.uid }, () => undefined);
@@ -74,7 +70,7 @@ describe("bad input", () => {
 
     expect(answer.ok).to.equal(false);
     if (!answer.ok) expect(answer.error.message).to.include("delete_everything");
-    const [error] = await until(errors, 1);
+    const [error] = await arrived(errors, 1);
     expect(error).to.include({ code: "INVALID_ARGUMENT" });
     expect(error.message).to.include("no_such_event");
   });
@@ -84,8 +80,7 @@ describe("bad input", () => {
 
     const answer = await send(socket, { recipientId: "nobody-by-this-id" });
 
-    expect(answer.ok).to.equal(false);
-    if (!answer.ok) expect(answer.error.code).to.equal("NOT_FOUND");
+    expectError(answer, "NOT_FOUND");
   });
 
   it("a conversation one is not a member of: NOT_FOUND", async () => {
@@ -93,8 +88,7 @@ describe("bad input", () => {
 
     const answer = await send(socket, { conversationId: "grp_not_mine" });
 
-    expect(answer.ok).to.equal(false);
-    if (!answer.ok) expect(answer.error.code).to.equal("NOT_FOUND");
+    expectError(answer, "NOT_FOUND");
   });
 
   it("an emergency message from a plain member: PERMISSION_DENIED", async () => {
@@ -102,13 +96,10 @@ describe("bad input", () => {
 
     const answer = await send(socket, { recipientId: bob.uid, type: "emergency", content: "flood!" });
 
-    expect(answer.ok).to.equal(false);
-    if (!answer.ok) expect(answer.error.code).to.equal("PERMISSION_DENIED");
+    expectError(answer, "PERMISSION_DENIED");
   });
 
   it("a store failure: UNAVAILABLE, nothing delivered, and the retry with the same clientId succeeds once", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
     let failNext = true;
     const failingOnce = (real: MessageStore): MessageStore =>
       new Proxy(real, {
@@ -123,30 +114,27 @@ describe("bad input", () => {
           return typeof value === "function" ? value.bind(target) : value;
         },
       });
-    const { url } = await startGateway({}, { messageStore: failingOnce } as never);
-    const a = await connectAs(url, alice.idToken);
-    const b = await connectAs(url, bob.idToken);
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"], {}, { messageStore: failingOnce });
+    const [a, b] = await connect(alice, bob);
     const received = collect(b.socket);
 
     const failed = await send(a.socket, { recipientId: bob.uid, clientId: "retry-me", content: "important" });
     const retried = await sendOk(a.socket, { recipientId: bob.uid, clientId: "retry-me", content: "important" });
 
-    expect(failed.ok).to.equal(false);
-    if (!failed.ok) expect(failed.error.code).to.equal("UNAVAILABLE");
+    expectError(failed, "UNAVAILABLE");
     expect(retried.duplicate).to.equal(false);
-    expect((await until(received, 1)).map((m) => m.content)).to.deep.equal(["important"]);
+    expect((await arrived(received, 1)).map((m) => m.content)).to.deep.equal(["important"]);
   });
 
   it("a flood of bad requests does not disturb other users", async () => {
-    const { bob, url, socket } = await oneUserGateway();
-    const b = await connectAs(url, bob.idToken);
+    const { bob, connect, socket } = await oneUserGateway();
     const carol = await createUser({ name: "carol" });
-    const c = await connectAs(url, carol.idToken);
+    const [b, c] = await connect(bob, carol);
     const received = collect(c.socket);
 
     await Promise.all(Array.from({ length: 200 }, (_, i) => call(socket, i % 2 ? "send_message" : "bogus", { junk: i })));
     await sendOk(b.socket, { recipientId: carol.uid, content: "still here" });
 
-    expect((await until(received, 1))[0].content).to.equal("still here");
+    expect((await arrived(received, 1))[0].content).to.equal("still here");
   });
 });

@@ -3,8 +3,9 @@ import { randomUUID } from "node:crypto";
 import { firestore } from "../src/firebase";
 import { FirestoreBroadcastStore } from "../src/ports/broadcast-store/firestore-broadcast-store";
 import type { EmergencyBroadcastPayload } from "../src/protocol";
-import { connectAs, createClient, nextEvent, startGateway } from "./support/gateway";
-import { createUser } from "./support/users";
+import { gatewayWith, recordingClient } from "./support/fixture";
+import { nextEvent } from "./support/gateway";
+import { arrived, eventually, settle } from "./support/wait";
 
 function broadcastOf(overrides: Partial<EmergencyBroadcastPayload> = {}): EmergencyBroadcastPayload {
   return { id: randomUUID(), title: "Flood warning", body: "Move to higher ground.", priority: "critical", senderId: "admin", createdAt: Date.now(), ...overrides };
@@ -15,18 +16,15 @@ async function storeAndDeliver(gateway: { deliverBroadcast(b: EmergencyBroadcast
   return gateway.deliverBroadcast(broadcast);
 }
 
-function collect(socket: { on(event: string, listener: (payload: EmergencyBroadcastPayload) => void): unknown }) {
-  const received: EmergencyBroadcastPayload[] = [];
-  socket.on("emergency_broadcast", (b) => received.push(b));
-  return received;
+/** The user's broadcast mark, `users/{uid}.lastBroadcastAt` (docs/DATA-MODEL.md). */
+async function markOf(uid: string): Promise<number | undefined> {
+  return (await firestore().collection("users").doc(uid).get()).get("lastBroadcastAt");
 }
 
 describe("emergency broadcasts on the gateway", () => {
   it("reach every connected client live", async () => {
-    const [alice, bob] = await Promise.all([createUser({ name: "alice" }), createUser({ name: "bob" })]);
-    const { gateway, url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
-    const b = await connectAs(url, bob.idToken);
+    const { gateway, connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a, b] = await connect(alice, bob);
     const broadcast = broadcastOf();
     const toA = nextEvent(a.socket, "emergency_broadcast");
     const toB = nextEvent(b.socket, "emergency_broadcast");
@@ -39,40 +37,34 @@ describe("emergency broadcasts on the gateway", () => {
   });
 
   it("are replayed, oldest first, to a user who was offline when they went out", async () => {
-    const carol = await createUser({ name: "carol" });
-    const { gateway, url } = await startGateway();
+    const { gateway, url, users: [carol] } = await gatewayWith(["carol"]);
     const first = broadcastOf({ title: "first", createdAt: Date.now() - 2_000 });
     const second = broadcastOf({ title: "second", createdAt: Date.now() - 1_000 });
     await storeAndDeliver(gateway, second);
     await storeAndDeliver(gateway, first);
 
-    const socket = createClient(url, { auth: { token: carol.idToken }, autoConnect: false });
-    const received = collect(socket);
-    socket.connect();
-    await nextEvent(socket, "auth_success");
-    await new Promise((r) => setTimeout(r, 300));
+    const { received } = recordingClient<EmergencyBroadcastPayload>(url, carol, "emergency_broadcast");
+    await arrived(received, 2);
 
     expect(received.map((b) => b.title)).to.deep.equal(["first", "second"]);
   });
 
   it("are not replayed to a user who already received them", async () => {
-    const dan = await createUser({ name: "dan" });
-    const { gateway, url } = await startGateway();
+    const { gateway, url, connect, users: [dan] } = await gatewayWith(["dan"]);
     const before = broadcastOf({ title: "before", createdAt: Date.now() - 1_000 });
     await storeAndDeliver(gateway, before);
-    const first = await connectAs(url, dan.idToken);
-    await new Promise((r) => setTimeout(r, 200)); // the replay of "before" raises dan's mark
-    const live = nextEvent(first.socket, "emergency_broadcast");
-    await storeAndDeliver(gateway, broadcastOf({ title: "live" }));
-    await live;
+    const [first] = await connect(dan);
+    await eventually(async () => expect(await markOf(dan.uid)).to.be.at.least(before.createdAt)); // the replay of "before" raises dan's mark
+    const live = broadcastOf({ title: "live" });
+    const liveArrives = nextEvent(first.socket, "emergency_broadcast");
+    await storeAndDeliver(gateway, live);
+    await liveArrives;
     first.socket.disconnect();
-    await new Promise((r) => setTimeout(r, 300)); // the disconnect raises dan's mark past "live"
+    await eventually(async () => expect(await markOf(dan.uid)).to.be.at.least(live.createdAt)); // the disconnect raises dan's mark past "live"
 
-    const again = createClient(url, { auth: { token: dan.idToken }, autoConnect: false });
-    const received = collect(again);
-    again.connect();
+    const { socket: again, received } = recordingClient<EmergencyBroadcastPayload>(url, dan, "emergency_broadcast");
     await nextEvent(again, "auth_success");
-    await new Promise((r) => setTimeout(r, 400));
+    await settle(400);
 
     expect(received).to.deep.equal([]);
     expect((await firestore().collection("users").doc(dan.uid).get()).get("lastBroadcastAt")).to.be.a("number");

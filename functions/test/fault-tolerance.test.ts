@@ -6,10 +6,13 @@ import { OwnedProcess } from "../tools/processes";
 import { LocalRedis } from "../tools/redis-server";
 import { ResilientClient } from "../tools/resilient-client";
 import { TcpProxy } from "../tools/tcp-proxy";
+import { expectError } from "./support/expect-error";
+import { gatewayWith } from "./support/fixture";
 import { connectAs, startGateway } from "./support/gateway";
-import { collect, newClientId, send, sendOk, settle, until } from "./support/messaging";
+import { collect, newClientId, send, sendOk } from "./support/messaging";
 import { startStandalone } from "./support/standalone";
-import { createUser } from "./support/users";
+import { createUsers } from "./support/users";
+import { arrived, eventually, settle } from "./support/wait";
 
 const liftedLimits = JSON.stringify({ text: { limit: 100_000, windowMs: 60_000 } });
 const clients: ResilientClient[] = [];
@@ -20,14 +23,6 @@ function resilient(urls: string[], token: string): ResilientClient {
   return client;
 }
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("fault tolerance", function () {
   this.timeout(60_000);
   afterEach(() => {
@@ -35,8 +30,7 @@ describe("fault tolerance", function () {
   });
 
   it("an instance killed with SIGKILL while messages flow: every acked message reaches the recipient once, in order", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
+    const [alice, bob] = await createUsers("alice", "bob");
     const env = { RATE_LIMITS: liftedLimits, CHECK_REVOKED: "false" };
     const a = await startStandalone(env);
     const b = await startStandalone(env);
@@ -49,7 +43,7 @@ describe("fault tolerance", function () {
       if (i === 20) await a.gateway.kill();
       acked.push((await sender.send({ clientId: `kill-${i}`, recipientId: bob.uid, content: `m${i}` })).messageId);
     }
-    await waitFor(() => recipient.delivered.length >= 60, "the recipient to have every acked message");
+    await arrived(recipient.delivered, 60, 20_000);
     await settle(500);
 
     const ids = recipient.delivered.map((m) => m.id);
@@ -63,7 +57,7 @@ describe("fault tolerance", function () {
   it("Redis stopped for 10 s: delivery within an instance goes on, cross-instance traffic resumes, nothing acked is lost", async () => {
     const redis = await LocalRedis.start();
     try {
-      const [alice, near, far] = await Promise.all(["alice", "near", "far"].map((name) => createUser({ name })));
+      const [alice, near, far] = await createUsers("alice", "near", "far");
       const config = { redisUrl: redis.url, rateLimits: { text: { limit: 100_000, windowMs: 60_000 } } };
       const one = await startGateway(config);
       const two = await startGateway(config);
@@ -75,7 +69,7 @@ describe("fault tolerance", function () {
       const farInbox = farClient.delivered;
       await sendOk(s.socket, { recipientId: near.uid, content: "before" });
       await sendOk(s.socket, { recipientId: far.uid, content: "before" });
-      await until(farInbox, 1);
+      await arrived(farInbox, 1);
 
       await redis.stop();
       const duringNear = [];
@@ -88,9 +82,9 @@ describe("fault tolerance", function () {
       }
       const nearDuringOutage = nearInbox.length;
       await redis.start();
-      await until(farInbox, 1 + duringFar.length, 15_000);
+      await arrived(farInbox, 1 + duringFar.length, 15_000);
       const after = await sendOk(s.socket, { recipientId: far.uid, content: "after" });
-      await until(farInbox, 2 + duringFar.length, 10_000);
+      await arrived(farInbox, 2 + duringFar.length, 10_000);
 
       expect(nearDuringOutage).to.equal(1 + duringNear.length);
       expect(farInbox.map((m) => m.content)).to.deep.equal(["before", ...duringFar.map((_, i) => `far ${i}`), "after"]);
@@ -105,8 +99,7 @@ describe("fault tolerance", function () {
   });
 
   it("Firestore unreachable: sends answer UNAVAILABLE, nothing unstored is acked or routed, and the gateway recovers by itself", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
+    const [alice, bob] = await createUsers("alice", "bob");
     const [direct] = process.env.FIRESTORE_EMULATOR_HOST!.split(":").slice(-1).map(Number);
     const proxy = new TcpProxy(await freePort(), { host: "127.0.0.1", port: direct });
     await proxy.open();
@@ -122,17 +115,17 @@ describe("fault tolerance", function () {
       await settle(300);
       const routedDuringOutage = inbox.map((m) => m.content);
       await proxy.open();
-      let retried = await send(a.socket, { recipientId: bob.uid, clientId: "during-outage", content: "during" });
-      for (let i = 0; !retried.ok && i < 20; i += 1) {
-        await settle(500);
-        retried = await send(a.socket, { recipientId: bob.uid, clientId: "during-outage", content: "during" });
-      }
+      const retried = await eventually(() => send(a.socket, { recipientId: bob.uid, clientId: "during-outage", content: "during" }), {
+        accept: (answer) => answer.ok,
+        what: "a resend to be stored",
+        timeoutMs: 10_000,
+        everyMs: 500,
+      });
 
-      expect(refused.ok).to.equal(false);
-      if (!refused.ok) expect(refused.error.code).to.equal("UNAVAILABLE");
+      expectError(refused, "UNAVAILABLE");
       expect(routedDuringOutage).to.deep.equal(["before"]);
       expect(retried.ok).to.equal(true);
-      expect((await until(inbox, 2)).map((m) => m.content)).to.deep.equal(["before", "during"]);
+      expect((await arrived(inbox, 2)).map((m) => m.content)).to.deep.equal(["before", "during"]);
       const stored = await firestore().collection("conversations").doc(first.conversationId).collection("messages").get();
       expect(stored.docs.map((d) => d.get("content")).sort()).to.deep.equal(["before", "during"]);
     } finally {
@@ -141,9 +134,7 @@ describe("fault tolerance", function () {
   });
 
   it("a client that stops reading is disconnected; the server does not buffer for it without limit", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { gateway, url } = await startGateway({
+    const { gateway, url, connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"], {
       messageStore: "memory",
       maxPendingPackets: 100,
       maxBufferedBytes: 512 * 1024,
@@ -152,7 +143,7 @@ describe("fault tolerance", function () {
     });
     const frozen = await frozenClient(url, bob.idToken);
     try {
-      const a = await connectAs(url, alice.idToken);
+      const [a] = await connect(alice);
       const chunk = "x".repeat(32 * 1024);
       for (let i = 0; i < 600 && gateway.io.of("/").sockets.size > 1; i += 1) await sendOk(a.socket, { recipientId: bob.uid, content: chunk, clientId: newClientId() });
       await settle(300);

@@ -3,20 +3,11 @@ import Redis from "ioredis";
 import type { FunctionsEmulator } from "../tools/functions-emulator";
 import { FLEET_KEYS } from "../src/gateway/fleet-protocol";
 import type { EmergencyBroadcastPayload } from "../src/protocol";
-import { call, startFunctions } from "./support/control";
+import { Answer, call, startFunctions } from "./support/control";
 import { environment } from "./support/environment";
 import { connectAs, connectError, createClient, nextEvent, startGateway } from "./support/gateway";
-import { createUser } from "./support/users";
-
-async function until<T>(what: string, probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { createUser, createUsers } from "./support/users";
+import { eventually } from "./support/wait";
 
 /**
  * Fleet mode: `websocketServer` in the Functions emulator controls two standalone gateway instances
@@ -44,15 +35,18 @@ describe("websocketServer in the Functions emulator (fleet of two gateways on on
   }
 
   const statusOf = (token: string) => call(functions, "GET", "/status", { token });
+  /** Polls `/status` with `token` until `accept` takes the answer (figures reach Redis a moment after the traffic). */
+  const statusWhen = (token: string, what: string, accept: (status: Answer) => boolean) =>
+    eventually(() => statusOf(token), { accept, what, timeoutMs: 10_000, everyMs: 100 });
 
   it("reports every instance and the total", async () => {
     const { a, b, root } = await fleetOfTwo();
-    const [alice, bob] = await Promise.all([createUser({ name: "alice" }), createUser({ name: "bob" })]);
+    const [alice, bob] = await createUsers("alice", "bob");
     await connectAs(a.url, alice.idToken);
     await connectAs(b.url, bob.idToken);
     await connectAs(b.url, alice.idToken);
 
-    const status = await until("both instances with their clients", () => statusOf(root.idToken), (s) => s.body.total?.connections.active === 3);
+    const status = await statusWhen(root.idToken, "both instances with their clients", (s) => s.body.total?.connections.active === 3);
     const anonymous = await call(functions, "GET", "/status");
 
     expect(anonymous.body).to.deep.equal({ ok: true, running: true });
@@ -75,7 +69,7 @@ describe("websocketServer in the Functions emulator (fleet of two gateways on on
       redis.disconnect();
     }
 
-    const status = await until("four instances", () => statusOf(root.idToken), (s) => s.body.instances?.length === 4);
+    const status = await statusWhen(root.idToken, "four instances", (s) => s.body.instances?.length === 4);
 
     const byId = Object.fromEntries(status.body.instances.map((i: { instanceId: string; stale: boolean }) => [i.instanceId, i.stale]));
     expect(byId).to.deep.equal({ "gw-a": false, "gw-b": false, "gw-dead": true, "gw-old": true });
@@ -84,7 +78,7 @@ describe("websocketServer in the Functions emulator (fleet of two gateways on on
 
   it("broadcasts to the clients of every instance", async () => {
     const { a, b, root } = await fleetOfTwo();
-    const [carol, dan] = await Promise.all([createUser({ name: "carol" }), createUser({ name: "dan" })]);
+    const [carol, dan] = await createUsers("carol", "dan");
     const onA = await connectAs(a.url, carol.idToken);
     const onB = await connectAs(b.url, dan.idToken);
     const toCarol = nextEvent<EmergencyBroadcastPayload>(onA.socket, "emergency_broadcast");
@@ -100,7 +94,7 @@ describe("websocketServer in the Functions emulator (fleet of two gateways on on
 
   it("/stop drains every instance but keeps them up; /start makes them admit again", async () => {
     const { a, b, root } = await fleetOfTwo();
-    const [erin, frank] = await Promise.all([createUser({ name: "erin" }), createUser({ name: "frank" })]);
+    const [erin, frank] = await createUsers("erin", "frank");
     const onA = await connectAs(a.url, erin.idToken);
     const onB = await connectAs(b.url, frank.idToken);
     const notices = [nextEvent(onA.socket, "server_shutdown"), nextEvent(onB.socket, "server_shutdown")];
@@ -117,7 +111,7 @@ describe("websocketServer in the Functions emulator (fleet of two gateways on on
     const health = await fetch(`${b.url}/healthz`);
     expect(health.status).to.equal(503);
     expect(await health.json()).to.include({ ok: false, state: "running", admitting: false });
-    const drained = await until("drained figures", () => statusOf(root.idToken), (s) => s.body.instances?.every((i: { admitting: boolean }) => i.admitting === false));
+    const drained = await statusWhen(root.idToken, "drained figures", (s) => s.body.instances?.every((i: { admitting: boolean }) => i.admitting === false));
     expect(drained.body.total.connections.active).to.equal(0);
 
     const started = await call(functions, "POST", "/start", { token: root.idToken });

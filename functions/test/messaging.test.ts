@@ -1,18 +1,17 @@
 import { expect } from "chai";
 import { firestore } from "../src/firebase";
 import type { ChatMessage, ConversationSummary } from "../src/protocol";
+import { expectError } from "./support/expect-error";
+import { gatewayWith } from "./support/fixture";
 import { connectAs, startGateway } from "./support/gateway";
-import { callOk, collect, newClientId, send, sendOk, settle, until } from "./support/messaging";
-import { createUser } from "./support/users";
+import { call, callOk, collect, newClientId, send, sendOk } from "./support/messaging";
+import { createUsers } from "./support/users";
+import { arrived, settle } from "./support/wait";
 
 describe("direct messages", () => {
   it("reach every online device of the recipient and the sender's other devices, not the sending socket", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const aliceSender = await connectAs(url, alice.idToken);
-    const aliceTablet = await connectAs(url, alice.idToken);
-    const bobPhone = await connectAs(url, bob.idToken);
+    const { url, connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [aliceSender, aliceTablet, bobPhone] = await connect(alice, alice, bob);
     const bobLaptop = await connectAs(url, bob.idToken, { transports: ["polling"] });
     const inbox = {
       sender: collect(aliceSender.socket),
@@ -25,7 +24,7 @@ describe("direct messages", () => {
 
     expect(ack).to.include({ ok: true, status: "sent", seq: 1, duplicate: false });
     for (const device of [inbox.phone, inbox.laptop, inbox.tablet]) {
-      const [message] = await until(device, 1);
+      const [message] = await arrived(device, 1);
       expect(message).to.include({ id: ack.messageId, seq: 1, senderId: alice.uid, content: "hi bob", type: "text" });
       expect(message.conversationId).to.equal(ack.conversationId);
     }
@@ -34,10 +33,8 @@ describe("direct messages", () => {
   });
 
   it("stores the message in Firestore before acknowledging it", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const { socket } = await connectAs(url, alice.idToken);
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [{ socket }] = await connect(alice);
 
     const ack = await sendOk(socket, { recipientId: bob.uid, content: "stored?", metadata: { replyTo: null } });
 
@@ -50,61 +47,49 @@ describe("direct messages", () => {
   });
 
   it("numbers a conversation's messages in order and delivers them in that order", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
-    const b = await connectAs(url, bob.idToken);
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a, b] = await connect(alice, bob);
     const received = collect(b.socket);
 
     const acks = await Promise.all(Array.from({ length: 10 }, (_, i) => sendOk(a.socket, { recipientId: bob.uid, content: `m${i}` })));
     await sendOk(b.socket, { recipientId: alice.uid, content: "reply" });
 
     expect(acks.map((x) => x.seq).sort((x, y) => x - y)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    const seqs = (await until(received, 10)).map((m) => m.seq);
+    const seqs = (await arrived(received, 10)).map((m) => m.seq);
     expect(seqs).to.deep.equal([...seqs].sort((x, y) => x - y));
   });
 
   it("tells the recipient's devices about a new conversation", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
-    const b = await connectAs(url, bob.idToken);
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a, b] = await connect(alice, bob);
     const updates = collect<ConversationSummary>(b.socket, "conversation_updated");
 
     const ack = await sendOk(a.socket, { recipientId: bob.uid });
 
-    const [conversation] = await until(updates, 1);
+    const [conversation] = await arrived(updates, 1);
     expect(conversation).to.include({ id: ack.conversationId, type: "direct" });
   });
 });
 
 describe("conversations and presence", () => {
   it("members of a conversation made after they connected see each other's presence at once", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
-    const b = await connectAs(url, bob.idToken);
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a, b] = await connect(alice, bob);
     const bobSees = collect<{ userId: string; status: string }>(b.socket, "presence_update");
     await sendOk(a.socket, { recipientId: bob.uid, content: "first message" });
     await settle(200);
 
     await callOk(a.socket, "update_presence", { status: "busy" });
 
-    const [update] = await until(bobSees, 1);
+    const [update] = await arrived(bobSees, 1);
     expect(update).to.include({ userId: alice.uid, status: "busy" });
   });
 });
 
 describe("idempotent sends", () => {
   it("a resend with the same clientId is the same message, delivered once", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
-    const b = await connectAs(url, bob.idToken);
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a, b] = await connect(alice, bob);
     const received = collect(b.socket);
     const clientId = newClientId();
 
@@ -112,14 +97,13 @@ describe("idempotent sends", () => {
     const again = await sendOk(a.socket, { recipientId: bob.uid, clientId, content: "once" });
 
     expect(again).to.include({ messageId: first.messageId, seq: first.seq, duplicate: true });
-    await until(received, 1);
+    await arrived(received, 1);
     await settle();
     expect(received).to.have.length(1);
   });
 
   it("recognises a resend that reaches another gateway instance", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
+    const [alice, bob] = await createUsers("alice", "bob");
     const one = await startGateway();
     const two = await startGateway();
     const onOne = await connectAs(one.url, alice.idToken);
@@ -132,7 +116,7 @@ describe("idempotent sends", () => {
     const retried = await sendOk(onTwo.socket, { recipientId: bob.uid, clientId });
 
     expect(retried).to.include({ messageId: first.messageId, seq: first.seq, duplicate: true });
-    await until(received, 1);
+    await arrived(received, 1);
     await settle();
     expect(received).to.have.length(1);
     const stored = await firestore().collection("conversations").doc(first.conversationId).collection("messages").get();
@@ -142,12 +126,8 @@ describe("idempotent sends", () => {
 
 describe("group messages", () => {
   it("fan out to every member's devices, and only to members", async () => {
-    const [owner, m1, m2, outsider] = await Promise.all(["owner", "m1", "m2", "outsider"].map((name) => createUser({ name })));
-    const { url } = await startGateway();
-    const o = await connectAs(url, owner.idToken);
-    const a = await connectAs(url, m1.idToken);
-    const b = await connectAs(url, m2.idToken);
-    const x = await connectAs(url, outsider.idToken);
+    const { connect, users: [owner, m1, m2, outsider] } = await gatewayWith(["owner", "m1", "m2", "outsider"]);
+    const [o, a, b, x] = await connect(owner, m1, m2, outsider);
     const inbox = { m1: collect(a.socket), m2: collect(b.socket), outsider: collect(x.socket) };
 
     const { conversation } = await callOk<{ conversation: ConversationSummary }>(o.socket, "create_group", {
@@ -158,13 +138,13 @@ describe("group messages", () => {
 
     expect(conversation).to.include({ type: "group", name: "Village council" });
     expect(conversation.admins).to.deep.equal([owner.uid]);
-    for (const list of [inbox.m1, inbox.m2]) expect((await until(list, 1))[0]).to.include({ id: ack.messageId, content: "meeting at 6" });
+    for (const list of [inbox.m1, inbox.m2]) expect((await arrived(list, 1))[0]).to.include({ id: ack.messageId, content: "meeting at 6" });
     await settle();
     expect(inbox.outsider).to.have.length(0);
   });
 
   it("reach members connected to another gateway instance", async () => {
-    const [owner, member] = await Promise.all([createUser({ name: "owner" }), createUser({ name: "member" })]);
+    const [owner, member] = await createUsers("owner", "member");
     const one = await startGateway();
     const two = await startGateway();
     const o = await connectAs(one.url, owner.idToken);
@@ -175,15 +155,12 @@ describe("group messages", () => {
 
     await sendOk(o.socket, { conversationId: conversation.id, content: "across" });
 
-    expect((await until(received, 1))[0].content).to.equal("across");
+    expect((await arrived(received, 1))[0].content).to.equal("across");
   });
 
   it("new members receive later messages; removed members stop receiving them", async () => {
-    const [owner, early, late] = await Promise.all(["owner", "early", "late"].map((name) => createUser({ name })));
-    const { url } = await startGateway();
-    const o = await connectAs(url, owner.idToken);
-    const e = await connectAs(url, early.idToken);
-    const l = await connectAs(url, late.idToken);
+    const { connect, users: [owner, early, late] } = await gatewayWith(["owner", "early", "late"]);
+    const [o, e, l] = await connect(owner, early, late);
     const inbox = { early: collect(e.socket), late: collect(l.socket) };
     const removed = collect<{ conversationId: string }>(e.socket, "conversation_removed");
     const { conversation } = await callOk<{ conversation: ConversationSummary }>(o.socket, "create_group", { name: "g", memberIds: [early.uid] });
@@ -193,37 +170,29 @@ describe("group messages", () => {
     await settle(100);
     await sendOk(o.socket, { conversationId: conversation.id, content: "after the change" });
 
-    expect((await until(inbox.late, 1))[0].content).to.equal("after the change");
-    expect((await until(removed, 1))[0].conversationId).to.equal(conversation.id);
+    expect((await arrived(inbox.late, 1))[0].content).to.equal("after the change");
+    expect((await arrived(removed, 1))[0].conversationId).to.equal(conversation.id);
     await settle();
     expect(inbox.early).to.have.length(0);
     const refused = await send(e.socket, { conversationId: conversation.id });
-    expect(refused.ok).to.equal(false);
-    if (!refused.ok) expect(refused.error.code).to.equal("NOT_FOUND");
+    expectError(refused, "NOT_FOUND");
   });
 
   it("only admins may change members; a member may leave", async () => {
-    const [owner, member, other] = await Promise.all(["owner", "member", "other"].map((name) => createUser({ name })));
-    const { url } = await startGateway();
-    const o = await connectAs(url, owner.idToken);
-    const m = await connectAs(url, member.idToken);
+    const { connect, users: [owner, member, other] } = await gatewayWith(["owner", "member", "other"]);
+    const [o, m] = await connect(owner, member);
     const { conversation } = await callOk<{ conversation: ConversationSummary }>(o.socket, "create_group", { name: "g", memberIds: [member.uid] });
 
-    const refused = await import("./support/messaging").then(({ call }) => call(m.socket, "add_members", { conversationId: conversation.id, memberIds: [other.uid] }));
+    const refused = await call(m.socket, "add_members", { conversationId: conversation.id, memberIds: [other.uid] });
     const left = await callOk<{ conversation: ConversationSummary }>(m.socket, "remove_members", { conversationId: conversation.id, memberIds: [member.uid] });
 
-    expect(refused.ok).to.equal(false);
-    if (!refused.ok) expect(refused.error.code).to.equal("PERMISSION_DENIED");
+    expectError(refused, "PERMISSION_DENIED");
     expect(left.conversation.members).to.deep.equal([owner.uid]);
   });
 
   it("announcement groups: only admins and named roles post; creating one needs a role", async () => {
-    const coordinator = await createUser({ name: "coord", claims: { role: "coordinator" } });
-    const member = await createUser({ name: "member" });
-    const { url } = await startGateway();
-    const c = await connectAs(url, coordinator.idToken);
-    const m = await connectAs(url, member.idToken);
-    const { call } = await import("./support/messaging");
+    const { connect, users: [coordinator, member] } = await gatewayWith([{ name: "coord", claims: { role: "coordinator" } }, "member"]);
+    const [c, m] = await connect(coordinator, member);
 
     const memberCreates = await call(m.socket, "create_group", { name: "news", memberIds: [coordinator.uid], announcement: true });
     const { conversation } = await callOk<{ conversation: ConversationSummary }>(c.socket, "create_group", {
@@ -234,20 +203,17 @@ describe("group messages", () => {
     const memberPosts = await send(m.socket, { conversationId: conversation.id });
     const coordinatorPosts = await send(c.socket, { conversationId: conversation.id });
 
-    expect(memberCreates.ok).to.equal(false);
-    if (!memberCreates.ok) expect(memberCreates.error.code).to.equal("PERMISSION_DENIED");
-    expect(memberPosts.ok).to.equal(false);
-    if (!memberPosts.ok) expect(memberPosts.error.code).to.equal("PERMISSION_DENIED");
+    expectError(memberCreates, "PERMISSION_DENIED");
+    expectError(memberPosts, "PERMISSION_DENIED");
     expect(coordinatorPosts.ok).to.equal(true);
   });
 
   it("lists the conversations a user belongs to", async () => {
-    const [alice, bob, carol] = await Promise.all(["alice", "bob", "carol"].map((name) => createUser({ name })));
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
+    const { connect, users: [alice, bob, carol] } = await gatewayWith(["alice", "bob", "carol"]);
+    const [a] = await connect(alice);
     await sendOk(a.socket, { recipientId: bob.uid });
     await callOk(a.socket, "create_group", { name: "g", memberIds: [bob.uid, carol.uid] });
-    const c = await connectAs(url, carol.idToken);
+    const [c] = await connect(carol);
 
     const { conversations } = await callOk<{ conversations: ConversationSummary[] }>(c.socket, "list_conversations", {});
 
@@ -257,11 +223,8 @@ describe("group messages", () => {
 
 describe("anonymous and encrypted messages", () => {
   it("an anonymous message shows recipients no sender; the real sender is kept server-side for moderation", async () => {
-    const [coordinator, alice, bob] = await Promise.all(["coordinator", "alice", "bob"].map((name) => createUser({ name })));
-    const { url } = await startGateway();
-    const c = await connectAs(url, coordinator.idToken);
-    const a = await connectAs(url, alice.idToken);
-    const b = await connectAs(url, bob.idToken);
+    const { connect, users: [coordinator, alice, bob] } = await gatewayWith(["coordinator", "alice", "bob"]);
+    const [c, a, b] = await connect(coordinator, alice, bob);
     const received = collect(b.socket);
     const { conversation } = await callOk<{ conversation: ConversationSummary }>(c.socket, "create_group", {
       name: "reports",
@@ -270,7 +233,7 @@ describe("anonymous and encrypted messages", () => {
 
     const ack = await sendOk(a.socket, { conversationId: conversation.id, isAnonymous: true, content: "report: road blocked" });
 
-    const [message] = await until(received, 1);
+    const [message] = await arrived(received, 1);
     expect(message.senderId).to.equal(null);
     expect(message.isAnonymous).to.equal(true);
     expect(JSON.stringify(message)).not.to.include(alice.uid);
@@ -281,29 +244,23 @@ describe("anonymous and encrypted messages", () => {
   });
 
   it("is refused in a direct conversation, whose id names both members", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a] = await connect(alice);
 
     const answer = await send(a.socket, { recipientId: bob.uid, isAnonymous: true });
 
-    expect(answer.ok).to.equal(false);
-    if (!answer.ok) expect(answer.error).to.include({ code: "INVALID_ARGUMENT" });
+    expectError(answer, "INVALID_ARGUMENT");
   });
 
   it("high-encryption content is stored and routed as the client sent it", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
-    const b = await connectAs(url, bob.idToken);
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a, b] = await connect(alice, bob);
     const received = collect<ChatMessage>(b.socket);
     const ciphertext = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 37) % 256)).toString("base64");
 
     const ack = await sendOk(a.socket, { recipientId: bob.uid, encryptionLevel: "high", content: ciphertext, metadata: { keyId: "k1" } });
 
-    const [message] = await until(received, 1);
+    const [message] = await arrived(received, 1);
     expect(message).to.include({ content: ciphertext, encryptionLevel: "high" });
     const stored = await firestore().collection("conversations").doc(ack.conversationId).collection("messages").doc(ack.messageId).get();
     expect(stored.get("content")).to.equal(ciphertext);
@@ -312,13 +269,11 @@ describe("anonymous and encrypted messages", () => {
 
 describe("history", () => {
   it("pages backwards by sequence number, and forwards from a known one", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a] = await connect(alice);
     let conversationId = "";
     for (let i = 1; i <= 12; i += 1) conversationId = (await sendOk(a.socket, { recipientId: bob.uid, content: `m${i}` })).conversationId;
-    const b = await connectAs(url, bob.idToken);
+    const [b] = await connect(bob);
     type Page = { messages: ChatMessage[]; hasMore: boolean };
 
     const newest = await callOk<Page>(b.socket, "fetch_history", { conversationId, limit: 5 });
@@ -335,16 +290,13 @@ describe("history", () => {
   });
 
   it("is refused to non-members", async () => {
-    const [alice, bob, eve] = await Promise.all(["alice", "bob", "eve"].map((name) => createUser({ name })));
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
+    const { connect, users: [alice, bob, eve] } = await gatewayWith(["alice", "bob", "eve"]);
+    const [a] = await connect(alice);
     const { conversationId } = await sendOk(a.socket, { recipientId: bob.uid, content: "private" });
-    const e = await connectAs(url, eve.idToken);
-    const { call } = await import("./support/messaging");
+    const [e] = await connect(eve);
 
     const answer = await call(e.socket, "fetch_history", { conversationId });
 
-    expect(answer.ok).to.equal(false);
-    if (!answer.ok) expect(answer.error.code).to.equal("NOT_FOUND");
+    expectError(answer, "NOT_FOUND");
   });
 });

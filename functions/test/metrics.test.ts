@@ -1,7 +1,10 @@
 import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gatewayWith } from "./support/fixture";
 import { connectAs, startGateway } from "./support/gateway";
-import { call, collect, sendOk, until } from "./support/messaging";
-import { createUser } from "./support/users";
+import { call, collect, sendOk } from "./support/messaging";
+import { arrived } from "./support/wait";
 
 const METRICS_TOKEN = "scrape-secret-for-tests";
 
@@ -34,9 +37,7 @@ describe("GET /metrics", () => {
   });
 
   it("answers Prometheus text whose numbers move with real traffic and agree with the gateway's figures", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url, gateway } = await startGateway({ metricsToken: METRICS_TOKEN });
+    const { url, gateway, connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"], { metricsToken: METRICS_TOKEN });
     const before = await scrape(url, METRICS_TOKEN);
     expect(before.status).to.equal(200);
     expect(before.type).to.include("text/plain");
@@ -44,12 +45,11 @@ describe("GET /metrics", () => {
     expect(before.text).to.include("nodejs_eventloop_lag_seconds");
     expect(before.text).to.include("process_resident_memory_bytes");
 
-    const a = await connectAs(url, alice.idToken);
-    const b = await connectAs(url, bob.idToken);
+    const [a, b] = await connect(alice, bob);
     const received = collect(b.socket);
     await sendOk(a.socket, { recipientId: bob.uid, content: "one" });
     await sendOk(a.socket, { recipientId: bob.uid, content: "two" });
-    await until(received, 2);
+    await arrived(received, 2);
     await call(a.socket, "fetch_history", { conversationId: "not-mine" });
 
     const after = (await scrape(url, METRICS_TOKEN)).text;
@@ -70,10 +70,8 @@ describe("GET /metrics", () => {
   });
 
   it("counts refused connections by reason and offline-queue writes", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway({ metricsToken: METRICS_TOKEN });
-    const a = await connectAs(url, alice.idToken);
+    const { url, connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"], { metricsToken: METRICS_TOKEN });
+    const [a] = await connect(alice);
     await connectAs(url, "not-a-token").catch(() => undefined);
 
     await sendOk(a.socket, { recipientId: bob.uid, content: "for later" });
@@ -81,5 +79,19 @@ describe("GET /metrics", () => {
     const text = (await scrape(url, METRICS_TOKEN)).text;
     expect(sample(text, "talowa_connections_refused_total", { reason: "TOKEN_MALFORMED" }) + sample(text, "talowa_connections_refused_total", { reason: "TOKEN_INVALID" })).to.equal(1);
     expect(sample(text, "talowa_offline_queue_writes_total")).to.equal(1);
+  });
+
+  it("serves every series the Grafana dashboard in docs/ reads", async () => {
+    const { url, connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"], { metricsToken: METRICS_TOKEN });
+    const [a] = await connect(alice);
+    await sendOk(a.socket, { recipientId: bob.uid, content: "hi" });
+    await call(a.socket, "fetch_history", { conversationId: "not-mine" });
+    await connectAs(url, "not-a-token").catch(() => undefined);
+    const text = (await scrape(url, METRICS_TOKEN)).text;
+    const dashboard = readFileSync(join(__dirname, "..", "..", "docs", "grafana", "talowa-gateway.json"), "utf8");
+    const names = new Set(dashboard.match(/\b(talowa|nodejs|process)_[a-z0-9_]+/g) ?? []);
+
+    expect(names.size).to.be.above(10);
+    for (const name of names) expect(text, name).to.match(new RegExp(`^${name}[{ ]`, "m"));
   });
 });

@@ -1,9 +1,9 @@
 import { expect } from "chai";
-import { firestore } from "../src/firebase";
+import { firebaseAuth, firestore } from "../src/firebase";
 import type { ConversationSummary } from "../src/protocol";
-import { connectAs, startGateway } from "./support/gateway";
-import { callOk, collect, sendOk, settle, until } from "./support/messaging";
-import { createUser } from "./support/users";
+import { gatewayWith, recordingClient } from "./support/fixture";
+import { callOk, sendOk } from "./support/messaging";
+import { arrived, settle } from "./support/wait";
 
 async function queueOf(uid: string) {
   const snapshot = await firestore().collection("offline_queue").where("recipientId", "==", uid).get();
@@ -12,10 +12,8 @@ async function queueOf(uid: string) {
 
 describe("offline queue", () => {
   it("queues messages for an offline recipient and delivers them in order when it connects", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a] = await connect(alice);
     const acks = [];
     for (const content of ["one", "two", "three"]) acks.push(await sendOk(a.socket, { recipientId: bob.uid, content }));
 
@@ -27,20 +25,15 @@ describe("offline queue", () => {
   });
 
   it("delivers the queue before live traffic, per conversation in sequence order, then marks it delivered", async () => {
-    const [alice, carol, bob] = await Promise.all(["alice", "carol", "bob"].map((name) => createUser({ name })));
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
-    const c = await connectAs(url, carol.idToken);
+    const { url, connect, users: [alice, carol, bob] } = await gatewayWith(["alice", "carol", "bob"]);
+    const [a, c] = await connect(alice, carol);
     for (const content of ["a1", "a2", "a3"]) await sendOk(a.socket, { recipientId: bob.uid, content });
     for (const content of ["c1", "c2"]) await sendOk(c.socket, { recipientId: bob.uid, content });
 
-    const { createClient } = await import("./support/gateway");
-    const bobClient = createClient(url, { auth: { token: bob.idToken }, autoConnect: false });
-    const received = collect(bobClient);
-    bobClient.connect();
-    await until(received, 5);
+    const { socket: bobClient, received } = recordingClient(url, bob);
+    await arrived(received, 5);
     const live = await sendOk(a.socket, { recipientId: bob.uid, content: "a4" });
-    await until(received, 6);
+    await arrived(received, 6);
 
     const byConversation = (id: string) => received.filter((m) => m.conversationId === id).map((m) => m.content);
     expect(byConversation(live.conversationId)).to.deep.equal(["a1", "a2", "a3", "a4"]);
@@ -56,35 +49,26 @@ describe("offline queue", () => {
   });
 
   it("redelivers entries the client did not confirm, and not those it did", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
+    const { url, connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a] = await connect(alice);
     const first = await sendOk(a.socket, { recipientId: bob.uid, content: "confirmed" });
     await sendOk(a.socket, { recipientId: bob.uid, content: "unconfirmed" });
 
-    const { createClient } = await import("./support/gateway");
-    const session1 = createClient(url, { auth: { token: bob.idToken }, autoConnect: false });
-    const got1 = collect(session1);
-    session1.connect();
-    await until(got1, 2);
+    const { socket: session1, received: got1 } = recordingClient(url, bob);
+    await arrived(got1, 2);
     await callOk(session1, "mark_delivered", { conversationId: first.conversationId, upToSeq: first.seq });
     session1.disconnect();
 
-    const session2 = createClient(url, { auth: { token: bob.idToken }, autoConnect: false });
-    const got2 = collect(session2);
-    session2.connect();
-    await until(got2, 1);
+    const { received: got2 } = recordingClient(url, bob);
+    await arrived(got2, 1);
     await settle();
 
     expect(got2.map((m) => m.content)).to.deep.equal(["unconfirmed"]);
   });
 
   it("queues a group message only for the members who are offline", async () => {
-    const [owner, online, offline] = await Promise.all(["owner", "online", "offline"].map((name) => createUser({ name })));
-    const { url } = await startGateway();
-    const o = await connectAs(url, owner.idToken);
-    await connectAs(url, online.idToken);
+    const { connect, users: [owner, online, offline] } = await gatewayWith(["owner", "online", "offline"]);
+    const [o] = await connect(owner, online);
     const { conversation } = await callOk<{ conversation: ConversationSummary }>(o.socket, "create_group", {
       name: "g",
       memberIds: [online.uid, offline.uid],
@@ -99,15 +83,13 @@ describe("offline queue", () => {
   });
 
   it("a large group's queue entries are written in several batches of at most 500", async () => {
-    const owner = await createUser({ name: "owner" });
-    const { firebaseAuth } = await import("../src/firebase");
+    const { connect, users: [owner] } = await gatewayWith(["owner"]);
     const memberIds: string[] = [];
     for (let i = 0; i < 520; i += 20) {
       const batch = await Promise.all(Array.from({ length: 20 }, (_, j) => firebaseAuth().createUser({ email: `big-${i + j}@talowa.test` })));
       memberIds.push(...batch.map((u) => u.uid));
     }
-    const { url } = await startGateway();
-    const o = await connectAs(url, owner.idToken);
+    const [o] = await connect(owner);
     const { conversation } = await callOk<{ conversation: ConversationSummary }>(o.socket, "create_group", { name: "district", memberIds });
 
     const ack = await sendOk(o.socket, { conversationId: conversation.id, content: "to 520 offline members" });
@@ -117,22 +99,17 @@ describe("offline queue", () => {
   });
 
   it("a queue longer than one flush continues as the client confirms, each message once", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway({ offlineFlushLimit: 3 });
-    const a = await connectAs(url, alice.idToken);
+    const { url, connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"], { offlineFlushLimit: 3 });
+    const [a] = await connect(alice);
     for (let i = 1; i <= 7; i += 1) await sendOk(a.socket, { recipientId: bob.uid, content: `q${i}` });
 
-    const { createClient } = await import("./support/gateway");
-    const bobClient = createClient(url, { auth: { token: bob.idToken }, autoConnect: false });
-    const received = collect(bobClient);
-    bobClient.connect();
-    await until(received, 3);
+    const { socket: bobClient, received } = recordingClient(url, bob);
+    await arrived(received, 3);
     await settle(200);
     expect(received).to.have.length(3);
     for (let confirmed = 3; received.length < 7; confirmed = received.length) {
       await callOk(bobClient, "mark_delivered", { conversationId: received[0].conversationId, upToSeq: received[confirmed - 1].seq });
-      await until(received, Math.min(7, confirmed + 3));
+      await arrived(received, Math.min(7, confirmed + 3));
     }
     await callOk(bobClient, "mark_delivered", { conversationId: received[0].conversationId, upToSeq: received[6].seq });
     await settle();

@@ -3,9 +3,10 @@ import Redis from "ioredis";
 import type { Gateway } from "../src/gateway/gateway";
 import { freePort } from "../tools/free-port";
 import { LocalRedis } from "../tools/redis-server";
+import { gatewayWith } from "./support/fixture";
 import { connectAs, startGateway } from "./support/gateway";
-import { createConversation, eventually, fastPresence, nextPresence, presenceReady, statusOf } from "./support/presence";
-import { createUser } from "./support/users";
+import { createConversation, fastPresence, nextPresence, presenceReady, statusOf } from "./support/presence";
+import { eventually, settle } from "./support/wait";
 
 async function presenceMode(gateway: Gateway): Promise<string> {
   const stats = (await gateway.stats()) as unknown as { presence: { mode: string } };
@@ -32,30 +33,26 @@ describe("presence when Redis goes away", () => {
   it("keeps answering from memory while Redis is down, and writes its connections back when it returns", async () => {
     privateRedis = await LocalRedis.start();
     const redisUrl = privateRedis.url;
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const carol = await createUser({ name: "carol" });
+    const { gateway, connect, users: [alice, bob, carol] } = await gatewayWith(["alice", "bob", "carol"], { ...fastPresence, redisUrl });
     await createConversation([alice.uid, bob.uid]);
-    const { url, gateway } = await startGateway({ ...fastPresence, redisUrl });
-    const bobClient = await connectAs(url, bob.idToken);
-    const aliceClient = await connectAs(url, alice.idToken);
+    const [bobClient, aliceClient] = await connect(bob, alice);
     await presenceReady(bobClient.socket);
     await presenceReady(aliceClient.socket);
-    const tablet = await connectAs(url, alice.idToken);
+    const [tablet] = await connect(alice);
     await presenceReady(tablet.socket);
 
     await privateRedis.kill();
-    await eventually(async () => expect(await presenceMode(gateway)).to.equal("memory"), 5_000);
+    await eventually(async () => expect(await presenceMode(gateway)).to.equal("memory"), { timeoutMs: 5_000 });
 
     expect(await statusOf(bobClient.socket, alice.uid)).to.equal("online");
     const busy = nextPresence(bobClient.socket, alice.uid, "busy");
     await aliceClient.socket.timeout(5_000).emitWithAck("update_presence", { status: "busy" });
     await busy;
     tablet.socket.disconnect(); // closes while Redis is down: must not linger in Redis afterwards
-    await new Promise((r) => setTimeout(r, 300));
+    await settle(300);
 
     await privateRedis.start();
-    await eventually(async () => expect(await presenceMode(gateway)).to.equal("redis"), 10_000);
+    await eventually(async () => expect(await presenceMode(gateway)).to.equal("redis"), { timeoutMs: 10_000 });
 
     expect(await onlineInRedis(redisUrl)).to.have.members([alice.uid, bob.uid]);
     const other = await startGateway({ ...fastPresence, redisUrl });
@@ -69,35 +66,31 @@ describe("presence when Redis goes away", () => {
   it("starts in memory when Redis is unreachable and moves to Redis once it answers", async () => {
     const port = await freePort();
     const redisUrl = `redis://127.0.0.1:${port}`;
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
+    const { gateway, connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"], { ...fastPresence, redisUrl });
     await createConversation([alice.uid, bob.uid]);
-    const { url, gateway } = await startGateway({ ...fastPresence, redisUrl });
-    const bobClient = await connectAs(url, bob.idToken);
+    const [bobClient] = await connect(bob);
     await presenceReady(bobClient.socket);
 
     expect(await presenceMode(gateway)).to.equal("memory");
     const online = nextPresence(bobClient.socket, alice.uid, "online");
-    await connectAs(url, alice.idToken);
+    await connect(alice);
     await online;
 
     privateRedis = new LocalRedis(port);
     await privateRedis.start();
-    await eventually(async () => expect(await presenceMode(gateway)).to.equal("redis"), 10_000);
+    await eventually(async () => expect(await presenceMode(gateway)).to.equal("redis"), { timeoutMs: 10_000 });
 
     expect(await onlineInRedis(redisUrl)).to.have.members([alice.uid, bob.uid]);
     expect(await statusOf(bobClient.socket, alice.uid)).to.equal("online");
   });
 
   it("runs in memory alone when no Redis is configured", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url, gateway } = await startGateway({ ...fastPresence, redisUrl: "", messageStore: "memory" });
-    const bobClient = await connectAs(url, bob.idToken);
+    const { gateway, connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"], { ...fastPresence, redisUrl: "", messageStore: "memory" });
+    const [bobClient] = await connect(bob);
     await bobClient.socket.timeout(5_000).emitWithAck("presence_subscribe", { userIds: [alice.uid] });
 
     const online = nextPresence(bobClient.socket, alice.uid, "online");
-    const aliceClient = await connectAs(url, alice.idToken);
+    const [aliceClient] = await connect(alice);
     await online;
     const offline = nextPresence(bobClient.socket, alice.uid, "offline");
     aliceClient.socket.disconnect();

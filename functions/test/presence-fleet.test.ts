@@ -4,10 +4,12 @@ import Redis from "ioredis";
 import { RedisPresenceStore } from "../src/ports/presence-store/redis-presence-store";
 import { environment } from "./support/environment";
 import type { PresenceUpdatePayload } from "../src/protocol";
+import { gatewayWith } from "./support/fixture";
 import { connectAs, startGateway } from "./support/gateway";
-import { createConversation, fastPresence, nextPresence, presenceReady, recordUpdates, sleep, statusOf } from "./support/presence";
+import { createConversation, fastPresence, nextPresence, presenceReady, recordUpdates, statusOf } from "./support/presence";
 import { startStandalone } from "./support/standalone";
-import { createUser } from "./support/users";
+import { createUsers } from "./support/users";
+import { settle } from "./support/wait";
 
 /** The online directory every instance reads (presence in the shared Redis), as sending sees it. */
 async function onlineDirectory<T>(use: (store: RedisPresenceStore) => Promise<T>): Promise<T> {
@@ -21,8 +23,7 @@ async function onlineDirectory<T>(use: (store: RedisPresenceStore) => Promise<T>
 
 describe("presence across gateway instances", () => {
   it("shows a user connected to one instance to watchers, queries and the online directory of another", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
+    const [alice, bob] = await createUsers("alice", "bob");
     await createConversation([alice.uid, bob.uid]);
     const a = await startGateway(fastPresence);
     const b = await startGateway(fastPresence);
@@ -47,8 +48,7 @@ describe("presence across gateway instances", () => {
   });
 
   it("makes members of a conversation created after they connected watch each other, on every instance", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
+    const [alice, bob] = await createUsers("alice", "bob");
     const a = await startGateway(fastPresence);
     const b = await startGateway(fastPresence);
     const aliceClient = await connectAs(a.url, alice.idToken);
@@ -58,7 +58,7 @@ describe("presence across gateway instances", () => {
     const aliceHeard: PresenceUpdatePayload[] = recordUpdates(aliceClient.socket);
 
     watchEachOther(a.gateway.io, [alice.uid, bob.uid]);
-    await sleep(300); // the joins travel through Redis, then the room subscriptions
+    await settle(300); // the joins travel through Redis, then the room subscriptions
     const busy = nextPresence(bobClient.socket, alice.uid, "busy");
     await aliceClient.socket.timeout(5_000).emitWithAck("update_presence", { status: "busy" });
     await busy;
@@ -70,11 +70,9 @@ describe("presence across gateway instances", () => {
   });
 
   it("takes the users of an instance that dies offline within the TTL, found by another instance", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"], fastPresence);
     await createConversation([alice.uid, bob.uid]);
-    const survivor = await startGateway(fastPresence);
-    const bobClient = await connectAs(survivor.url, bob.idToken);
+    const [bobClient] = await connect(bob);
     await presenceReady(bobClient.socket);
     const doomed = await startStandalone({
       PRESENCE_TTL_MS: String(fastPresence.presenceTtlMs),

@@ -1,44 +1,32 @@
 import { expect } from "chai";
+import { firestore } from "../src/firebase";
 import type { PresenceUpdatePayload } from "../src/protocol";
-import { connectAs, startGateway } from "./support/gateway";
-import {
-  createConversation,
-  eventually,
-  fastPresence,
-  nextPresence,
-  presenceOf,
-  presenceReady,
-  recordUpdates,
-  sleep,
-  statusOf,
-  userRecord,
-  vanish,
-} from "./support/presence";
-import { createUser } from "./support/users";
+import { expectError } from "./support/expect-error";
+import { gatewayWith } from "./support/fixture";
+import { createConversation, fastPresence, nextPresence, presenceOf, presenceReady, recordUpdates, statusOf, userRecord, vanish } from "./support/presence";
+import { eventually, settle } from "./support/wait";
 
 async function pair(overrides = {}) {
-  const alice = await createUser({ name: "alice" });
-  const bob = await createUser({ name: "bob" });
+  const { gateway, connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"], { ...fastPresence, ...overrides });
   const conversationId = await createConversation([alice.uid, bob.uid]);
-  const { url, gateway } = await startGateway({ ...fastPresence, ...overrides });
-  const bobClient = await connectAs(url, bob.idToken);
+  const [bobClient] = await connect(bob);
   await presenceReady(bobClient.socket);
-  return { alice, bob, url, gateway, conversationId, watcher: bobClient.socket };
+  return { alice, bob, gateway, connect, conversationId, watcher: bobClient.socket };
 }
 
 describe("presence: online, offline and devices", () => {
   it("shows a user online while either of its two devices is connected, and offline with lastSeen once both left", async () => {
-    const { alice, url, watcher } = await pair();
+    const { alice, watcher, connect } = await pair();
     const updates = recordUpdates(watcher);
 
     const online = nextPresence(watcher, alice.uid, "online");
-    const phone = await connectAs(url, alice.idToken);
+    const [phone] = await connect(alice);
     await online;
-    const laptop = await connectAs(url, alice.idToken);
+    const [laptop] = await connect(alice);
     await presenceReady(laptop.socket);
 
     phone.socket.disconnect();
-    await sleep(400);
+    await settle(400);
     expect(await statusOf(watcher, alice.uid)).to.equal("online");
 
     const offline = nextPresence(watcher, alice.uid, "offline");
@@ -53,9 +41,9 @@ describe("presence: online, offline and devices", () => {
   });
 
   it("records lastLoginAt on connect, lastActiveAt at most once a minute, and lastSeen in users/{uid}", async () => {
-    const { alice, url, watcher } = await pair();
+    const { alice, watcher, connect } = await pair();
     const before = Date.now();
-    const { socket } = await connectAs(url, alice.idToken);
+    const [{ socket }] = await connect(alice);
     await presenceReady(socket);
 
     const first = await eventually(async () => {
@@ -67,7 +55,7 @@ describe("presence: online, offline and devices", () => {
     expect(first.lastLoginAt).to.be.at.least(before);
 
     await presenceOf(socket, [alice.uid]); // activity within the minute writes nothing new
-    await sleep(300);
+    await settle(300);
     expect((await userRecord(alice.uid))?.lastActiveAt).to.equal(first.lastActiveAt);
 
     const offline = nextPresence(watcher, alice.uid, "offline");
@@ -77,9 +65,9 @@ describe("presence: online, offline and devices", () => {
   });
 
   it("takes a client that vanishes without closing offline within the TTL and a sweep", async () => {
-    const { alice, url, gateway, watcher } = await pair();
+    const { alice, gateway, watcher, connect } = await pair();
     const online = nextPresence(watcher, alice.uid, "online");
-    const { socket } = await connectAs(url, alice.idToken);
+    const [{ socket }] = await connect(alice);
     await online;
     await presenceReady(socket);
 
@@ -99,14 +87,14 @@ describe("presence: online, offline and devices", () => {
   });
 
   it("keeps a heartbeating client online past the TTL", async () => {
-    const { alice, url, watcher } = await pair({ pingIntervalMs: 20_000 });
-    const { socket } = await connectAs(url, alice.idToken);
+    const { alice, watcher, connect } = await pair({ pingIntervalMs: 20_000 });
+    const [{ socket }] = await connect(alice);
     await presenceReady(socket);
     const updates = recordUpdates(watcher);
 
     const beat = setInterval(() => socket.emit("heartbeat"), fastPresence.heartbeatIntervalMs);
     try {
-      await sleep(fastPresence.presenceTtlMs * 2);
+      await settle(fastPresence.presenceTtlMs * 2);
     } finally {
       clearInterval(beat);
     }
@@ -118,8 +106,8 @@ describe("presence: online, offline and devices", () => {
 
 describe("presence: statuses", () => {
   it("lets a user choose busy or away with a custom status, and clear it", async () => {
-    const { alice, url, watcher } = await pair();
-    const { socket } = await connectAs(url, alice.idToken);
+    const { alice, watcher, connect } = await pair();
+    const [{ socket }] = await connect(alice);
     await presenceReady(socket);
 
     const busy = nextPresence(watcher, alice.uid, "busy");
@@ -138,8 +126,8 @@ describe("presence: statuses", () => {
   });
 
   it("shows away while the app is in the background and online when it comes back", async () => {
-    const { alice, url, watcher } = await pair();
-    const { socket } = await connectAs(url, alice.idToken);
+    const { alice, watcher, connect } = await pair();
+    const [{ socket }] = await connect(alice);
     await presenceReady(socket);
 
     const away = nextPresence(watcher, alice.uid, "away");
@@ -152,13 +140,13 @@ describe("presence: statuses", () => {
   });
 
   it("shows an idle user away, and online again at its next action", async () => {
-    const { alice, url, watcher, conversationId } = await pair({ presenceIdleAfterMs: 800 });
-    const { socket } = await connectAs(url, alice.idToken);
+    const { alice, watcher, conversationId, connect } = await pair({ presenceIdleAfterMs: 800 });
+    const [{ socket }] = await connect(alice);
     await presenceReady(socket);
 
     await nextPresence(watcher, alice.uid, "away", 4_000);
     await presenceOf(socket, [alice.uid]); // the app asking by itself is no sign of the user
-    await sleep(300);
+    await settle(300);
     expect(await statusOf(watcher, alice.uid)).to.equal("away");
 
     const online = nextPresence(watcher, alice.uid, "online");
@@ -167,28 +155,26 @@ describe("presence: statuses", () => {
   });
 
   it("stays online while one of two devices is in use", async () => {
-    const { alice, url, watcher } = await pair();
-    const phone = await connectAs(url, alice.idToken);
-    const laptop = await connectAs(url, alice.idToken);
+    const { alice, watcher, connect } = await pair();
+    const [phone, laptop] = await connect(alice, alice);
     await presenceReady(phone.socket);
     await presenceReady(laptop.socket);
     const updates = recordUpdates(watcher);
 
     await phone.socket.timeout(5_000).emitWithAck("update_presence", { appState: "background" });
-    await sleep(300);
+    await settle(300);
 
     expect(updates).to.deep.equal([]);
     expect(await statusOf(watcher, alice.uid)).to.equal("online");
   });
 
   it("refuses malformed updates with INVALID_ARGUMENT and keeps the connection", async () => {
-    const { alice, url } = await pair();
-    const { socket } = await connectAs(url, alice.idToken);
+    const { alice, connect } = await pair();
+    const [{ socket }] = await connect(alice);
 
     for (const bad of [{ status: "offline" }, { status: "sleeping" }, { customStatus: 5 }, { customStatus: "x".repeat(141) }, { extra: 1 }, "busy", null]) {
       const answer = await socket.timeout(5_000).emitWithAck("update_presence", bad as never);
-      expect(answer.ok, JSON.stringify(bad)).to.equal(false);
-      if (!answer.ok) expect(answer.error.code).to.equal("INVALID_ARGUMENT");
+      expectError(answer, "INVALID_ARGUMENT", JSON.stringify(bad));
     }
     expect(socket.connected).to.equal(true);
   });
@@ -196,13 +182,9 @@ describe("presence: statuses", () => {
 
 describe("presence: who is told", () => {
   it("tells conversation members and explicit subscribers, nobody else", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const carol = await createUser({ name: "carol" });
-    const dave = await createUser({ name: "dave" });
+    const { connect, users: [alice, bob, carol, dave] } = await gatewayWith(["alice", "bob", "carol", "dave"], fastPresence);
     await createConversation([alice.uid, bob.uid, "someone-else"], "group");
-    const { url } = await startGateway(fastPresence);
-    const [bobClient, carolClient, daveClient] = await Promise.all([bob, carol, dave].map((u) => connectAs(url, u.idToken)));
+    const [bobClient, carolClient, daveClient] = await connect(bob, carol, dave);
     const subscribed = await daveClient.socket.timeout(5_000).emitWithAck("presence_subscribe", { userIds: [alice.uid] });
     expect(subscribed).to.deep.equal({ ok: true, presence: [{ userId: alice.uid, status: "offline" }] });
     await Promise.all([bobClient, carolClient].map((c) => presenceReady(c.socket)));
@@ -210,7 +192,7 @@ describe("presence: who is told", () => {
 
     const bobHears = nextPresence(bobClient.socket, alice.uid, "online");
     const daveHears = nextPresence(daveClient.socket, alice.uid, "online");
-    const { socket } = await connectAs(url, alice.idToken);
+    const [{ socket }] = await connect(alice);
     await Promise.all([bobHears, daveHears]);
 
     await daveClient.socket.timeout(5_000).emitWithAck("presence_unsubscribe", { userIds: [alice.uid] });
@@ -218,15 +200,15 @@ describe("presence: who is told", () => {
     const bobHearsBusy = nextPresence(bobClient.socket, alice.uid, "busy");
     await socket.timeout(5_000).emitWithAck("update_presence", { status: "busy" });
     await bobHearsBusy;
-    await sleep(300);
+    await settle(300);
 
     expect(carolHeard).to.deep.equal([]);
     expect(daveHeard).to.deep.equal([]);
   });
 
   it("answers the presence of a few hundred users in one call, in the order asked", async () => {
-    const { alice, bob, url, watcher } = await pair();
-    const { socket } = await connectAs(url, alice.idToken);
+    const { alice, bob, watcher, connect } = await pair();
+    const [{ socket }] = await connect(alice);
     await presenceReady(socket);
     await socket.timeout(5_000).emitWithAck("update_presence", { status: "busy" });
     const strangers = Array.from({ length: 298 }, (_, i) => `stranger-${i}`);
@@ -245,8 +227,7 @@ describe("presence: who is told", () => {
 
     for (const bad of [{}, { userIds: [] }, { userIds: "alice" }, { userIds: [1] }, { userIds: tooMany }, undefined]) {
       const answer = await watcher.timeout(5_000).emitWithAck("get_presence", bad as never);
-      expect(answer.ok, JSON.stringify(bad)).to.equal(false);
-      if (!answer.ok) expect(answer.error.code).to.equal("INVALID_ARGUMENT");
+      expectError(answer, "INVALID_ARGUMENT", JSON.stringify(bad));
     }
     const subscribe = await watcher.timeout(5_000).emitWithAck("presence_subscribe", { userIds: tooMany });
     expect(subscribe.ok).to.equal(false);
@@ -254,7 +235,6 @@ describe("presence: who is told", () => {
 
   it("gives lastSeen from users/{uid} when the presence store no longer has it", async () => {
     const { watcher } = await pair();
-    const { firestore } = await import("../src/firebase");
     await firestore().collection("users").doc("long-gone").set({ lastSeen: 1_700_000_000_000 });
 
     expect(await presenceOf(watcher, ["long-gone"])).to.deep.equal([{ userId: "long-gone", status: "offline", lastSeen: 1_700_000_000_000 }]);
@@ -263,9 +243,8 @@ describe("presence: who is told", () => {
 
 describe("presence: status report", () => {
   it("reports the mode, online users, connections and counts by status", async () => {
-    const { alice, url, gateway } = await pair();
-    const phone = await connectAs(url, alice.idToken);
-    const laptop = await connectAs(url, alice.idToken);
+    const { alice, gateway, connect } = await pair();
+    const [phone, laptop] = await connect(alice, alice);
     await presenceReady(phone.socket);
     await presenceReady(laptop.socket);
     await phone.socket.timeout(5_000).emitWithAck("update_presence", { status: "busy" });

@@ -6,6 +6,7 @@ import { RateLimiter, RateLimiterFacade } from "../src/ports/rate-limiter";
 import { MemoryRateLimiter } from "../src/ports/rate-limiter/memory-rate-limiter";
 import { RedisRateLimiter } from "../src/ports/rate-limiter/redis-rate-limiter";
 import { environment } from "./support/environment";
+import { settle } from "./support/wait";
 
 const connections: Redis[] = [];
 function connect(url: string): Redis {
@@ -42,7 +43,7 @@ function behavesAsAFixedWindow(make: () => Promise<RateLimiter>) {
     await limiter.consume("k", 1, 150);
     expect((await limiter.consume("k", 1, 150)).allowed).to.equal(false);
 
-    await new Promise((r) => setTimeout(r, 200));
+    await settle(200); // the 150 ms window ends
 
     expect((await limiter.consume("k", 1, 150)).allowed).to.equal(true);
   });

@@ -1,9 +1,12 @@
 import { expect } from "chai";
 import { firestore } from "../src/firebase";
 import type { MessageType } from "../src/protocol";
+import { expectError } from "./support/expect-error";
+import { gatewayWith } from "./support/fixture";
 import { connectAs, startGateway } from "./support/gateway";
-import { call, callOk, collect, send, sendOk, settle } from "./support/messaging";
-import { createUser } from "./support/users";
+import { call, callOk, collect, send, sendOk } from "./support/messaging";
+import { createUsers } from "./support/users";
+import { settle } from "./support/wait";
 
 const defaults: Array<[MessageType, number]> = [
   ["text", 60],
@@ -16,11 +19,8 @@ const defaults: Array<[MessageType, number]> = [
 describe("rate limits", () => {
   for (const [type, limit] of defaults) {
     it(`${type}: ${limit} per minute, then RATE_LIMITED with retryAfterMs, nothing stored or routed`, async () => {
-      const sender = await createUser({ name: "sender", claims: { role: "coordinator" } });
-      const bob = await createUser({ name: "bob" });
-      const { url } = await startGateway();
-      const s = await connectAs(url, sender.idToken);
-      const b = await connectAs(url, bob.idToken);
+      const { connect, users: [sender, bob] } = await gatewayWith([{ name: "sender", claims: { role: "coordinator" } }, "bob"]);
+      const [s, b] = await connect(sender, bob);
       const received = collect(b.socket);
 
       let conversationId = "";
@@ -29,11 +29,7 @@ describe("rate limits", () => {
       const otherType = await send(s.socket, { recipientId: bob.uid, type: type === "text" ? "voice" : "text", content: "other type" });
       await settle();
 
-      expect(refused.ok).to.equal(false);
-      if (!refused.ok) {
-        expect(refused.error.code).to.equal("RATE_LIMITED");
-        expect(refused.error.retryAfterMs).to.be.within(1, 60_000);
-      }
+      expect(expectError(refused, "RATE_LIMITED").retryAfterMs).to.be.within(1, 60_000);
       expect(otherType.ok).to.equal(true);
       expect(received.map((m) => m.content)).not.to.include("one too many");
       const stored = await firestore().collection("conversations").doc(conversationId).collection("messages").get();
@@ -42,22 +38,18 @@ describe("rate limits", () => {
   }
 
   it("typing: 10 events per 10 seconds", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a] = await connect(alice);
     const { conversationId } = await sendOk(a.socket, { recipientId: bob.uid });
 
     for (let i = 0; i < 10; i += 1) await callOk(a.socket, "typing_start", { conversationId });
     const refused = await call(a.socket, "typing_start", { conversationId });
 
-    expect(refused.ok).to.equal(false);
-    if (!refused.ok) expect(refused.error).to.include({ code: "RATE_LIMITED" });
+    expectError(refused, "RATE_LIMITED");
   });
 
   it("is shared by the gateway instances through Redis", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
+    const [alice, bob] = await createUsers("alice", "bob");
     const limits = { rateLimits: { text: { limit: 4, windowMs: 60_000 } } };
     const one = await startGateway(limits);
     const two = await startGateway(limits);
@@ -67,15 +59,12 @@ describe("rate limits", () => {
     for (const socket of [a1.socket, a2.socket, a1.socket, a2.socket]) await sendOk(socket, { recipientId: bob.uid });
     const refused = await send(a1.socket, { recipientId: bob.uid });
 
-    expect(refused.ok).to.equal(false);
-    if (!refused.ok) expect(refused.error.code).to.equal("RATE_LIMITED");
+    expectError(refused, "RATE_LIMITED");
   });
 
   it("applies per user: one user's flood does not limit another", async () => {
-    const [flooder, calm, bob] = await Promise.all(["flooder", "calm", "bob"].map((name) => createUser({ name })));
-    const { url } = await startGateway({ rateLimits: { text: { limit: 2, windowMs: 60_000 } } });
-    const f = await connectAs(url, flooder.idToken);
-    const c = await connectAs(url, calm.idToken);
+    const { connect, users: [flooder, calm, bob] } = await gatewayWith(["flooder", "calm", "bob"], { rateLimits: { text: { limit: 2, windowMs: 60_000 } } });
+    const [f, c] = await connect(flooder, calm);
 
     for (let i = 0; i < 5; i += 1) await send(f.socket, { recipientId: bob.uid });
     const answer = await send(c.socket, { recipientId: bob.uid });

@@ -1,41 +1,35 @@
 import { expect } from "chai";
 import type { ConversationSummary, DeliveryStatusPayload, ReceiptState } from "../src/protocol";
-import { connectAs, startGateway } from "./support/gateway";
-import { call, callOk, collect, sendOk, until } from "./support/messaging";
-import { createUser } from "./support/users";
+import { expectError } from "./support/expect-error";
+import { gatewayWith } from "./support/fixture";
+import { call, callOk, collect, sendOk } from "./support/messaging";
+import { arrived } from "./support/wait";
 
 describe("delivery and read receipts", () => {
   it("the sender sees sent, then delivered, then read", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
-    const aliceOtherDevice = await connectAs(url, alice.idToken);
-    const b = await connectAs(url, bob.idToken);
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a, aliceOtherDevice, b] = await connect(alice, alice, bob);
     const statuses = collect<DeliveryStatusPayload>(a.socket, "message_delivery_status");
     const otherDeviceStatuses = collect<DeliveryStatusPayload>(aliceOtherDevice.socket, "message_delivery_status");
     const inbox = collect(b.socket);
 
     const sent = await sendOk(a.socket, { recipientId: bob.uid, content: "did you get this?" });
-    const [message] = await until(inbox, 1);
+    const [message] = await arrived(inbox, 1);
     await callOk(b.socket, "mark_delivered", { conversationId: message.conversationId, upToSeq: message.seq });
-    await until(statuses, 1);
+    await arrived(statuses, 1);
     await callOk(b.socket, "mark_read", { conversationId: message.conversationId, upToSeq: message.seq });
-    await until(statuses, 2);
+    await arrived(statuses, 2);
 
     expect(sent.status).to.equal("sent");
     expect(statuses.map((s) => s.status)).to.deep.equal(["delivered", "read"]);
     expect(statuses[0]).to.include({ conversationId: sent.conversationId, userId: bob.uid, upToSeq: sent.seq });
     expect(statuses[0].messageIds).to.deep.equal([sent.messageId]);
-    expect((await until(otherDeviceStatuses, 2)).map((s) => s.status)).to.deep.equal(["delivered", "read"]);
+    expect((await arrived(otherDeviceStatuses, 2)).map((s) => s.status)).to.deep.equal(["delivered", "read"]);
   });
 
   it("a receipt covers every message up to its sequence number, and never moves back", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
-    const b = await connectAs(url, bob.idToken);
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a, b] = await connect(alice, bob);
     const statuses = collect<DeliveryStatusPayload>(a.socket, "message_delivery_status");
     const acks = [];
     for (let i = 0; i < 3; i += 1) acks.push(await sendOk(a.socket, { recipientId: bob.uid, content: `m${i}` }));
@@ -45,7 +39,7 @@ describe("delivery and read receipts", () => {
     const back = await callOk<{ upToSeq: number }>(b.socket, "mark_read", { conversationId, upToSeq: 1 });
     const { receipts } = await callOk<{ receipts: ReceiptState[] }>(a.socket, "get_receipts", { conversationId });
 
-    const [read] = await until(statuses, 1);
+    const [read] = await arrived(statuses, 1);
     expect(read).to.include({ status: "read", upToSeq: 3 });
     expect(read.messageIds).to.have.members(acks.map((x) => x.messageId));
     expect(back.upToSeq).to.equal(3);
@@ -53,11 +47,8 @@ describe("delivery and read receipts", () => {
   });
 
   it("cannot mark beyond the newest message", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
-    const b = await connectAs(url, bob.idToken);
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a, b] = await connect(alice, bob);
     const { conversationId } = await sendOk(a.socket, { recipientId: bob.uid });
 
     const answer = await callOk<{ upToSeq: number }>(b.socket, "mark_read", { conversationId, upToSeq: 1_000_000 });
@@ -66,11 +57,8 @@ describe("delivery and read receipts", () => {
   });
 
   it("group receipts carry each member's state", async () => {
-    const [owner, m1, m2] = await Promise.all(["owner", "m1", "m2"].map((name) => createUser({ name })));
-    const { url } = await startGateway();
-    const o = await connectAs(url, owner.idToken);
-    const one = await connectAs(url, m1.idToken);
-    await connectAs(url, m2.idToken);
+    const { connect, users: [owner, m1, m2] } = await gatewayWith(["owner", "m1", "m2"]);
+    const [o, one] = await connect(owner, m1, m2);
     const statuses = collect<DeliveryStatusPayload>(o.socket, "message_delivery_status");
     const { conversation } = await callOk<{ conversation: ConversationSummary }>(o.socket, "create_group", { name: "g", memberIds: [m1.uid, m2.uid] });
     const sent = await sendOk(o.socket, { conversationId: conversation.id, content: "read me" });
@@ -78,7 +66,7 @@ describe("delivery and read receipts", () => {
     await callOk(one.socket, "mark_read", { conversationId: conversation.id, upToSeq: sent.seq });
     const { receipts } = await callOk<{ receipts: ReceiptState[] }>(o.socket, "get_receipts", { conversationId: conversation.id });
 
-    expect((await until(statuses, 1))[0]).to.include({ userId: m1.uid, status: "read" });
+    expect((await arrived(statuses, 1))[0]).to.include({ userId: m1.uid, status: "read" });
     const byUser = Object.fromEntries(receipts.map((r) => [r.userId, r]));
     expect(byUser[m1.uid]).to.include({ deliveredSeq: sent.seq, readSeq: sent.seq });
     expect(byUser[m2.uid]).to.include({ deliveredSeq: 0, readSeq: 0 });
@@ -86,15 +74,12 @@ describe("delivery and read receipts", () => {
   });
 
   it("receipts of non-members are refused", async () => {
-    const [alice, bob, eve] = await Promise.all(["alice", "bob", "eve"].map((name) => createUser({ name })));
-    const { url } = await startGateway();
-    const a = await connectAs(url, alice.idToken);
-    const e = await connectAs(url, eve.idToken);
+    const { connect, users: [alice, bob, eve] } = await gatewayWith(["alice", "bob", "eve"]);
+    const [a, e] = await connect(alice, eve);
     const { conversationId } = await sendOk(a.socket, { recipientId: bob.uid });
 
     const answer = await call(e.socket, "mark_read", { conversationId, upToSeq: 1 });
 
-    expect(answer.ok).to.equal(false);
-    if (!answer.ok) expect(answer.error.code).to.equal("NOT_FOUND");
+    expectError(answer, "NOT_FOUND");
   });
 });

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { userRoom } from "../src/gateway/types";
 import { connectAs, nextEvent, startGateway } from "./support/gateway";
-import { createUser } from "./support/users";
+import { createUser, createUsers } from "./support/users";
+import { settle } from "./support/wait";
 
 describe("several gateway instances on one Redis", () => {
   it("an event for a user's room reaches the user's socket on another instance", async () => {
@@ -9,7 +10,7 @@ describe("several gateway instances on one Redis", () => {
     const a = await startGateway();
     const b = await startGateway();
     const { socket } = await connectAs(b.url, alice.idToken);
-    await new Promise((r) => setTimeout(r, 100)); // the room's channel subscription reaches Redis
+    await settle(100); // the room's channel subscription reaches Redis
 
     const received = nextEvent(socket, "server_shutdown");
     a.gateway.io.to(userRoom(alice.uid)).emit("server_shutdown", { reason: "stopped", reconnectAfterMs: 1 });
@@ -18,8 +19,7 @@ describe("several gateway instances on one Redis", () => {
   });
 
   it("draining one instance leaves the clients of the others alone", async () => {
-    const bob = await createUser({ name: "bob" });
-    const carol = await createUser({ name: "carol" });
+    const [bob, carol] = await createUsers("bob", "carol");
     const a = await startGateway({ shutdownTimeoutMs: 200 });
     const b = await startGateway();
     const onA = await connectAs(a.url, bob.idToken);
@@ -30,7 +30,7 @@ describe("several gateway instances on one Redis", () => {
     const bobNotified = nextEvent(onA.socket, "server_shutdown");
     await a.gateway.stop();
     await bobNotified;
-    await new Promise((r) => setTimeout(r, 200));
+    await settle(200);
 
     expect(carolNotified).to.equal(false);
     expect(onB.socket.connected).to.equal(true);

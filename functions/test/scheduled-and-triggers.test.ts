@@ -9,12 +9,14 @@ import { keepAliveTick } from "../src/control/keep-alive";
 import { DAY_MS, deleteDeliveredEntries } from "../src/control/offline-cleanup";
 import { SingleHostGateway } from "../src/control/single-host";
 import { firestore } from "../src/firebase";
+import { cleanupOfflineMessages, keepWebSocketAlive } from "../src/index";
 import { FLEET_KEYS } from "../src/gateway/fleet-protocol";
 import type { Logger } from "../src/ports/logger";
 import { freePort } from "../tools/free-port";
 import { environment } from "./support/environment";
 import { connectAs, startGateway } from "./support/gateway";
 import { createUser } from "./support/users";
+import { eventually, settle } from "./support/wait";
 
 // Made in a hook, not at load: functionsTest() rewrites GCLOUD_PROJECT / FIREBASE_CONFIG for the whole run.
 let fft: ReturnType<typeof functionsTest>;
@@ -64,7 +66,7 @@ describe("scheduled and trigger functions", () => {
       const { logger, lines } = capturingLogger();
       const host = new SingleHostGateway(resolveConfig({ port: await freePort(), projectId: environment().projectId, shutdownTimeoutMs: 500 }), logger);
       await host.start();
-      await new Promise((r) => setTimeout(r, 50));
+      await settle(50); // idle for longer than idleShutdownMs
 
       const report = await keepAliveTick({ host, logger, idleShutdownMs: 20 });
 
@@ -103,7 +105,7 @@ describe("scheduled and trigger functions", () => {
       try {
         const old = { instanceId: "gw-old", address: "x", startedAt: 1, reportedAt: Date.now() - 60_000, figures: { state: "running" } };
         await redis.multi().set(FLEET_KEYS.instance("gw-old"), JSON.stringify(old), "PX", 30_000).sadd(FLEET_KEYS.instances, "gw-old", "gw-gone").exec();
-        for (let i = 0; i < 50 && (await redis.exists(FLEET_KEYS.instance("gw-1"), FLEET_KEYS.instance("gw-2"))) < 2; i++) await new Promise((r) => setTimeout(r, 100));
+        await eventually(() => redis.exists(FLEET_KEYS.instance("gw-1"), FLEET_KEYS.instance("gw-2")), { accept: (n) => n === 2, what: "both instances registered" });
 
         const report = await keepAliveTick({ host, logger, idleShutdownMs: 1 });
 
@@ -135,7 +137,6 @@ describe("scheduled and trigger functions", () => {
 
     it("runs as the scheduled function", async () => {
       process.env.GATEWAY_PORT = String(await freePort());
-      const { keepWebSocketAlive } = await import("../src/index");
 
       await keepWebSocketAlive.run({ scheduleTime: new Date().toISOString(), jobName: "keepWebSocketAlive" } as never);
     });
@@ -163,7 +164,6 @@ describe("scheduled and trigger functions", () => {
 
     it("sweeps when an entry becomes delivered, and not on other writes", async () => {
       process.env.CLEANUP_MIN_INTERVAL_SECONDS = "0";
-      const { cleanupOfflineMessages } = await import("../src/index");
       const wrapped = fft.wrap(cleanupOfflineMessages);
       await writeQueue(entries);
       const path = "offline_queue/u2_newUndelivered";

@@ -1,14 +1,12 @@
 import { expect } from "chai";
+import { gatewayWith } from "./support/fixture";
 import { connectAs, connectError, createClient, nextEvent, startGateway } from "./support/gateway";
-import { createUser } from "./support/users";
 import type { ServerShutdownPayload } from "../src/protocol";
 
 describe("graceful shutdown", () => {
   it("tells connected clients to reconnect later, then closes their sockets", async () => {
-    const alice = await createUser({ name: "alice" });
-    const bob = await createUser({ name: "bob" });
-    const { gateway, url } = await startGateway({ shutdownTimeoutMs: 500, reconnectAfterMs: 3_000 });
-    const a = await connectAs(url, alice.idToken);
+    const { gateway, url, connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"], { shutdownTimeoutMs: 500, reconnectAfterMs: 3_000 });
+    const [a] = await connect(alice);
     const b = await connectAs(url, bob.idToken, { transports: ["polling"] });
     const noticeA = nextEvent<ServerShutdownPayload>(a.socket, "server_shutdown");
     const noticeB = nextEvent<ServerShutdownPayload>(b.socket, "server_shutdown");
@@ -25,9 +23,8 @@ describe("graceful shutdown", () => {
   });
 
   it("finishes early when every client left before the bound", async () => {
-    const carol = await createUser({ name: "carol" });
-    const { gateway, url } = await startGateway({ shutdownTimeoutMs: 5_000 });
-    const { socket } = await connectAs(url, carol.idToken);
+    const { gateway, connect, users: [carol] } = await gatewayWith(["carol"], { shutdownTimeoutMs: 5_000 });
+    const [{ socket }] = await connect(carol);
     socket.on("server_shutdown", () => socket.disconnect());
 
     const started = Date.now();
@@ -37,10 +34,8 @@ describe("graceful shutdown", () => {
   });
 
   it("refuses new connections while draining", async () => {
-    const dan = await createUser({ name: "dan" });
-    const erin = await createUser({ name: "erin" });
-    const { gateway, url } = await startGateway({ shutdownTimeoutMs: 1_000 });
-    await connectAs(url, dan.idToken);
+    const { gateway, url, connect, users: [dan, erin] } = await gatewayWith(["dan", "erin"], { shutdownTimeoutMs: 1_000 });
+    await connect(dan);
 
     const stopping = gateway.stop();
     const error = await connectError(createClient(url, { auth: { token: erin.idToken } }));

@@ -38,7 +38,7 @@ export class AuthEmulator {
     await waitFor(async () => {
       if (!child.alive) throw new Error(`the Auth emulator exited:\n${child.recentOutput()}`);
       return (await fetch(`http://${host}/`)).ok;
-    }, "the Auth emulator", 60_000, 200);
+    }, "the Auth emulator", 180_000, 200); // generous: on a busy 2-core machine firebase-tools can take over a minute to boot
     return new AuthEmulator(host, projectId, child);
   }
 

@@ -23,6 +23,12 @@ export interface ProfileSummary {
   file: string;
   totalMs: number;
   byOrigin: Array<{ origin: string; ms: number; share: number }>;
+  /**
+   * Self time charged to the nearest caller that is a package or our code: node core and builtins
+   * (writev, writeUtf8String, microtasks ...) count for whoever called them, so "firebase-admin/gRPC",
+   * "ioredis", "socket.io stack" and "our code" add up to what each really costs. GC and idle stay apart.
+   */
+  byCause: Array<{ origin: string; ms: number; share: number }>;
   topFunctions: Array<{ fn: string; where: string; ms: number; share: number }>;
 }
 
@@ -46,6 +52,8 @@ export function originOf(url: string, fn: string): string {
 export function summarizeProfile(file: string, top = 12): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parentOf.set(child, n.id);
   const selfMs = new Map<number, number>();
   if (profile.samples && profile.timeDeltas) {
     for (let i = 0; i < profile.samples.length; i++) {
@@ -58,6 +66,18 @@ export function summarizeProfile(file: string, top = 12): ProfileSummary {
   }
   const totalMs = [...selfMs.values()].reduce((a, b) => a + b, 0);
   const origins = new Map<string, number>();
+  const causes = new Map<string, number>();
+  const causeOf = (id: number): string => {
+    const own = byId.get(id)!;
+    const first = originOf(own.callFrame.url, own.callFrame.functionName || "(anonymous)");
+    if (!LOW_LEVEL.has(first)) return groupCause(first);
+    for (let at = parentOf.get(id); at !== undefined; at = parentOf.get(at)) {
+      const frame = byId.get(at)!.callFrame;
+      const origin = originOf(frame.url, frame.functionName || "(anonymous)");
+      if (!LOW_LEVEL.has(origin)) return groupCause(origin);
+    }
+    return "node core / builtins (no caller of ours or a package's)";
+  };
   const fns = new Map<string, { fn: string; where: string; ms: number }>();
   for (const [id, ms] of selfMs) {
     const node = byId.get(id);
@@ -66,6 +86,8 @@ export function summarizeProfile(file: string, top = 12): ProfileSummary {
     const fn = functionName || "(anonymous)";
     const origin = originOf(url, fn);
     origins.set(origin, (origins.get(origin) ?? 0) + ms);
+    const cause = causeOf(id);
+    causes.set(cause, (causes.get(cause) ?? 0) + ms);
     const where = url ? `${url.replace(/^.*\/(node_modules|functions)\//, "")}:${lineNumber + 1}` : "";
     const key = `${fn}@${where}`;
     const e = fns.get(key) ?? { fn, where, ms: 0 };
@@ -79,10 +101,27 @@ export function summarizeProfile(file: string, top = 12): ProfileSummary {
     byOrigin: [...origins]
       .map(([origin, ms]) => ({ origin, ms: Math.round(ms), share: share(ms) }))
       .sort((a, b) => b.ms - a.ms),
+    byCause: [...causes]
+      .map(([origin, ms]) => ({ origin, ms: Math.round(ms), share: share(ms) }))
+      .sort((a, b) => b.ms - a.ms),
     topFunctions: [...fns.values()]
       .filter((f) => f.fn !== "(idle)")
       .sort((a, b) => b.ms - a.ms)
       .slice(0, top)
       .map((f) => ({ ...f, ms: Math.round(f.ms), share: share(f.ms) })),
   };
+}
+
+/** Origins that do work for someone else: their time is charged to the nearest caller above them. */
+const LOW_LEVEL = new Set(["native / builtins", "node core", "other", "V8/native (program)"]);
+
+/** Groups packages into the systems the report talks about. */
+export function groupCause(origin: string): string {
+  if (/^package (firebase-admin|@google-cloud\/.*|@grpc\/.*|google-gax|protobufjs|@protobufjs\/.*|google-auth-library|gaxios|gtoken|jws|jwa|jsonwebtoken|jwks-rsa|node-fetch|long|retry-request|teeny-request|http-proxy-agent|https-proxy-agent|agent-base)$/.test(origin)) return "firebase-admin / Firestore / gRPC";
+  if (/^package (ioredis|redis-parser|denque|cluster-key-slot|standard-as-callback|@ioredis\/.*)$/.test(origin)) return "ioredis";
+  if (origin.startsWith("socket.io stack")) return "socket.io / engine.io / ws";
+  if (/^package (notepack\.io|@msgpack\/.*)$/.test(origin)) return "socket.io / engine.io / ws";
+  if (/^src\//.test(origin)) return `our code (${origin})`;
+  if (/^bench\//.test(origin)) return `bench harness (${origin})`;
+  return origin;
 }

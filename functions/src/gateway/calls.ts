@@ -6,7 +6,7 @@ import { RateLimiter, RateRule, requireWithinLimit } from "../ports/rate-limiter
 import type { GatewayHooks } from "./hooks";
 import type { GatewayMetrics } from "./metrics";
 import { parsePayload } from "./payloads";
-import type { GatewaySocket } from "./types";
+import type { GatewaySocket } from "./socket";
 
 /** How one client → server call is checked and answered. */
 export interface CallSpec<S extends z.ZodType> {

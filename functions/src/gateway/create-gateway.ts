@@ -7,11 +7,12 @@ import { firebaseAuth, firestore } from "../firebase";
 import { FirestoreBroadcastStore } from "../ports/broadcast-store/firestore-broadcast-store";
 import { MemoryBroadcastStore } from "../ports/broadcast-store/memory-broadcast-store";
 import { Clock, systemClock } from "../ports/clock";
-import { FirestoreContactDirectory } from "../ports/contact-directory/firestore-contact-directory";
 import { StoreContactDirectory } from "../ports/contact-directory/store-contact-directory";
 import { Logger, silentLogger } from "../ports/logger";
 import { createMessageStore, MessageStore } from "../ports/message-store";
+import { coalesceConversationsOf } from "../ports/message-store/coalesced-store";
 import { createPresenceStore } from "../ports/presence-store";
+import { createQueueMarkers } from "../ports/queue-markers";
 import { RateLimiterFacade } from "../ports/rate-limiter";
 import { createRedisConnection } from "../ports/redis-connection";
 import { createRoutedLedger } from "../ports/routed-ledger";
@@ -24,8 +25,9 @@ import type { AccountStatePort } from "../ports/account-state/account-state";
 import { FirebaseAccountState } from "../ports/account-state/firebase-account-state";
 import { sessionLifetimeFeature } from "./session-lifetime";
 import { FirebaseUserDirectory } from "../ports/user-directory/firebase-user-directory";
-import { FirestoreUserRecords } from "../ports/user-records/firestore-user-records";
+import { BatchedUserRecords } from "../ports/user-records/batched-user-records";
 import { MemoryUserRecords } from "../ports/user-records/memory-user-records";
+import type { UserRecords } from "../ports/user-records/user-records";
 import { activityFeature } from "./activity";
 import { backpressureFeature } from "./backpressure";
 import { emergencyBroadcastsFeature } from "./emergency-broadcasts";
@@ -74,8 +76,8 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     heartbeatFeature,
     backpressureFeature,
     activityFeature,
-    offlineQueueFeature({ store: ports.store, conversations }),
-    sendingFeature({ store: ports.store, sequences: ports.sequences, routed: ports.routed, online: ports.presence, conversations }),
+    offlineQueueFeature({ store: ports.store, conversations, markers: ports.markers }),
+    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, markers: ports.markers, conversations }),
     receiptsFeature({ store: ports.store, conversations }),
     historyFeature({ store: ports.store, conversations }),
     groupsFeature({ store: ports.store, conversations }),
@@ -95,7 +97,10 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     features,
     adapter: redis?.adapter,
     watchRedis: redis ? (report) => watchHealth(redis.commands, report) : undefined,
-    closers: redis ? [() => Promise.all(redis.all.map((c) => c.quit().catch(() => c.disconnect())))] : [],
+    closers: [
+      () => ports.records.flush?.(),
+      ...(redis ? [() => Promise.all(redis.all.map((c) => c.quit().catch(() => c.disconnect())))] : []),
+    ],
   });
 }
 
@@ -116,8 +121,13 @@ function redisConnections(config: GatewayConfig, logger: Logger) {
 function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: Redis | undefined, options: CreateGatewayOptions) {
   const onFirestore = config.messageStore === "firestore";
   const db = onFirestore ? firestore(config.projectId) : undefined;
-  const realStore = createMessageStore(config.messageStore, { projectId: config.projectId, queueRetentionMs: config.offlineRetentionDays * 86_400_000 });
-  const store = options.messageStore ? options.messageStore(realStore) : realStore;
+  const realStore = createMessageStore(config.messageStore, {
+    projectId: config.projectId,
+    queueRetentionMs: config.offlineRetentionDays * 86_400_000,
+    groupCommit: { windowMs: config.groupCommitWindowMs, maxMessages: config.groupCommitMaxMessages, maxWrites: config.groupCommitMaxWrites },
+  });
+  // Admission asks for a user's conversations twice at once (offline queue: group rooms; presence: contacts): one query.
+  const store = coalesceConversationsOf(options.messageStore ? options.messageStore(realStore) : realStore);
   const presence = createPresenceStore(redis, {
     owner: randomUUID(),
     sweepLockMs: Math.max(2 * config.presenceSweepIntervalMs, 1_000),
@@ -132,8 +142,9 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     rateLimiter: new RateLimiterFacade(clock, redis),
     users: new FirebaseUserDirectory(firebaseAuth(config.projectId)),
     routed: createRoutedLedger(redis),
-    contacts: db ? new FirestoreContactDirectory(db, config.presenceContactsCacheMs) : new StoreContactDirectory(store),
-    records: db ? new FirestoreUserRecords(db) : new MemoryUserRecords(),
+    markers: createQueueMarkers(redis, logger),
+    contacts: new StoreContactDirectory(store),
+    records: (db ? new BatchedUserRecords(db, config.userRecordsFlushMs) : new MemoryUserRecords()) as UserRecords & { flush?(): Promise<void> },
     broadcasts: db ? new FirestoreBroadcastStore(db) : new MemoryBroadcastStore(),
   };
 }

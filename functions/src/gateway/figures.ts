@@ -1,5 +1,5 @@
 import type { PresenceCounts, PresenceMode } from "../ports/presence-store/presence-store";
-import type { GatewayState } from "./types";
+import type { GatewayState } from "./socket";
 
 /** Figures of the messaging features (`sending` reads them from the metrics). */
 export interface MessagingFigures {
@@ -43,4 +43,6 @@ export interface GatewayFigures extends Partial<FeatureFigures> {
   protocolVersion: number;
   connections: { active: number; authenticated: number; peak: number; total: number; refused: number; uniqueUsers: number };
   memory: NodeJS.MemoryUsage;
+  /** Load shedding: work in flight now, and refusals since start by kind (store, admission). */
+  load?: { storeOps: number; admissions: number; refused: Record<string, number> };
 }

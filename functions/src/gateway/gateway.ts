@@ -14,7 +14,8 @@ import { controlRefusal, parseRelayedBroadcast, parseUid, readCappedJson, sameSe
 import { CallRegistry } from "./calls";
 import type { GatewayFigures } from "./figures";
 import { GatewayHooks } from "./hooks";
-import { GatewayMetrics, valueOf } from "./metrics";
+import { LoadShedder } from "./load-shedding";
+import { GatewayMetrics, valueOf, valuesBy } from "./metrics";
 import { FeatureFactory, GatewayContext, GatewayControl, GatewayFeature, GatewayServer, GatewaySocket, GatewayState, userRoom } from "./types";
 
 export interface GatewayDeps {
@@ -48,6 +49,7 @@ export class Gateway implements GatewayControl {
   readonly httpServer: HttpServer;
   readonly instanceId: string;
   readonly metrics = new GatewayMetrics();
+  private readonly load: LoadShedder;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly hooks: GatewayHooks;
@@ -79,24 +81,49 @@ export class Gateway implements GatewayControl {
     });
     this.hooks = new GatewayHooks(this.logger);
     const calls = new CallRegistry({ logger: this.logger, clock: this.clock, rateLimiter: deps.rateLimiter, rateLimits: config.rateLimits, hooks: this.hooks, metrics: this.metrics });
-    const ctx: GatewayContext = { config, io: this.io, logger: this.logger, clock: this.clock, instanceId: this.instanceId, hooks: this.hooks, calls, metrics: this.metrics, gateway: this };
+    this.load = new LoadShedder(
+      {
+        maxInFlightStoreOps: config.maxInFlightStoreOps,
+        maxPendingAdmissions: config.maxPendingAdmissions,
+        maxEventLoopLagMs: config.maxEventLoopLagMs,
+        retryAfterMs: config.shedRetryAfterMs,
+      },
+      this.metrics,
+    );
+    const ctx: GatewayContext = { config, io: this.io, logger: this.logger, clock: this.clock, instanceId: this.instanceId, hooks: this.hooks, calls, metrics: this.metrics, load: this.load, gateway: this };
     this.closers = deps.closers ?? [];
     this.features = (deps.features ?? []).map((build) => build(ctx));
     deps.watchRedis?.((up) => {
       this.metrics.redisUp.set(up ? 1 : 0);
       void this.hooks.emit("redisHealth", { up });
     });
-    this.io.use(
-      createAuthMiddleware({
-        verifier: deps.verifier,
-        logger: this.logger,
-        clock: this.clock,
-        isAdmitting: () => this.isAdmitting,
-        refused: (reason) => this.metrics.connectionsRefused.inc({ reason }),
-        allowTokenInQuery: config.allowTokenInQuery,
-      }),
-    );
-    this.io.use((socket, next) => void this.prepare(socket).then(() => next()));
+    const authenticate = createAuthMiddleware({
+      verifier: deps.verifier,
+      logger: this.logger,
+      clock: this.clock,
+      isAdmitting: () => this.isAdmitting,
+      refused: (reason) => this.metrics.connectionsRefused.inc({ reason }),
+      allowTokenInQuery: this.config.allowTokenInQuery,
+    });
+    // One admission: within the bound on admissions in progress (else refused at once, UNAVAILABLE with
+    // retryAfterMs), then the token check, then what the features load before the socket connects.
+    this.io.use((socket, next) => {
+      const refusal = this.load.startAdmission();
+      if (refusal) {
+        this.metrics.connectionsRefused.inc({ reason: "OVERLOADED" });
+        return next(refusal);
+      }
+      void authenticate(socket, (error) => {
+        if (error) {
+          this.load.endAdmission();
+          return next(error);
+        }
+        void this.prepare(socket).then(() => {
+          this.load.endAdmission();
+          next();
+        });
+      });
+    });
     this.io.on("connection", (socket) => this.admit(socket));
   }
 
@@ -144,6 +171,7 @@ export class Gateway implements GatewayControl {
     for (const socket of this.io.of("/").sockets.values()) socket.disconnect(true);
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
     for (const close of this.closers) await Promise.resolve(close()).catch((e) => this.logger.warn("close failed", { error: String(e) }));
+    this.load.stop();
     this.state = "stopped";
     this.logger.info("gateway stopped", { reason, tookMs: this.clock.now() - started });
   }
@@ -215,6 +243,7 @@ export class Gateway implements GatewayControl {
       protocolVersion: PROTOCOL_VERSION,
       connections: { active, authenticated: active, peak, total, refused, uniqueUsers: this.socketsByUser.size },
       memory: process.memoryUsage(),
+      load: { ...this.load.inFlight, refused: await valuesBy(m.loadShed, "kind") },
     };
     for (const feature of this.features) if (feature.figures) Object.assign(figures, await feature.figures());
     return figures;

@@ -1,7 +1,7 @@
 import type { Conversation } from "../ports/message-store";
 import type { Logger } from "../ports/logger";
 import type { ChatMessage, EmergencyBroadcastPayload } from "../protocol";
-import type { GatewaySocket } from "./types";
+import type { GatewaySocket } from "./socket";
 
 /**
  * What features learn of each other, declared once with their payloads (the way hocuspocus declares

@@ -23,6 +23,7 @@ export class GatewayMetrics {
   readonly recipientsTargeted = this.counter("talowa_message_recipients_total", "Recipients of stored messages.");
   readonly deliveriesConfirmed = this.counter("talowa_deliveries_confirmed_total", "Messages confirmed delivered by a recipient (mark_delivered).");
   readonly queueWrites = this.counter("talowa_offline_queue_writes_total", "Offline-queue entries written.");
+  readonly queueReadsSkipped = this.counter("talowa_offline_queue_reads_skipped_total", "Admissions that read no offline queue because it was known to be empty (queue markers).");
   readonly queueFlushes = this.counter("talowa_offline_queue_flushes_total", "Offline-queue flushes to a connecting or confirming socket.");
   readonly queueFlushedEntries = this.counter("talowa_offline_queue_flushed_entries_total", "Offline-queue entries handed to sockets.");
   readonly slowClientsDisconnected = this.counter("talowa_slow_clients_disconnected_total", "Sockets closed because their backlog passed the bound.");
@@ -34,6 +35,9 @@ export class GatewayMetrics {
   readonly controlRefused = this.counter("talowa_control_refused_total", "Control-route requests refused for a missing or wrong CONTROL_SECRET, by route.", ["route"]);
   readonly presenceMode = this.gauge("talowa_presence_mode", "1 for the presence store in use (redis or memory).", ["mode"]);
   readonly redisUp = this.gauge("talowa_redis_up", "1 while the gateway's Redis answers, 0 while it does not (absent without Redis).");
+  readonly loadShed = this.counter("talowa_load_shed_total", "Work refused at once with UNAVAILABLE because the instance was at a bound, by kind (store: store operations in flight, cpu: event-loop lag, admission: connections being admitted).", ["kind"]);
+  readonly storeOpsInFlight = this.gauge("talowa_store_ops_in_flight", "Message-store operations of client requests in flight now.");
+  readonly admissionsPending = this.gauge("talowa_admissions_pending", "Connections between the handshake and auth_success now.");
   readonly firestoreUp = this.gauge("talowa_store_up", "1 while the message store's last call succeeded, 0 after a failure.");
 
   constructor() {

@@ -1,17 +1,17 @@
-import type { Server, Socket } from "socket.io";
 import type { GatewayConfig } from "../config";
-import type { ClientToServerEvents, EmergencyBroadcastPayload, InterServerEvents, ServerToClientEvents, SocketData } from "../protocol";
+import type { EmergencyBroadcastPayload } from "../protocol";
 import type { Clock } from "../ports/clock";
 import type { Logger } from "../ports/logger";
 import type { CallRegistry } from "./calls";
 import type { FeatureFigures, GatewayFigures } from "./figures";
 import type { GatewayHooks } from "./hooks";
+import type { LoadShedder } from "./load-shedding";
 import type { GatewayMetrics } from "./metrics";
 
-export type GatewayServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-export type GatewaySocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+import type { GatewayServer, GatewaySocket, GatewayState } from "./socket";
 
-export type GatewayState = "idle" | "running" | "stopping" | "stopped";
+export { userRoom } from "./socket";
+export type { GatewayServer, GatewaySocket, GatewayState };
 
 /** What the gateway lets features drive (the fleet registry obeys control commands through it). */
 export interface GatewayControl {
@@ -36,6 +36,8 @@ export interface GatewayContext {
   hooks: GatewayHooks;
   calls: CallRegistry;
   metrics: GatewayMetrics;
+  /** Bounds on work in flight (load shedding). */
+  load: LoadShedder;
   gateway: GatewayControl;
 }
 
@@ -61,5 +63,3 @@ export interface GatewayFeature {
 }
 
 export type FeatureFactory = (ctx: GatewayContext) => GatewayFeature;
-
-export const userRoom = (uid: string) => `user:${uid}`;

@@ -8,7 +8,6 @@ import { createGateway } from "../gateway/create-gateway";
 import { createJsonLogger } from "../ports/logger";
 
 async function main(): Promise<void> {
-  const logger = createJsonLogger((process.env.LOG_LEVEL as "debug" | "info") || "info");
   let config;
   try {
     config = configFromEnv(process.env);
@@ -19,6 +18,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const logger = createJsonLogger(config.logLevel);
   const gateway = createGateway(config, { logger });
   const port = await gateway.start();
   process.stdout.write(`TALOWA gateway listening on http://${config.host}:${port}${config.path} (instance ${gateway.instanceId})\n`);

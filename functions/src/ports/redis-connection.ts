@@ -5,6 +5,9 @@ import type { Logger } from "./logger";
  * One ioredis connection for a gateway's stores (presence, rate limits, sequence numbers).
  * Commands fail fast while Redis is down (no offline queue, one retry) so callers can fall back to
  * memory at once; the client keeps reconnecting in the background and emits "ready" when Redis is back.
+ * Command connections auto-pipeline: every command issued in one event-loop tick (concurrent sends,
+ * admissions, publishes) leaves in one socket write and is answered in one read, instead of one write
+ * and one read per command. Subscriber connections (`queueWhileDown`) do not.
  */
 export function createRedisConnection(url: string, logger: Logger, name = "talowa", options: { queueWhileDown?: boolean } = {}): Redis {
   const redis = new Redis(url, {
@@ -15,6 +18,7 @@ export function createRedisConnection(url: string, logger: Logger, name = "talow
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(200 * attempt, 2_000),
+    enableAutoPipelining: !(options.queueWhileDown ?? false),
   });
   let reported = false;
   redis.on("error", (error) => {

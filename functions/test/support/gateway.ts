@@ -1,7 +1,7 @@
 import { io as connectClient, ManagerOptions, Socket, SocketOptions } from "socket.io-client";
 import type { GatewayConfig } from "../../src/config";
-import { createGateway } from "../../src/gateway/create-gateway";
-import type { Gateway, GatewayDeps } from "../../src/gateway/gateway";
+import { createGateway, CreateGatewayOptions } from "../../src/gateway/create-gateway";
+import type { Gateway } from "../../src/gateway/gateway";
 import type { AuthSuccessPayload, ClientToServerEvents, ServerToClientEvents } from "../../src/protocol";
 import { environment } from "./environment";
 import { TEST_CONTROL_SECRET } from "./secrets";
@@ -12,11 +12,11 @@ const gateways: Gateway[] = [];
 const clients: ClientSocket[] = [];
 
 /** A gateway on a free port with the test environment's Redis and Firestore; stopped after the test. */
-export async function startGateway(overrides: Partial<GatewayConfig> = {}, deps: Partial<GatewayDeps> = {}) {
+export async function startGateway(overrides: Partial<GatewayConfig> = {}, options: CreateGatewayOptions = {}) {
   const env = environment();
   const gateway = createGateway(
     { port: 0, projectId: env.projectId, redisUrl: env.redis.url, shutdownTimeoutMs: 1_000, controlSecret: TEST_CONTROL_SECRET, ...overrides },
-    deps,
+    options,
   );
   gateways.push(gateway);
   const port = await gateway.start();

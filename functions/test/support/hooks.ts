@@ -18,7 +18,7 @@ process.env.METADATA_SERVER_DETECTION = "none"; // no metadata server off Google
 
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
-    this.timeout(120_000);
+    this.timeout(240_000);
     const started = await Promise.allSettled([
       process.env.FIREBASE_AUTH_EMULATOR_HOST ? Promise.resolve(undefined) : AuthEmulator.start(projectId),
       LocalRedis.start(),

@@ -36,16 +36,3 @@ export function collect<T = ChatMessage>(socket: ClientSocket, event = "new_mess
   (socket as unknown as { on(event: string, listener: (payload: T) => void): void }).on(event, (payload) => received.push(payload));
   return received;
 }
-
-/** Waits until `list` has `count` items (or fails after `timeoutMs`). */
-export async function until<T>(list: T[], count: number, timeoutMs = 5_000): Promise<T[]> {
-  const deadline = Date.now() + timeoutMs;
-  while (list.length < count) {
-    if (Date.now() > deadline) throw new Error(`expected ${count} items, got ${list.length}: ${JSON.stringify(list).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return list;
-}
-
-/** Gives in-flight events time to arrive, to check that nothing more does. */
-export const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));

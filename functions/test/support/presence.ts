@@ -2,6 +2,7 @@ import type { Socket } from "socket.io-client";
 import { firestore } from "../../src/firebase";
 import type { PresenceStatus, PresenceUpdatePayload, UserPresence } from "../../src/protocol";
 import type { ClientSocket } from "./gateway";
+import { settle } from "./wait";
 
 /** Small TTLs so that expiry and sweeping happen within a test; Socket.IO pings refresh presence. */
 export const fastPresence = {
@@ -63,7 +64,7 @@ export async function statusOf(socket: ClientSocket, userId: string): Promise<Pr
  */
 export async function presenceReady(socket: ClientSocket, settleMs = 150): Promise<void> {
   await presenceOf(socket, ["nobody"]);
-  await sleep(settleMs);
+  await settle(settleMs);
 }
 
 /**
@@ -79,23 +80,7 @@ export function vanish(socket: ClientSocket): { destroy(): void } {
   return tcp;
 }
 
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(everyMs);
-    }
-  }
-}
-
 export async function userRecord(uid: string): Promise<Record<string, unknown> | undefined> {
   return (await firestore().collection("users").doc(uid).get()).data();
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

@@ -24,6 +24,14 @@ export async function createUser(options: { name?: string; claims?: Record<strin
   return { uid: record.uid, email, password, idToken };
 }
 
+/** A user to create: a name, or a name with custom claims. */
+export type UserSpec = string | { name: string; claims?: Record<string, unknown> };
+
+/** Real users, created concurrently, in the order given. */
+export function createUsers(...specs: UserSpec[]): Promise<TestUser[]> {
+  return Promise.all(specs.map((spec) => createUser(typeof spec === "string" ? { name: spec } : spec)));
+}
+
 export async function signIn(email: string, password: string): Promise<string> {
   const { authHost } = environment();
   const res = await fetch(`http://${authHost}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any`, {

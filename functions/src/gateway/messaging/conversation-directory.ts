@@ -33,6 +33,11 @@ export class ConversationDirectory {
     return conversation;
   }
 
+  /** The cached copy, if this instance has one; never reads the store. */
+  cached(conversationId: string): Conversation | undefined {
+    return this.cache.get(conversationId);
+  }
+
   /** The conversation, if `uid` is a member; NOT_FOUND otherwise (non-members learn nothing). */
   async requireMember(conversationId: string, uid: string): Promise<Conversation> {
     const conversation = await this.get(conversationId);

@@ -1,8 +1,10 @@
 import { LRUCache } from "lru-cache";
 import type { z } from "zod";
 import { GatewayError } from "../../errors";
-import type { Conversation, MessageStore } from "../../ports/message-store";
+import { Conversation, directConversationId, MessageStore } from "../../ports/message-store";
 import type { OnlineDirectory } from "../../ports/presence-store/presence-store";
+import { RateLimiter, requireWithinLimit } from "../../ports/rate-limiter";
+import type { QueueMarkers } from "../../ports/queue-markers";
 import type { RoutedLedger } from "../../ports/routed-ledger";
 import type { SequenceAllocator } from "../../ports/sequence";
 import type { ChatMessage, SendMessageResult } from "../../protocol";
@@ -18,9 +20,12 @@ import { RateWindow } from "../../util/rate-window";
 
 export interface SendingPorts {
   store: MessageStore;
+  rateLimiter: RateLimiter;
   sequences: SequenceAllocator;
   routed: RoutedLedger;
   online: OnlineDirectory;
+  /** Invalidated for the offline recipients before their queue entries are written. */
+  markers: QueueMarkers;
   conversations: (ctx: GatewayContext) => ConversationDirectory;
 }
 
@@ -28,6 +33,7 @@ export interface SendingPorts {
 const RECENT_SENDS = 10_000;
 
 type SendPayload = z.output<typeof sendMessageSchema>;
+type Prepared = { seq: number; recipients: string[]; offline: string[] };
 
 /**
  * `send_message`: validate, authorise, rate-limit, sequence, persist (with offline-queue entries for
@@ -54,7 +60,6 @@ class Sending implements GatewayFeature {
   onConnection(socket: GatewaySocket): void {
     this.ctx.calls.register(socket, "send_message", {
       schema: sendMessageSchema,
-      rateLimit: (p) => p.type,
       userAction: true,
       handle: (payload) => this.send(socket, payload),
     });
@@ -83,32 +88,67 @@ class Sending implements GatewayFeature {
       this.ctx.metrics.duplicateSends.inc();
       return { ...recent, duplicate: true };
     }
+    // Past the bound on store work in flight, refuse at once (UNAVAILABLE, retryAfterMs) rather than queue.
+    this.ctx.load.requireStoreCapacity();
     this.checkSize(payload.content, payload.metadata);
     if (payload.type === "emergency" && !hasAnyRole(roles, this.ctx.config.emergencyRoles)) {
       throw new GatewayError("PERMISSION_DENIED", `Emergency messages need one of the roles: ${this.ctx.config.emergencyRoles.join(", ")}.`);
     }
+    // Limited by message type, after the resend check: a retry of a stored message costs no budget.
+    const rule = this.ctx.config.rateLimits[payload.type];
+    const withinLimit = () => (rule ? requireWithinLimit(this.ports.rateLimiter, `${payload.type}:${uid}`, rule, `${payload.type} messages`) : undefined);
+    // The common case, a conversation this instance knows: the rate check, the sequence number and the
+    // presence lookup go to Redis together (one auto-pipelined round trip). A refused send then leaves a
+    // gap in the sequence, which clients never wait for (docs/DATA-MODEL.md). Otherwise the rate check
+    // comes first, so floods cost no store read.
+    const known = this.knownConversation(uid, payload);
+    if (known) {
+      this.checkMayPostHere(known, uid, roles, payload);
+      const [, prepared] = await Promise.all([withinLimit(), this.prepareStore(uid, known)]);
+      return this.finish(socket, known, payload, prepared, timer);
+    }
+    await withinLimit();
     const conversation = payload.recipientId
       ? await this.conversations.direct(uid, payload.recipientId)
       : await this.conversations.requireMember(payload.conversationId!, uid);
+    this.checkMayPostHere(conversation, uid, roles, payload);
+    return this.finish(socket, conversation, payload, await this.prepareStore(uid, conversation), timer);
+  }
+
+  private async finish(socket: GatewaySocket, conversation: Conversation, payload: SendPayload, prepared: Prepared, timer: () => void) {
+    const result = await this.store(socket, conversation, payload, prepared);
+    timer();
+    return result;
+  }
+
+  /** A cached conversation the sender is a member of, or nothing (then the slow path decides). */
+  private knownConversation(uid: string, payload: SendPayload): Conversation | undefined {
+    const id = payload.recipientId ? (payload.recipientId === uid ? undefined : directConversationId(uid, payload.recipientId)) : payload.conversationId;
+    const conversation = id ? this.conversations.cached(id) : undefined;
+    return conversation && conversation.members.includes(uid) ? conversation : undefined;
+  }
+
+  private checkMayPostHere(conversation: Conversation, uid: string, roles: string[], payload: SendPayload): void {
     this.checkMayPost(conversation, uid, roles);
     if (payload.isAnonymous && conversation.type === "direct") {
       throw new GatewayError("INVALID_ARGUMENT", "isAnonymous: anonymous messages go to groups; a direct conversation names both members.");
     }
     checkAnonymous(payload, messageIdKey(this.ctx.config));
-    const result = await this.store(socket, conversation, payload);
-    timer();
-    return result;
   }
 
-  private async store(socket: GatewaySocket, conversation: Conversation, payload: SendPayload): Promise<SendMessageResult> {
-    const { uid } = socket.data;
-    const seq = await storeCall(
-      this.ctx,
-      this.ports.sequences.next(conversation.id, () => this.ports.store.highestSeq(conversation.id)),
-      "assigning a sequence number",
-    );
+  /** The sequence number and who is offline, asked at the same time. */
+  private async prepareStore(uid: string, conversation: Conversation): Promise<Prepared> {
     const recipients = conversation.members.filter((m) => m !== uid);
-    const offline = await this.offlineAmong(recipients);
+    const [seq, offline] = await Promise.all([
+      storeCall(this.ctx, this.ports.sequences.next(conversation.id, () => this.ports.store.highestSeq(conversation.id)), "assigning a sequence number"),
+      this.offlineAmong(recipients),
+    ]);
+    return { seq, recipients, offline };
+  }
+
+  private async store(socket: GatewaySocket, conversation: Conversation, payload: SendPayload, prepared: Prepared): Promise<SendMessageResult> {
+    const { uid } = socket.data;
+    const { seq, recipients, offline } = prepared;
     const message: ChatMessage = sharedCopy({
       id: messageIdFor(uid, payload.clientId, messageIdKey(this.ctx.config)),
       conversationId: conversation.id,
@@ -123,6 +163,8 @@ class Sending implements GatewayFeature {
       createdAt: this.ctx.clock.now(),
       metadata: payload.metadata ?? {},
     });
+    // Before the entries exist: a recipient's "known empty" mark must never outlive them (QueueMarkers).
+    if (offline.length > 0) await this.ports.markers.queueing(offline);
     const { message: stored, duplicate } = await storeCall(
       this.ctx,
       this.ports.store.appendMessage(message, { queueFor: offline, realSenderId: payload.isAnonymous ? uid : undefined }),

@@ -9,7 +9,7 @@ import type { GatewayContext } from "../types";
 export async function storeCall<T>(ctx: GatewayContext, operation: Promise<T>, what: string): Promise<T> {
   const stop = ctx.metrics.storeLatency.startTimer({ operation: what });
   try {
-    const result = await withTimeout(operation, ctx.config.storeTimeoutMs, () => new GatewayError("UNAVAILABLE", `${what} did not answer in time; retry later.`));
+    const result = await withTimeout(ctx.load.trackStore(operation), ctx.config.storeTimeoutMs, () => new GatewayError("UNAVAILABLE", `${what} did not answer in time; retry later.`));
     ctx.metrics.firestoreUp.set(1);
     return result;
   } catch (error) {

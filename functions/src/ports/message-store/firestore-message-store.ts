@@ -1,4 +1,5 @@
 import { Firestore, Timestamp, WriteBatch } from "firebase-admin/firestore";
+import { ALREADY_EXISTS, FIRESTORE_MAX_BATCH_WRITES, GroupCommitOptions, GroupCommitter, MAX_COMMIT_BYTES } from "./group-commit";
 import type { ReceiptState } from "../../protocol";
 import {
   Conversation,
@@ -11,8 +12,12 @@ import {
   StoredMessage,
 } from "./message-store";
 
-const MAX_BATCH = 500;
-const ALREADY_EXISTS = 6;
+const MAX_BATCH = FIRESTORE_MAX_BATCH_WRITES;
+/** Rough cost of one write besides its content (field names, ids, timestamps), for the byte bound of a commit. */
+const WRITE_OVERHEAD_BYTES = 512;
+
+/** Group commit off: every message commits alone (the store's behaviour before group commit). */
+export const NO_GROUP_COMMIT: GroupCommitOptions = { windowMs: 0, maxMessages: 1, maxWrites: MAX_BATCH };
 
 /**
  * The message store on Firestore (docs/DATA-MODEL.md). Written so that it runs unchanged on the
@@ -21,11 +26,22 @@ const ALREADY_EXISTS = 6;
  */
 export class FirestoreMessageStore implements MessageStore {
   readonly kind = "firestore";
+  private readonly committer: GroupCommitter;
 
   constructor(
     private readonly db: Firestore,
     private readonly queueRetentionMs: number,
-  ) {}
+    groupCommit: GroupCommitOptions = NO_GROUP_COMMIT,
+    /** Test seam: how a batch of appends is committed (fault injection); the real commit by default. */
+    commitBatch?: (batch: WriteBatch) => Promise<unknown>,
+  ) {
+    this.committer = new GroupCommitter(db, groupCommit, commitBatch);
+  }
+
+  /** Group-commit counters (commits, messages, duplicates, failed commits). */
+  groupCommitFigures() {
+    return this.committer.figures();
+  }
 
   private conversationRef(id: string) {
     return this.db.collection("conversations").doc(id);
@@ -78,29 +94,33 @@ export class FirestoreMessageStore implements MessageStore {
     return snapshot.empty ? 0 : Number(snapshot.docs[0].get("seq"));
   }
 
+  /**
+   * The message doc (and its moderation doc and queue entries, when they fit) goes into the group commit
+   * shared with concurrent appends; this resolves once that commit succeeded. Queue entries of a large
+   * group that do not fit one commit follow in parallel batches after the message is stored.
+   */
   async appendMessage(message: StoredMessage, options: { queueFor: string[]; realSenderId?: string }) {
     const ref = this.messagesOf(message.conversationId).doc(message.id);
     const entries = options.queueFor.map((r) => queueEntryFor(r, message));
-    const together = entries.length < MAX_BATCH - 1;
-    const batch = this.db.batch();
-    batch.create(ref, message);
-    if (options.realSenderId) {
-      batch.set(this.db.collection("message_moderation").doc(message.id), {
-        conversationId: message.conversationId,
-        senderId: options.realSenderId,
-        createdAt: message.createdAt,
-      });
-    }
-    if (together) for (const entry of entries) this.writeQueueEntry(batch, entry);
-    try {
-      await batch.commit();
-    } catch (error) {
-      if ((error as { code?: number }).code !== ALREADY_EXISTS) throw error;
-      const existing = await ref.get();
-      return { message: existing.data() as StoredMessage, duplicate: true };
-    }
-    if (!together) await this.enqueue(entries);
-    return { message, duplicate: false };
+    const messageBytes = approximateBytes(message);
+    const moderation = options.realSenderId
+      ? { conversationId: message.conversationId, senderId: options.realSenderId, createdAt: message.createdAt }
+      : undefined;
+    const ownWrites = 1 + (moderation ? 1 : 0);
+    const together = ownWrites + entries.length <= MAX_BATCH && (1 + entries.length) * messageBytes <= MAX_COMMIT_BYTES;
+    const result = await this.committer.append({
+      message,
+      ref,
+      writes: ownWrites + (together ? entries.length : 0),
+      bytes: (1 + (together ? entries.length : 0)) * messageBytes,
+      write: (batch) => {
+        batch.create(ref, message);
+        if (moderation) batch.set(this.db.collection("message_moderation").doc(message.id), moderation);
+        if (together) for (const entry of entries) this.writeQueueEntry(batch, entry);
+      },
+    });
+    if (!together && !result.duplicate) await this.enqueue(entries);
+    return result;
   }
 
   async history(conversationId: string, query: HistoryQuery) {
@@ -115,10 +135,12 @@ export class FirestoreMessageStore implements MessageStore {
   }
 
   async enqueue(entries: QueueEntry[]) {
+    if (entries.length === 0) return;
+    const perCommit = Math.max(1, Math.min(MAX_BATCH, Math.floor(MAX_COMMIT_BYTES / approximateBytes(entries[0].message))));
     const commits: Promise<unknown>[] = [];
-    for (let i = 0; i < entries.length; i += MAX_BATCH) {
+    for (let i = 0; i < entries.length; i += perCommit) {
       const batch = this.db.batch();
-      for (const entry of entries.slice(i, i + MAX_BATCH)) this.writeQueueEntry(batch, entry);
+      for (const entry of entries.slice(i, i + perCommit)) this.writeQueueEntry(batch, entry);
       commits.push(batch.commit());
     }
     await Promise.all(commits);
@@ -234,3 +256,9 @@ function toQueueEntry(data: FirebaseFirestore.DocumentData): QueueEntry {
   };
 }
 
+
+/** About how many bytes a message takes in a commit (content and metadata, UTF-8 at worst, plus fixed overhead). */
+function approximateBytes(message: StoredMessage): number {
+  const metadata = message.metadata && Object.keys(message.metadata).length > 0 ? JSON.stringify(message.metadata).length : 0;
+  return WRITE_OVERHEAD_BYTES + message.content.length * 3 + metadata;
+}

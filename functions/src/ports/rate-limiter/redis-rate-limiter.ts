@@ -10,15 +10,22 @@ if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1])
 return { count, ttl }
 `;
 
-/** Fixed windows in Redis, shared by every gateway instance. */
+type WithConsume = Redis & { talowaRateConsume(key: string, windowMs: number): Promise<[number, number]> };
+
+/** Fixed windows in Redis, shared by every gateway instance (the script runs by its SHA: EVALSHA). */
 export class RedisRateLimiter implements RateLimiter {
+  private readonly redis: WithConsume;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix = "talowa:rl:",
-  ) {}
+  ) {
+    if (!("talowaRateConsume" in redis)) redis.defineCommand("talowaRateConsume", { lua: CONSUME, numberOfKeys: 1 });
+    this.redis = redis as WithConsume;
+  }
 
   async consume(key: string, limit: number, windowMs: number): Promise<RateDecision> {
-    const [count, ttl] = (await this.redis.eval(CONSUME, 1, this.prefix + key, windowMs)) as [number, number];
+    const [count, ttl] = await this.redis.talowaRateConsume(this.prefix + key, windowMs);
     const allowed = count <= limit;
     return { allowed, retryAfterMs: allowed ? 0 : Math.max(1, ttl), remaining: Math.max(0, limit - count) };
   }

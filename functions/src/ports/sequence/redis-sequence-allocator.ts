@@ -14,21 +14,34 @@ if seed > current then redis.call('SET', KEYS[1], seed) end
 return redis.call('INCR', KEYS[1])
 `;
 
-/** One Redis counter per conversation (`talowa:seq:{cid}`): no Firestore document is written per message. */
+type WithSequence = Redis & {
+  talowaSeqNext(key: string): Promise<number>;
+  talowaSeqSeedAndNext(key: string, seed: number): Promise<number>;
+};
+
+/**
+ * One Redis counter per conversation (`talowa:seq:{cid}`): no Firestore document is written per message.
+ * The scripts run by their SHA (EVALSHA, loaded once), not as text with every call.
+ */
 export class RedisSequenceAllocator implements SequenceAllocator {
+  private readonly redis: WithSequence;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix = "talowa:seq:",
-  ) {}
+  ) {
+    if (!("talowaSeqNext" in redis)) redis.defineCommand("talowaSeqNext", { lua: NEXT, numberOfKeys: 1 });
+    if (!("talowaSeqSeedAndNext" in redis)) redis.defineCommand("talowaSeqSeedAndNext", { lua: SEED_AND_NEXT, numberOfKeys: 1 });
+    this.redis = redis as WithSequence;
+  }
 
   async next(conversationId: string, floor: () => Promise<number>): Promise<number> {
-    const key = this.prefix + conversationId;
-    const value = Number(await this.redis.eval(NEXT, 1, key));
+    const value = Number(await this.redis.talowaSeqNext(this.prefix + conversationId));
     if (value > 0) return value;
     return this.seedAndNext(conversationId, await floor());
   }
 
   async seedAndNext(conversationId: string, seed: number): Promise<number> {
-    return Number(await this.redis.eval(SEED_AND_NEXT, 1, this.prefix + conversationId, seed));
+    return Number(await this.redis.talowaSeqSeedAndNext(this.prefix + conversationId, seed));
   }
 }

@@ -1,0 +1,9 @@
+import type Redis from "ioredis";
+import type { Logger } from "../logger";
+import { NoQueueMarkers, QueueMarkers } from "./queue-markers";
+import { RedisQueueMarkers } from "./redis-queue-markers";
+
+export * from "./queue-markers";
+
+/** Redis markers when the gateway has Redis, else none (every admission reads its queue). */
+export const createQueueMarkers = (redis: Redis | undefined, logger: Logger): QueueMarkers => (redis ? new RedisQueueMarkers(redis, logger) : new NoQueueMarkers());
