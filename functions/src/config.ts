@@ -31,7 +31,8 @@ export const settings = {
   host: setting("HOST", "127.0.0.1", z.string().min(1), "Interface to bind; loopback by default, `0.0.0.0` in containers."),
   path: setting("SOCKET_PATH", "/socket.io", z.string().startsWith("/"), "Socket.IO path clients connect to."),
   publicUrl: setting("GATEWAY_PUBLIC_URL", "", z.string(), "The gateway URL clients connect to (the Cloud Run service URL in fleet mode); empty: http://host:port. Reported in the fleet registry and by getWebSocketInfo.", { param: true }),
-  corsOrigins: setting("CORS_ORIGINS", ["*"] as string[], z.array(z.string().min(1)).min(1), "Allowed CORS origins for the polling transport and the handshake; `*` allows any origin."),
+  corsOrigins: setting("CORS_ORIGINS", [] as string[], z.array(z.string().min(1)), "Browser origins allowed by CORS (polling transport and handshake), e.g. `https://app.talowa.org`; these get credentials. Empty (default): no CORS headers (mobile clients need none). `*` answers any origin but never with credentials."),
+  allowTokenInQuery: setting("ALLOW_TOKEN_IN_QUERY", false, z.boolean(), "Accept the ID token as a `?token=` query parameter, for clients that cannot set `auth`; off by default because proxies log URLs."),
   transports: setting("TRANSPORTS", ["websocket", "polling"] as Array<"websocket" | "polling">, z.array(z.enum(["websocket", "polling"])).min(1), "Transports offered to clients. Websocket-only avoids sticky sessions behind a load balancer."),
   maxHttpBufferSize: setting("MAX_HTTP_BUFFER_SIZE", 1_000_000, z.number().int().min(1024), "Largest accepted client frame in bytes (Socket.IO `maxHttpBufferSize`); larger frames close the socket."),
   pingIntervalMs: setting("PING_INTERVAL_MS", 25_000, ms, "Socket.IO transport ping interval (dead transport detection)."),
@@ -41,12 +42,17 @@ export const settings = {
   logLevel: setting("LOG_LEVEL", "info" as "debug" | "info" | "warn" | "error", z.enum(["debug", "info", "warn", "error"]), "Lowest level the standalone gateway logs (JSON lines on stdout/stderr)."),
   instanceId: setting("INSTANCE_ID", "", z.string(), "Name of this gateway instance in logs and status reports; empty derives one from host and pid."),
   metricsToken: setting("METRICS_TOKEN", "", z.string(), "Bearer token a Prometheus scraper presents to `GET /metrics`; empty turns /metrics off (403). Keep it secret."),
+  controlSecret: setting("CONTROL_SECRET", "", z.string(), "Shared secret of the control plane and the gateways: the gateway's `/stats`, `POST /stop` and `POST /broadcast` need it in the `x-talowa-control-secret` header, and fleet commands on Redis are signed with it (HMAC-SHA256). Empty: those routes answer 403 and fleet commands are ignored. At least 32 random bytes; a firebase-functions secret / environment variable, never committed."),
   maxPendingPackets: setting("MAX_PENDING_PACKETS", 5_000, count, "A client whose unsent backlog passes this many packets is disconnected (it stopped reading)."),
   maxBufferedBytes: setting("MAX_BUFFERED_BYTES", 8 * 1024 * 1024, count, "... or this many buffered bytes."),
   backpressureCheckMs: setting("BACKPRESSURE_CHECK_MS", 1_000, ms, "How often backlogs are checked."),
 
   // --- auth -----------------------------------------------------------------------------------
   checkRevoked: setting("CHECK_REVOKED", true, z.boolean(), "Ask Firebase Auth whether the token was revoked or the user disabled (one lookup per connection)."),
+  tokenExpiryLeadMs: setting("TOKEN_EXPIRY_LEAD_MS", 60_000, z.number().int().min(0), "`token_expiring` is sent this long before the socket's ID token expires; the client answers `refresh_token`."),
+  tokenExpiryGraceMs: setting("TOKEN_EXPIRY_GRACE_MS", 10_000, z.number().int().min(0).max(300_000), "A socket whose token expired without `refresh_token` is disconnected (TOKEN_EXPIRED) this long after `exp`."),
+  sessionRecheckMs: setting("SESSION_RECHECK_MS", 60_000, z.number().int().positive().max(300_000), "How often live sessions are re-verified with Firebase Auth (disabled accounts, revoked tokens); at most 5 minutes."),
+  sessionRecheckCallsPerSecond: setting("SESSION_RECHECK_CALLS_PER_SECOND", 5, z.number().int().positive().max(100), "Most Auth `getUsers` calls (100 uids each) one instance makes per second while re-verifying."),
   projectId: setting("FIREBASE_PROJECT_ID", "", z.string(), "Firebase project id; tokens issued for any other project are refused. Empty: from the environment."),
 
   // --- backends -------------------------------------------------------------------------------
@@ -99,6 +105,7 @@ export const settings = {
     z.record(z.string(), rateRule),
     "Calls allowed per user in a window, by rule name: message types (text, image ...) and call names (every client call consumes the rule named like the event unless its spec names another). JSON; given rules replace the defaults of the same name. Defaults in docs/PROTOCOL.md (Limits).",
   ),
+  messageIdSecret: setting("MESSAGE_ID_SECRET", "", z.string(), "Key of message ids (HMAC-SHA256 of sender uid and clientId), shared by every gateway instance; without it a member could compute which member sent an anonymous message. Empty: CONTROL_SECRET is used; with neither, anonymous messages are refused (UNAVAILABLE). Changing it only changes the ids of new messages."),
   maxContentBytes: setting("MAX_CONTENT_BYTES", 64 * 1024, count, "Largest message `content` in bytes (UTF-8); media travel as references, not inline."),
   maxMetadataBytes: setting("MAX_METADATA_BYTES", 4 * 1024, count, "Largest `metadata` object, serialised as JSON, in bytes."),
   maxGroupMembers: setting("MAX_GROUP_MEMBERS", 1_000, z.number().int().min(2), "Most members a group may have (create_group, add_members)."),

@@ -24,6 +24,7 @@ import { PushDispatcher } from "./ports/push-sender/push-dispatcher";
 import type { EmergencyBroadcastPayload } from "./protocol";
 import { FirebaseBroadcastAudience } from "./ports/broadcast-audience/firebase-broadcast-audience";
 import { FirestoreBroadcastReceipts } from "./ports/broadcast-receipts/firestore-broadcast-receipts";
+import { FirebaseAccountState } from "./ports/account-state/firebase-account-state";
 import { FirestoreBroadcastStore } from "./ports/broadcast-store/firestore-broadcast-store";
 import type { Logger } from "./ports/logger";
 import { systemClock } from "./ports/clock";
@@ -73,7 +74,7 @@ function gatewayHost(): GatewayHost {
   const connection = redis();
   if (!connection) throw new Error("GATEWAY_MODE=fleet needs REDIS_URL");
   const drainTimeoutMs = settings.shutdownTimeoutMs + 5_000;
-  return (host = new FleetGatewayHost({ redis: connection, drainTimeoutMs }));
+  return (host = new FleetGatewayHost({ redis: connection, drainTimeoutMs, controlSecret: settings.controlSecret }));
 }
 
 function controlHandler() {
@@ -91,6 +92,7 @@ function controlHandler() {
       receipts: new FirestoreBroadcastReceipts(firestore()),
       unreachedLive: pushToUnreached(new PushDispatcher(new FirestoreDeviceRegistry(firestore()), pushSender(settingsNow()), functionsLogger)),
     },
+    accounts: new FirebaseAccountState(firebaseAuth()),
   });
   return handler;
 }

@@ -148,7 +148,14 @@ export interface ServerToClientEvents {
   resync: (payload: { reason: "redis-recovered" }) => void;
   // --- control ---
   emergency_broadcast: (payload: EmergencyBroadcastPayload) => void;
+  // --- session lifetime (issue 11) ---
+  /** The ID token expires at `expiresAt` (ms): answer `refresh_token` with a fresh one before then. */
+  token_expiring: (payload: { expiresAt: number }) => void;
+  /** The session is over (expired, disabled, revoked, kicked); the socket is disconnected right after. */
+  session_ended: (payload: { reason: SessionEndReason; message: string }) => void;
 }
+
+export type SessionEndReason = "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_INVALID" | "USER_DISABLED" | "USER_NOT_FOUND";
 
 export interface ClientToServerEvents {
   heartbeat: (ack?: AckCallback<{ serverTime: number }>) => void;
@@ -159,7 +166,8 @@ export interface ClientToServerEvents {
     payload: { conversationId: string; beforeSeq?: number; afterSeq?: number; limit?: number },
     ack: AckCallback<{ messages: ChatMessage[]; hasMore: boolean }>,
   ) => void;
-  typing_start: (payload: { conversationId: string }, ack?: AckCallback) => void;
+  /** `anonymous: true` is refused (INVALID_ARGUMENT): never send typing while composing anonymously. */
+  typing_start: (payload: { conversationId: string; anonymous?: boolean }, ack?: AckCallback) => void;
   typing_stop: (payload: { conversationId: string }, ack?: AckCallback) => void;
   create_group: (
     payload: { name: string; memberIds: string[]; announcement?: boolean; postingRoles?: string[] },
@@ -169,6 +177,8 @@ export interface ClientToServerEvents {
   remove_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
   list_conversations: (payload: Record<string, never>, ack: AckCallback<{ conversations: ConversationSummary[] }>) => void;
   get_receipts: (payload: { conversationId: string }, ack: AckCallback<{ receipts: ReceiptState[] }>) => void;
+  /** A fresh ID token of the same user (after `token_expiring`); PERMISSION_DENIED and disconnect for another uid. */
+  refresh_token: (payload: { token: string }, ack?: AckCallback<{ expiresAt: number | null }>) => void;
 }
 
 export interface InterServerEvents {
@@ -182,6 +192,9 @@ export interface SocketData {
   uid: string;
   roles: string[];
   connectedAt: number;
+  /** ms since epoch: the ID token's `exp` and `auth_time` (session lifetime). */
+  expiresAt?: number;
+  authTime?: number;
   /** Loaded by features' `prepare` before the socket connects (e.g. the offline queue). */
   prepared?: Record<string, unknown>;
 }
@@ -281,24 +294,6 @@ export interface ClientToServerEvents {
 export interface InterServerEvents {
   /** A block between two users changed: drop cached block lists. */
   blocks_changed: (blocker: string, blocked: string) => void;
-}
-
-// --- session lifetime: token refresh on a live socket (issue 11) ----------------------------------
-// The client library (client/) implements the client side. These declarations are the ones of issue 11's
-// branch, word for word, so that merging it only duplicates them: delete this block when it lands.
-
-export type SessionEndReason = "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_INVALID" | "USER_DISABLED" | "USER_NOT_FOUND";
-
-export interface ServerToClientEvents {
-  /** The ID token expires at `expiresAt` (ms): answer `refresh_token` with a fresh one before then. */
-  token_expiring: (payload: { expiresAt: number }) => void;
-  /** The session is over (expired, disabled, revoked, kicked); the socket is disconnected right after. */
-  session_ended: (payload: { reason: SessionEndReason; message: string }) => void;
-}
-
-export interface ClientToServerEvents {
-  /** A fresh ID token of the same user (after `token_expiring`); PERMISSION_DENIED and disconnect for another uid. */
-  refresh_token: (payload: { token: string }, ack?: AckCallback<{ expiresAt: number | null }>) => void;
 }
 
 // --- user lookup (directory) --------------------------------------------------------------------

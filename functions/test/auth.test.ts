@@ -35,12 +35,29 @@ describe("admission with a Firebase ID token", () => {
     expect(welcome.uid).to.equal(carol.uid);
   });
 
-  it("accepts the token from a token query parameter", async () => {
-    const { url, users: [dan] } = await gatewayWith(["dan"]);
+  it("accepts the token from a token query parameter only when allowTokenInQuery is on", async () => {
+    const { url, users: [dan] } = await gatewayWith(["dan"], { allowTokenInQuery: true });
+    const off = await startGateway();
 
     const { welcome } = await connectAs(url, "", { auth: {}, query: { token: dan.idToken } });
+    const refused = await connectError(createClient(off.url, { auth: {}, query: { token: dan.idToken } }));
 
     expect(welcome.uid).to.equal(dan.uid);
+    expect(refused.data).to.include({ code: "UNAUTHENTICATED", reason: "TOKEN_MISSING" });
+  });
+
+  it("sends no CORS headers by default, and never credentials with *", async () => {
+    const { url } = await startGateway();
+    const any = await startGateway({ corsOrigins: ["*"] });
+    const listed = await startGateway({ corsOrigins: ["https://app.talowa.org"] });
+    const ask = (base: string) => fetch(`${base}/socket.io/?EIO=4&transport=polling`, { headers: { origin: "https://evil.example" } });
+
+    const [none, star, list] = await Promise.all([ask(url), ask(any.url), ask(listed.url)]);
+
+    expect(none.headers.get("access-control-allow-origin")).to.equal(null);
+    expect(star.headers.get("access-control-allow-origin")).to.equal("*");
+    expect(star.headers.get("access-control-allow-credentials")).to.equal(null);
+    expect(list.headers.get("access-control-allow-origin")).to.not.equal("https://evil.example");
   });
 
   it("gives roles from custom claims", async () => {

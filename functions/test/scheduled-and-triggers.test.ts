@@ -1,3 +1,4 @@
+import { TEST_CONTROL_SECRET } from "./support/secrets";
 import { expect } from "chai";
 import { Timestamp } from "firebase-admin/firestore";
 import functionsTest from "firebase-functions-test";
@@ -100,7 +101,7 @@ describe("scheduled and trigger functions", () => {
       await startGateway({ instanceId: "gw-1" });
       await startGateway({ instanceId: "gw-2" });
       const redis = new Redis(environment().redis.url);
-      const host = new FleetGatewayHost({ redis, drainTimeoutMs: 2_000 });
+      const host = new FleetGatewayHost({ redis, drainTimeoutMs: 2_000, controlSecret: TEST_CONTROL_SECRET });
       try {
         const old = { instanceId: "gw-old", address: "x", startedAt: 1, reportedAt: Date.now() - 60_000, figures: { state: "running" } };
         await redis.multi().set(FLEET_KEYS.instance("gw-old"), JSON.stringify(old), "PX", 30_000).sadd(FLEET_KEYS.instances, "gw-old", "gw-gone").exec();
@@ -124,7 +125,7 @@ describe("scheduled and trigger functions", () => {
       const nobody = new Redis(`redis://127.0.0.1:${await freePort()}`, { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true });
       nobody.on("error", () => undefined);
       try {
-        const report = await keepAliveTick({ host: new FleetGatewayHost({ redis: nobody, drainTimeoutMs: 1_000 }), logger, idleShutdownMs: 0 });
+        const report = await keepAliveTick({ host: new FleetGatewayHost({ redis: nobody, drainTimeoutMs: 1_000, controlSecret: TEST_CONTROL_SECRET }), logger, idleShutdownMs: 0 });
 
         expect(report).to.include({ mode: "fleet", healthy: false });
         expect(report.error).to.match(/^Redis does not answer/);

@@ -8,6 +8,7 @@ import { freePort } from "../tools/free-port";
 import { environment } from "./support/environment";
 import { connectAs, nextEvent } from "./support/gateway";
 import { createUser } from "./support/users";
+import { TEST_CONTROL_SECRET } from "./support/secrets";
 
 /**
  * The Functions emulator may serve a request from another worker process than the one holding the
@@ -18,7 +19,7 @@ describe("single host: a control request served by another worker", () => {
   it("sees the gateway running, broadcasts through it, and stops it", async () => {
     const alice = await createUser({ name: "alice" });
     const port = await freePort();
-    const config = resolveConfig({ port, projectId: environment().projectId, shutdownTimeoutMs: 300 });
+    const config = resolveConfig({ port, projectId: environment().projectId, shutdownTimeoutMs: 300, controlSecret: TEST_CONTROL_SECRET });
     const holder = new SingleHostGateway(config, silentLogger);
     const other = new SingleHostGateway(config, silentLogger);
     try {

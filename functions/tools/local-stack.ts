@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 /**
  * The local stack: `npm start` from the repository root.
  * Starts the Auth and Functions emulators from the project's own firebase-tools, Firestore (official
@@ -63,7 +64,8 @@ async function main(): Promise<void> {
     if (existsSync(configPath)) execFileSync("rm", ["-f", configPath]);
   });
 
-  const env = { ...process.env, GATEWAY_PORT: String(ports.gateway), REDIS_URL: redisUrl ?? "", FIREBASE_CLI_DISABLE_UPDATE_CHECK: "true" };
+  // The control plane and the gateway (another worker of the emulator) share CONTROL_SECRET; one per run.
+  const env = { ...process.env, CONTROL_SECRET: process.env.CONTROL_SECRET || randomBytes(32).toString("base64url"), GATEWAY_PORT: String(ports.gateway), REDIS_URL: redisUrl ?? "", FIREBASE_CLI_DISABLE_UPDATE_CHECK: "true" };
   const emulators = OwnedProcess.start("firebase emulators", firebaseBin, ["emulators:start", "--only", only.join(","), "--project", projectId, "--config", configPath, "--non-interactive"], { cwd: rootDir, env });
   children.push(emulators);
   emulators.child.stdout?.on("data", (chunk: Buffer) => say(chunk.toString(), ""));

@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { GatewayError } from "../errors";
 import type { BroadcastAudience } from "../ports/broadcast-audience/broadcast-audience";
 import type { BroadcastReceipts } from "../ports/broadcast-receipts/broadcast-receipts";
@@ -29,11 +28,7 @@ export function broadcastPush(broadcast: EmergencyBroadcastPayload): PushNotific
   };
 }
 
-export const broadcastTargetSchema = z.union([
-  z.object({ everyone: z.literal(true) }).strict(),
-  z.object({ groupId: z.string().min(1).max(128) }).strict(),
-  z.object({ role: z.string().min(1).max(64) }).strict(),
-]);
+export { broadcastTargetSchema } from "../gateway/control-auth";
 
 const PAGE_MAX = 1_000;
 const RESEND_MAX = 5_000;

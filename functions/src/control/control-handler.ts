@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
 import { GatewayError } from "../errors";
 import { tokenFromHandshake } from "../gateway/auth-middleware";
 import type { BroadcastStore } from "../ports/broadcast-store/broadcast-store";
@@ -7,9 +6,12 @@ import { Clock, systemClock } from "../ports/clock";
 import type { Logger } from "../ports/logger";
 import { RateLimiter, requireWithinLimit } from "../ports/rate-limiter";
 import type { TokenVerifier, VerifiedIdentity } from "../ports/token-verifier/token-verifier";
-import { BROADCAST_PRIORITIES, EmergencyBroadcastPayload } from "../protocol";
+import type { EmergencyBroadcastPayload } from "../protocol";
+import { broadcastBodySchema } from "../gateway/control-auth";
+import type { AccountStatePort } from "../ports/account-state/account-state";
+import { revokeSessions } from "./session-revoke";
 import type { BackendProbes } from "./backends";
-import { broadcastReach, BroadcastReachDeps, broadcastTargetSchema } from "./broadcast-reach";
+import { broadcastReach, BroadcastReachDeps } from "./broadcast-reach";
 import type { GatewayHost } from "./gateway-host";
 import type { ControlRequest, ControlResponse } from "./http-types";
 import { summarizeInstance, totalOf } from "./status";
@@ -28,16 +30,12 @@ export interface ControlDeps {
   controlRoles: string[];
   /** Receipts and audiences of broadcasts (targets, GET /emergency-broadcast/{id}, resend); see broadcast-reach.ts. */
   reach?: Omit<BroadcastReachDeps, "deliver" | "broadcasts">;
+  /** Firebase Auth (revokeRefreshTokens) for `POST /sessions/revoke`. */
+  accounts?: AccountStatePort;
 }
 
-const broadcastBody = z
-  .object({
-    title: z.string().trim().min(1).max(120),
-    body: z.string().trim().min(1).max(2_000),
-    priority: z.enum(BROADCAST_PRIORITIES).default("critical"),
-    target: broadcastTargetSchema.optional(),
-  })
-  .strict();
+/** The public broadcast body; the gateway's `POST /broadcast` checks relayed broadcasts against the same schema. */
+const broadcastBody = broadcastBodySchema;
 
 /**
  * The `websocketServer` control plane: `POST /start`, `POST /stop`, `GET /status`, `POST /emergency-broadcast`.
@@ -72,6 +70,8 @@ export function createControlHandler(deps: ControlDeps) {
       const presenceMode = instances.find((i) => i.presenceMode)?.presenceMode ?? (backends.backends?.redis.reachable ? "redis" : "memory");
       return ok({ running, mode: deps.host.mode, generatedAt: clock.now(), presenceMode, total: totalOf(instances), instances, ...backends });
     },
+    // --- issue 11: admin kick ---
+    "POST /sessions/revoke": async (req) => ok(await revokeSessions(deps, (await requireAdmin(req)).uid, req.body)),
     "POST /emergency-broadcast": async (req) => {
       const caller = await requireAdmin(req);
       const input = parseBody(req.body);

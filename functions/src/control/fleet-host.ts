@@ -3,6 +3,7 @@ import type Redis from "ioredis";
 import { CommandAck, FLEET_KEYS, FLEET_TIMING, FleetCommand, InstanceRecord } from "../gateway/fleet-protocol";
 import type { EmergencyBroadcastPayload } from "../protocol";
 import { GatewayError } from "../errors";
+import { signEnvelope } from "../gateway/control-auth";
 import type { GatewayHost, InstanceReport } from "./gateway-host";
 
 export interface FleetHostOptions {
@@ -13,6 +14,8 @@ export interface FleetHostOptions {
   ackTimeoutMs?: number;
   staleAfterMs?: number;
   now?: () => number;
+  /** CONTROL_SECRET: commands are signed with it; instances ignore unsigned ones. */
+  controlSecret: string;
 }
 
 /**
@@ -43,6 +46,11 @@ export class FleetGatewayHost implements GatewayHost {
     return { delivered: acks.reduce((n, a) => n + Number(a.detail.delivered ?? 0), 0), instances: acks.length };
   }
 
+  async endSessions(uid: string) {
+    const { acks } = await this.command({ id: randomUUID(), type: "end_sessions", uid }, this.options.ackTimeoutMs ?? 5_000);
+    return { ended: acks.reduce((n, a) => n + Number(a.detail.ended ?? 0), 0), instances: acks.length };
+  }
+
   /** Every registered instance; an id whose record expired is reported stale with no figures. */
   async instances(): Promise<InstanceReport[]> {
     const redis = this.options.redis;
@@ -66,7 +74,7 @@ export class FleetGatewayHost implements GatewayHost {
 
   private async command(command: FleetCommand, timeoutMs: number): Promise<{ receivers: number; acks: CommandAck[] }> {
     const redis = this.options.redis;
-    const receivers = await this.redisCall(() => redis.publish(FLEET_KEYS.channel, JSON.stringify(command)));
+    const receivers = await this.redisCall(() => redis.publish(FLEET_KEYS.channel, signEnvelope(JSON.stringify(command), this.options.controlSecret, this.now())));
     const deadline = this.now() + timeoutMs;
     let acks: CommandAck[] = [];
     while (receivers > 0) {

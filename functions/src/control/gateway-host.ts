@@ -22,6 +22,8 @@ export interface GatewayHost {
   instances(): Promise<InstanceReport[]>;
   /** Live delivery of a broadcast already stored; resolves with how many sockets it reached. */
   broadcast(broadcast: EmergencyBroadcastPayload): Promise<{ delivered: number; instances: number }>;
+  /** Admin kick: ends every session of `uid` on every instance; resolves with how many sockets. */
+  endSessions(uid: string): Promise<{ ended: number; instances: number }>;
   /** Single host: stop when idle. Fleet: Cloud Run (or the orchestrator) scales instances itself. */
   stopIfIdle?(idleForMs: number): Promise<Record<string, unknown> | undefined>;
 }

@@ -3,6 +3,7 @@ import { configFromEnv, GatewayConfig } from "../config";
 import type { GatewayFigures } from "../gateway/figures";
 import { createGateway } from "../gateway/create-gateway";
 import type { Gateway } from "../gateway/gateway";
+import { CONTROL_HEADER } from "../gateway/control-auth";
 import type { Logger } from "../ports/logger";
 import { EmergencyBroadcastPayload, PROTOCOL_VERSION } from "../protocol";
 import type { GatewayHost, InstanceReport } from "./gateway-host";
@@ -52,7 +53,7 @@ export class SingleHostGateway implements GatewayHost {
       return { stopped: true, detail: `stopped; ${sockets} client(s) told to reconnect later` };
     }
     if (await this.remoteStats()) {
-      const answer = await loopbackRequest(this.config.port, "POST", "/stop");
+      const answer = await loopbackRequest(this.config, "POST", "/stop");
       return { stopped: answer !== undefined, detail: "stopping in another worker of this host" };
     }
     return { stopped: false, detail: "not running" };
@@ -66,8 +67,14 @@ export class SingleHostGateway implements GatewayHost {
 
   async broadcast(broadcast: EmergencyBroadcastPayload): Promise<{ delivered: number; instances: number }> {
     if (this.gateway?.status === "running") return { delivered: await this.gateway.deliverBroadcast(broadcast), instances: 1 };
-    const answer = await loopbackRequest(this.config.port, "POST", "/broadcast", broadcast);
+    const answer = await loopbackRequest(this.config, "POST", "/broadcast", broadcast);
     return answer ? { delivered: Number(answer.delivered ?? 0), instances: 1 } : { delivered: 0, instances: 0 };
+  }
+
+  async endSessions(uid: string): Promise<{ ended: number; instances: number }> {
+    if (this.gateway?.status === "running") return { ended: this.gateway.endSessions(uid), instances: 1 };
+    const answer = await loopbackRequest(this.config, "POST", "/sessions/end", { uid });
+    return answer ? { ended: Number(answer.ended ?? 0), instances: 1 } : { ended: 0, instances: 0 };
   }
 
   async stopIfIdle(idleForMs: number): Promise<Record<string, unknown> | undefined> {
@@ -86,7 +93,7 @@ export class SingleHostGateway implements GatewayHost {
   }
 
   private async remoteStats(): Promise<GatewayFigures | undefined> {
-    return (await loopbackRequest(this.config.port, "GET", "/stats")) as GatewayFigures | undefined;
+    return (await loopbackRequest(this.config, "GET", "/stats")) as GatewayFigures | undefined;
   }
 }
 
@@ -102,10 +109,11 @@ export function connectionInfoOf(config: GatewayConfig, url: string) {
   };
 }
 
-function loopbackRequest(port: number, method: string, path: string, body?: unknown): Promise<Record<string, unknown> | undefined> {
+/** A control route of the gateway in another worker of this host, presenting CONTROL_SECRET. */
+function loopbackRequest(config: GatewayConfig, method: string, path: string, body?: unknown): Promise<Record<string, unknown> | undefined> {
   return new Promise((resolve) => {
-    const headers = body === undefined ? {} : { "content-type": "application/json" };
-    const req = httpRequest({ host: "127.0.0.1", port, method, path, headers, timeout: 2_000 }, (res) => {
+    const headers: Record<string, string> = { [CONTROL_HEADER]: config.controlSecret, ...(body === undefined ? {} : { "content-type": "application/json" }) };
+    const req = httpRequest({ host: "127.0.0.1", port: config.port, method, path, headers, timeout: 2_000 }, (res) => {
       let text = "";
       res.on("data", (c) => (text += c));
       res.on("end", () => {

@@ -10,7 +10,8 @@ type Next = (err?: Error) => void;
 
 /**
  * `io.use` middleware: admits a socket only with a valid Firebase ID token, taken from the handshake's
- * `auth.token`, an `Authorization: Bearer` header, or a `token` query parameter, in that order.
+ * `auth.token`, an `Authorization: Bearer` header, or (only with `allowTokenInQuery`, since proxies log
+ * URLs) a `token` query parameter, in that order. Tokens are never logged.
  * A refusal reaches the client as `connect_error` with `err.data = { code, reason, message }`.
  */
 export function createAuthMiddleware(deps: {
@@ -20,13 +21,15 @@ export function createAuthMiddleware(deps: {
   isAdmitting: () => boolean;
   /** Counts a refusal by reason (metrics). */
   refused?: (reason: string) => void;
+  /** config `allowTokenInQuery`: accept `?token=` (off by default). */
+  allowTokenInQuery?: boolean;
 }) {
   return async (socket: GatewaySocket, next: Next) => {
     if (!deps.isAdmitting()) {
       deps.refused?.("NOT_ADMITTING");
       return next(new GatewayError("UNAVAILABLE", "The gateway is not admitting connections; reconnect later."));
     }
-    const token = tokenFromHandshake(socket.handshake);
+    const token = tokenFromHandshake(socket.handshake, { allowQuery: deps.allowTokenInQuery });
     if (!token) {
       deps.refused?.("TOKEN_MISSING");
       return next(authFailure("TOKEN_MISSING"));
@@ -34,7 +37,7 @@ export function createAuthMiddleware(deps: {
     try {
       const identity = await deps.verifier.verify(token);
       // Only what the gateway reads: keeping the whole decoded token on every socket costs memory per connection.
-      socket.data = { uid: identity.uid, roles: identity.roles, connectedAt: deps.clock.now() };
+      socket.data = { uid: identity.uid, roles: identity.roles, connectedAt: deps.clock.now(), expiresAt: identity.expiresAt, authTime: identity.authTime };
       next();
     } catch (error) {
       const refusal = GatewayError.from(error);
@@ -50,12 +53,13 @@ export function tokenFromHandshake(handshake: {
   auth: Record<string, unknown>;
   headers: IncomingMessage["headers"];
   query: Record<string, unknown>;
-}): string | undefined {
+}, options: { allowQuery?: boolean } = {}): string | undefined {
   const fromAuth = handshake.auth?.token;
   if (typeof fromAuth === "string" && fromAuth.trim()) return fromAuth.trim();
   const header = handshake.headers?.authorization;
   const bearer = typeof header === "string" ? /^Bearer\s+(.+)$/i.exec(header.trim())?.[1] : undefined;
   if (bearer) return bearer;
+  if (!options.allowQuery) return undefined;
   const fromQuery = handshake.query?.token;
   if (typeof fromQuery === "string" && fromQuery.trim()) return fromQuery.trim();
   return undefined;

@@ -32,6 +32,9 @@ import { FirestoreSequenceAllocator } from "../ports/sequence/firestore-sequence
 import { MemorySequenceAllocator } from "../ports/sequence/memory-sequence-allocator";
 import { FirebaseTokenVerifier } from "../ports/token-verifier/firebase-token-verifier";
 import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
+import type { AccountStatePort } from "../ports/account-state/account-state";
+import { FirebaseAccountState } from "../ports/account-state/firebase-account-state";
+import { sessionLifetimeFeature } from "./session-lifetime";
 import { FirebaseUserDirectory } from "../ports/user-directory/firebase-user-directory";
 import { BatchedUserRecords } from "../ports/user-records/batched-user-records";
 import { CachedUserRecords } from "../ports/user-records/cached-user-records";
@@ -62,6 +65,8 @@ export interface CreateGatewayOptions {
   clock?: Clock;
   /** Replaces Firebase Auth token verification (tests of the auth middleware). */
   verifier?: TokenVerifier;
+  /** Replaces Firebase Auth account lookups (session re-verification). */
+  accounts?: AccountStatePort;
   /** Wraps the store the config names (tests wrap the real one to inject failures). */
   messageStore?: (real: MessageStore) => MessageStore;
   /** Replaces the push sender the config names (tests: a recording sender, since FCM has no emulator). */
@@ -82,6 +87,8 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
   const redis = config.redisUrl ? redisConnections(config, logger) : undefined;
   const ports = storePorts(config, logger, clock, redis?.commands, options);
 
+  const verifier = options.verifier ?? new FirebaseTokenVerifier(firebaseAuth(config.projectId), config.checkRevoked);
+  const accounts = options.accounts ?? new FirebaseAccountState(firebaseAuth(config.projectId));
   const conversations = perGateway((ctx) => new ConversationDirectory(ctx, { store: ports.store, users: ports.users }));
   const features: FeatureFactory[] = [
     heartbeatFeature,
@@ -101,13 +108,14 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     pushFeature({ devices: ports.devices, push: ports.push }),
     // --- directory: find a user by email, display names (client apps) ---
     userLookupFeature({ users: ports.users }),
+    sessionLifetimeFeature({ verifier, accounts }),
     ...(redis ? [instanceRegistryFeature({ redis: redis.commands, subscriber: redis.fleet })] : []),
     ...(ports.activity ? [activityLogFeature(ports.activity)] : []),
     ...(options.features ?? []),
   ];
 
   return new Gateway(config, {
-    verifier: options.verifier ?? new FirebaseTokenVerifier(firebaseAuth(config.projectId), config.checkRevoked),
+    verifier,
     rateLimiter: ports.rateLimiter,
     logger,
     clock,

@@ -29,7 +29,8 @@ export const FLEET_TIMING = {
 export type FleetCommand =
   | { id: string; type: "admit" }
   | { id: string; type: "drain" }
-  | { id: string; type: "broadcast"; broadcast: EmergencyBroadcastPayload };
+  | { id: string; type: "broadcast"; broadcast: EmergencyBroadcastPayload }
+  | { id: string; type: "end_sessions"; uid: string };
 
 export interface CommandAck {
   instanceId: string;

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import { createServer, IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
@@ -11,6 +10,7 @@ import { Logger, silentLogger } from "../ports/logger";
 import type { RateLimiter } from "../ports/rate-limiter";
 import type { TokenVerifier } from "../ports/token-verifier/token-verifier";
 import { createAuthMiddleware } from "./auth-middleware";
+import { controlRefusal, parseRelayedBroadcast, parseUid, readCappedJson, sameSecret } from "./control-auth";
 import { CallRegistry } from "./calls";
 import type { GatewayFigures } from "./figures";
 import { GatewayHooks } from "./hooks";
@@ -81,7 +81,7 @@ export class Gateway implements GatewayControl {
       maxHttpBufferSize: config.maxHttpBufferSize,
       pingInterval: config.pingIntervalMs,
       pingTimeout: config.pingTimeoutMs,
-      cors: { origin: config.corsOrigins.includes("*") ? true : config.corsOrigins, credentials: true },
+      cors: corsOf(config.corsOrigins),
       ...(deps.adapter ? { adapter: deps.adapter } : {}),
     });
     this.hooks = new GatewayHooks(this.logger);
@@ -108,6 +108,7 @@ export class Gateway implements GatewayControl {
       clock: this.clock,
       isAdmitting: () => this.isAdmitting,
       refused: (reason) => this.metrics.connectionsRefused.inc({ reason }),
+      allowTokenInQuery: this.config.allowTokenInQuery,
     });
     // One admission: within the bound on admissions in progress (else refused at once, UNAVAILABLE with
     // retryAfterMs), then the token check, then what the features load before the socket connects.
@@ -235,6 +236,17 @@ export class Gateway implements GatewayControl {
     for (const socket of sockets) socket.emit("emergency_broadcast", wire);
     this.metrics.broadcastsDelivered.inc(sockets.length);
     await this.hooks.emit("broadcastDelivered", { broadcast, at: this.clock.now(), uids: [...new Set(sockets.map((s) => s.data.uid))] });
+    return sockets.length;
+  }
+
+  /** Admin kick (issue 11): ends every session of `uid` on this instance; the host reaches every instance. */
+  endSessions(uid: string): number {
+    const sockets = [...this.io.of("/").sockets.values()].filter((s) => s.data.uid === uid);
+    for (const socket of sockets) {
+      socket.emit("session_ended", { reason: "TOKEN_REVOKED", message: "An administrator ended this session; sign in again." });
+      socket.disconnect(true);
+    }
+    this.metrics.sessionsEnded.inc({ reason: "ADMIN_KICK" }, sockets.length);
     return sockets.length;
   }
 
@@ -369,7 +381,7 @@ export class Gateway implements GatewayControl {
   /**
    * Plain HTTP beside Socket.IO: `/healthz` for load balancers and Cloud Run; `/metrics` for Prometheus
    * (bearer `metricsToken`); `/stats`, `POST /stop` and `POST /broadcast` for the control plane of the
-   * same host, answered on loopback only.
+   * same host, answered only to a request presenting CONTROL_SECRET (403 when none is configured).
    */
   private serveHttp(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url?.split("?")[0];
@@ -380,29 +392,45 @@ export class Gateway implements GatewayControl {
     if (url === "/healthz" || url === "/") {
       // A paused (fleet-drained) instance is up but answers 503, so load balancers send new clients elsewhere.
       const healthy = this.isAdmitting;
-      return reply(healthy ? 200 : 503, { ok: healthy, state: this.state, admitting: healthy, instanceId: this.instanceId });
+      return reply(healthy ? 200 : 503, { ok: healthy, state: this.state, admitting: healthy });
     }
     if (url === "/metrics" && req.method === "GET") return this.serveMetrics(req, res, reply);
-    if (isLoopback(req.socket.remoteAddress)) {
-      if (url === "/stats" && req.method === "GET") {
-        void this.stats().then((stats) => reply(200, stats), () => reply(500, { ok: false }));
-        return;
-      }
-      if (url === "/stop" && req.method === "POST") {
-        reply(202, { ok: true, state: "stopping" });
-        void this.stop("stopped");
-        return;
-      }
-      // --- control: broadcast from a control plane in another worker of this host ---
-      if (url === "/broadcast" && req.method === "POST") {
-        readJson(req).then(
-          async (broadcast) => reply(200, { ok: true, delivered: await this.deliverBroadcast(broadcast as EmergencyBroadcastPayload) }),
-          () => reply(400, { ok: false, error: new GatewayError("INVALID_ARGUMENT", "expected a JSON broadcast").data }),
-        );
-        return;
-      }
+    // --- control routes (issue 11): CONTROL_SECRET, never the source address; see control-auth.ts ---
+    if ((url === "/stats" && req.method === "GET") || (url === "/stop" && req.method === "POST") || (url === "/broadcast" && req.method === "POST") || (url === "/sessions/end" && req.method === "POST")) {
+      return this.serveControl(url, req, res, reply);
     }
     reply(404, { ok: false, error: new GatewayError("NOT_FOUND", `No route ${req.method} ${url}`).data });
+  }
+
+  /** The control plane of the same host (single-host mode), presenting CONTROL_SECRET. */
+  private serveControl(url: string, req: IncomingMessage, res: ServerResponse, reply: (status: number, body: unknown) => void): void {
+    const refused = controlRefusal(req, this.config.controlSecret);
+    if (refused) {
+      this.metrics.controlRefused.inc({ route: url });
+      res.setHeader("connection", "close");
+      reply(refused.status, { ok: false, error: refused.error.data });
+      return void req.resume();
+    }
+    if (url === "/stats") {
+      void this.stats().then((stats) => reply(200, stats), () => reply(500, { ok: false }));
+      return;
+    }
+    if (url === "/stop") {
+      reply(202, { ok: true, state: "stopping" });
+      void this.stop("stopped");
+      return;
+    }
+    readCappedJson(req)
+      .then(async (body) => (url === "/sessions/end" ? { ended: this.endSessions(parseUid(body)) } : { delivered: await this.deliverBroadcast(parseRelayedBroadcast(body, this.clock.now())) }))
+      .then(
+        (answer) => reply(200, { ok: true, ...answer }),
+        (error: unknown) => {
+          const gatewayError = error instanceof GatewayError ? error : new GatewayError("INVALID_ARGUMENT", "expected a JSON broadcast");
+          res.setHeader("connection", "close");
+          reply(gatewayError.code === "PAYLOAD_TOO_LARGE" ? 413 : 400, { ok: false, error: gatewayError.data });
+          if (gatewayError.code === "PAYLOAD_TOO_LARGE") res.once("finish", () => req.destroy());
+        },
+      );
   }
 
   /** Prometheus text for a scraper that presents `Authorization: Bearer <metricsToken>`; nobody else. */
@@ -427,28 +455,11 @@ export class Gateway implements GatewayControl {
   }
 }
 
-/** Constant-time comparison of a presented secret with the configured one. */
-export function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+export { sameSecret };
 
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let body = "";
-    req.on("data", (chunk) => (body += chunk));
-    req.on("end", () => {
-      try {
-        resolve(JSON.parse(body));
-      } catch (error) {
-        reject(error);
-      }
-    });
-    req.on("error", reject);
-  });
-}
-
-function isLoopback(address: string | undefined): boolean {
-  return !!address && (address.startsWith("127.") || address === "::1" || address.startsWith("::ffff:127."));
+/** CORS (issue 11): none by default; `*` answers any origin without credentials; a list is allowed with credentials. */
+function corsOf(origins: string[]): ServerOptions["cors"] {
+  if (origins.length === 0) return undefined;
+  if (origins.includes("*")) return { origin: "*", credentials: false };
+  return { origin: origins, credentials: true };
 }

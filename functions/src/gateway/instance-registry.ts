@@ -2,6 +2,7 @@ import type Redis from "ioredis";
 import { valueOf } from "./metrics";
 import { CommandAck, FLEET_KEYS, FLEET_TIMING, FleetCommand, InstanceRecord } from "./fleet-protocol";
 import type { GatewayContext, GatewayFeature } from "./types";
+import { FleetCommandVerifier } from "./fleet-commands";
 
 export interface InstanceRegistryOptions {
   /** The gateway's command connection (fail fast). */
@@ -19,6 +20,7 @@ export function instanceRegistryFeature(options: InstanceRegistryOptions) {
   return (ctx: GatewayContext): GatewayFeature => {
     const timing = { ...FLEET_TIMING, ...options.timing };
     const { redis, subscriber } = options;
+    const verified = new FleetCommandVerifier(ctx.config.controlSecret, () => ctx.clock.now());
 
     const publish = async () => {
       const gateway = ctx.gateway;
@@ -64,6 +66,7 @@ export function instanceRegistryFeature(options: InstanceRegistryOptions) {
       const gateway = ctx.gateway;
       if (command.type === "admit") return { resumed: gateway.resume(), state: gateway.status };
       if (command.type === "drain") return { ...(await gateway.pause()), state: gateway.status };
+      if (command.type === "end_sessions") return { ended: gateway.endSessions(String(command.uid)) };
       return { delivered: await gateway.deliverBroadcast(command.broadcast) };
     };
     const onMessage = (channel: string, message: string) => {
@@ -72,11 +75,10 @@ export function instanceRegistryFeature(options: InstanceRegistryOptions) {
     };
     const handle = async (message: string) => {
       let ack: CommandAck;
-      let command: FleetCommand;
-      try {
-        command = JSON.parse(message) as FleetCommand;
-      } catch {
-        return ctx.logger.warn("fleet command is not JSON", { message: message.slice(0, 200) });
+      const command = verified.open(message);
+      if (!command) {
+        ctx.metrics.fleetCommandsRejected.inc();
+        return ctx.logger.warn("fleet command ignored: unsigned, badly signed, stale or replayed");
       }
       try {
         ack = { instanceId: ctx.instanceId, ok: true, detail: await obey(command) };

@@ -30,6 +30,9 @@ export class GatewayMetrics {
   readonly broadcastsDelivered = this.counter("talowa_broadcasts_delivered_total", "Emergency broadcasts emitted to sockets here (per socket).");
   readonly broadcastsReplayed = this.counter("talowa_broadcasts_replayed_total", "Missed emergency broadcasts replayed at connect.");
   readonly fleetCommands = this.counter("talowa_fleet_commands_total", "Fleet control commands handled.");
+  readonly sessionsEnded = this.counter("talowa_sessions_ended_total", "Sessions ended by the server: token expired, account disabled or revoked, admin kick, by reason.", ["reason"]);
+  readonly fleetCommandsRejected = this.counter("talowa_fleet_commands_rejected_total", "Fleet control messages ignored: unsigned, badly signed, stale or replayed.");
+  readonly controlRefused = this.counter("talowa_control_refused_total", "Control-route requests refused for a missing or wrong CONTROL_SECRET, by route.", ["route"]);
   readonly presenceMode = this.gauge("talowa_presence_mode", "1 for the presence store in use (redis or memory).", ["mode"]);
   readonly redisUp = this.gauge("talowa_redis_up", "1 while the gateway's Redis answers, 0 while it does not (absent without Redis).");
   readonly loadShed = this.counter("talowa_load_shed_total", "Work refused at once with UNAVAILABLE because the instance was at a bound, by kind (store: store operations in flight, cpu: event-loop lag, admission: connections being admitted).", ["kind"]);

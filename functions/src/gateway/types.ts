@@ -22,6 +22,8 @@ export interface GatewayControl {
   resume(): boolean;
   /** Emits an already stored emergency broadcast to this instance's sockets; answers how many. */
   deliverBroadcast(broadcast: EmergencyBroadcastPayload): Promise<number>;
+  /** Admin kick: `session_ended` then disconnect for every socket of `uid` on this instance; answers how many. */
+  endSessions(uid: string): number;
 }
 
 /** What every feature is handed. Ports come through the feature's own factory, built in the composition root. */

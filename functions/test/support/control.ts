@@ -1,12 +1,13 @@
 import { FunctionsEmulator } from "../../tools/functions-emulator";
 import { environment } from "./environment";
+import { TEST_CONTROL_SECRET } from "./secrets";
 
 /** The Functions emulator serving our built functions, with the test environment's Auth, Firestore (and Redis). */
 export function startFunctions(params: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<FunctionsEmulator> {
   const env = environment();
   return FunctionsEmulator.start({
     projectId: env.projectId,
-    params,
+    params: { CONTROL_SECRET: TEST_CONTROL_SECRET, ...params },
     env: { FIREBASE_AUTH_EMULATOR_HOST: env.authHost, FIRESTORE_EMULATOR_HOST: env.firestore.host, ...extraEnv },
   });
 }

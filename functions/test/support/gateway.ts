@@ -4,6 +4,7 @@ import { createGateway, CreateGatewayOptions } from "../../src/gateway/create-ga
 import type { Gateway } from "../../src/gateway/gateway";
 import type { AuthSuccessPayload, ClientToServerEvents, ServerToClientEvents } from "../../src/protocol";
 import { environment } from "./environment";
+import { TEST_CONTROL_SECRET } from "./secrets";
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -14,7 +15,7 @@ const clients: ClientSocket[] = [];
 export async function startGateway(overrides: Partial<GatewayConfig> = {}, options: CreateGatewayOptions = {}) {
   const env = environment();
   const gateway = createGateway(
-    { port: 0, projectId: env.projectId, redisUrl: env.redis.url, shutdownTimeoutMs: 1_000, ...overrides },
+    { port: 0, projectId: env.projectId, redisUrl: env.redis.url, shutdownTimeoutMs: 1_000, controlSecret: TEST_CONTROL_SECRET, ...overrides },
     options,
   );
   gateways.push(gateway);

@@ -27,6 +27,7 @@ export function controlOver(gateways: Gateway[], extra: Partial<Parameters<typeo
     start: async () => ({}),
     stop: async () => ({}),
     instances: async () => [],
+    endSessions: async (uid: string) => ({ ended: gateways.reduce((n, g) => n + g.endSessions(uid), 0), instances: gateways.length }),
     broadcast: async (b: EmergencyBroadcastPayload) => {
       const reached = await Promise.all(gateways.map((g) => g.deliverBroadcast(b)));
       return { delivered: reached.reduce((a, n) => a + n, 0), instances: gateways.length };

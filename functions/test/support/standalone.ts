@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { freePort } from "../../tools/free-port";
 import { OwnedProcess } from "../../tools/processes";
 import { environment } from "./environment";
+import { TEST_CONTROL_SECRET } from "./secrets";
 
 const entry = join(__dirname, "..", "..", "lib", "hosts", "standalone.js");
 const running: OwnedProcess[] = [];
@@ -10,7 +11,7 @@ const running: OwnedProcess[] = [];
 export function runStandalone(env: Record<string, string>): OwnedProcess {
   const { projectId, authHost, redis } = environment();
   const gateway = OwnedProcess.start("gateway", process.execPath, [entry], {
-    env: { ...process.env, FIREBASE_PROJECT_ID: projectId, FIREBASE_AUTH_EMULATOR_HOST: authHost, REDIS_URL: redis.url, LOG_LEVEL: "warn", ...env },
+    env: { ...process.env, FIREBASE_PROJECT_ID: projectId, FIREBASE_AUTH_EMULATOR_HOST: authHost, REDIS_URL: redis.url, LOG_LEVEL: "warn", CONTROL_SECRET: TEST_CONTROL_SECRET, ...env },
   });
   running.push(gateway);
   return gateway;

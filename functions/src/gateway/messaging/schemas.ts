@@ -28,6 +28,9 @@ export const historySchema = z
 
 export const conversationRefSchema = z.object({ conversationId: id });
 
+/** `anonymous: true` is accepted only to be refused: typing while composing anonymously would name the typist. */
+export const typingStartSchema = z.object({ conversationId: id, anonymous: z.boolean().optional() }).strict();
+
 /** Group sizes are bounded by `maxGroupMembers` in the handler (the frame size bounds the array first). */
 export const createGroupSchema = z
   .object({

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { z } from "zod";
 import { GatewayError } from "../../errors";
@@ -18,6 +17,7 @@ import { guardFirestoreMap } from "../payload-guard";
 import { sendMessageSchema } from "./schemas";
 import { storeCall } from "./store-calls";
 import { replyRefFor } from "./replies";
+import { checkAnonymous, messageIdFor, messageIdKey, sharedCopy } from "./message-ids";
 import { RateWindow } from "../../util/rate-window";
 import { BlockChecks, requireNoBlockBetween } from "../../ports/block-list";
 
@@ -146,6 +146,7 @@ class Sending implements GatewayFeature {
     if (payload.isAnonymous && conversation.type === "direct") {
       throw new GatewayError("INVALID_ARGUMENT", "isAnonymous: anonymous messages go to groups; a direct conversation names both members.");
     }
+    checkAnonymous(payload, messageIdKey(this.ctx.config));
   }
 
   /** The sequence number and who is offline, asked at the same time. */
@@ -161,8 +162,8 @@ class Sending implements GatewayFeature {
   private async store(socket: GatewaySocket, conversation: Conversation, payload: SendPayload, prepared: Prepared): Promise<SendMessageResult> {
     const { uid } = socket.data;
     const { seq, recipients, offline } = prepared;
-    const message: ChatMessage = {
-      id: messageIdFor(uid, payload.clientId),
+    const message: ChatMessage = sharedCopy({
+      id: messageIdFor(uid, payload.clientId, messageIdKey(this.ctx.config)),
       conversationId: conversation.id,
       seq,
       senderId: payload.isAnonymous ? null : uid,
@@ -174,7 +175,7 @@ class Sending implements GatewayFeature {
       clientTimestamp: payload.timestamp ?? null,
       createdAt: this.ctx.clock.now(),
       metadata: payload.metadata ?? {},
-    };
+    });
     if (payload.replyToId) message.replyTo = await replyRefFor(this.ctx, this.ports.store, conversation.id, payload.replyToId);
     // Before the entries exist: a recipient's "known empty" mark must never outlive them (QueueMarkers).
     if (offline.length > 0) await this.ports.markers.queueing(offline);
@@ -247,7 +248,3 @@ class Sending implements GatewayFeature {
   }
 }
 
-/** The same (sender, clientId) always names the same message: retries cannot store it twice. */
-export function messageIdFor(uid: string, clientId: string): string {
-  return `m_${createHash("sha256").update(`${uid}\u0000${clientId}`).digest("base64url").slice(0, 27)}`;
-}

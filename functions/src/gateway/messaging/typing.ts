@@ -2,7 +2,8 @@ import type { Conversation } from "../../ports/message-store";
 import { GatewayContext, GatewayFeature, GatewaySocket, userRoom } from "../types";
 import type { ConversationDirectory } from "./conversation-directory";
 import { conversationRoom } from "./rooms";
-import { conversationRefSchema } from "./schemas";
+import { conversationRefSchema, typingStartSchema } from "./schemas";
+import { GatewayError } from "../../errors";
 
 /**
  * `typing_start` / `typing_stop`: reach the conversation's other members only, are never stored, and
@@ -34,10 +35,11 @@ export function typingFeature(ports: { conversations: (ctx: GatewayContext) => C
       name: "typing",
       onConnection(socket) {
         ctx.calls.register(socket, "typing_start", {
-          schema: conversationRefSchema,
+          schema: typingStartSchema,
           rateLimit: "typing",
           userAction: true,
-          async handle({ conversationId }) {
+          async handle({ conversationId, anonymous }) {
+            if (anonymous) throw new GatewayError("INVALID_ARGUMENT", "anonymous: typing is never relayed for anonymous composing (it would name the typist); do not send typing_start then.");
             const conversation = await conversations.requireMember(conversationId, socket.data.uid);
             const key = keyOf(socket, conversationId);
             clearTimeout(timers.get(key));

@@ -12,7 +12,7 @@ export class FirebaseTokenVerifier implements TokenVerifier {
   async verify(idToken: string): Promise<VerifiedIdentity> {
     try {
       const decoded = await this.auth.verifyIdToken(idToken, this.checkRevoked);
-      return { uid: decoded.uid, roles: rolesFromClaims(decoded as Record<string, unknown>) };
+      return { uid: decoded.uid, roles: rolesFromClaims(decoded as Record<string, unknown>), expiresAt: decoded.exp * 1000, authTime: decoded.auth_time * 1000 };
     } catch (error) {
       throw authFailure(reasonOf(error));
     }

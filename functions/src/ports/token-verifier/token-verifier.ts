@@ -3,6 +3,9 @@ export interface VerifiedIdentity {
   uid: string;
   /** Roles from custom claims (`role`, `roles`, `admin: true`); every user is at least a `member`. */
   roles: string[];
+  /** ms since epoch: the token's `exp` and `auth_time` (when the verifier knows them). */
+  expiresAt?: number;
+  authTime?: number;
 }
 
 /** The token verification port: resolves an identity or rejects with GatewayError(UNAUTHENTICATED, reason). */
