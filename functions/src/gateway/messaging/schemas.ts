@@ -29,7 +29,7 @@ export const historySchema = z
 export const conversationRefSchema = z.object({ conversationId: id });
 
 /** `anonymous: true` is accepted only to be refused: typing while composing anonymously would name the typist. */
-export const typingStartSchema = z.object({ conversationId: id, anonymous: z.boolean().optional() }).strict();
+export const typingStartSchema = z.object({ conversationId: id, anonymous: z.boolean().optional() });
 
 /** Group sizes are bounded by `maxGroupMembers` in the handler (the frame size bounds the array first). */
 export const createGroupSchema = z
