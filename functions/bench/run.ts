@@ -15,6 +15,7 @@ import { WorkerPool } from "./loadgen/pool";
 import { buildForBench } from "./lib/build";
 import { Children, functionsDir, NodeChild } from "./lib/children";
 import { summarizeProfile } from "./lib/cpu-profile";
+import { heapGrowthPerSocket } from "./lib/heap-diff";
 import { GcTrace } from "./lib/gc-trace";
 import { Histogram } from "./lib/histogram";
 import { BenchUser, IpcClient, ServerMemory, ServerReady, sleep } from "./lib/ipc";
@@ -124,6 +125,14 @@ async function measured<T>(
   } finally {
     server.gc.end();
   }
+}
+
+/** Writes a heap snapshot of the server (after a forced GC) into the profiles folder; returns its path. */
+async function heapSnapshot(server: Server, result: TargetResult, label: string): Promise<string> {
+  mkdirSync(profilesDir, { recursive: true });
+  const file = join(profilesDir, `${result.name}-${label}.heapsnapshot`);
+  await server.ipc.request({ cmd: "heapSnapshot", file }, 300_000);
+  return file;
 }
 
 async function profiled<T>(env: Env, server: Server, result: TargetResult, phase: string, body: () => Promise<T>): Promise<T> {
@@ -289,11 +298,17 @@ async function runTarget(env: Env, target: TargetName, index: number, targetDead
     /** Connects `phaseUsers` on a quiet server: connect rate, CPU per admission, memory per socket (after a forced GC). */
     const connectPhase = async (phaseUsers: BenchUser[], windowMs: number) => {
       const base = await memoryOf(server);
+      const snapshots = env.settings.heapSnapshots ? await heapSnapshot(server, result, "before") : undefined;
       const { value: c, serverCpu, serverCpuSeconds, machineBusy: busy, helperCpu } = await profiled(env, server, result, "connect", () =>
         measured(server, "connect", () => pool.connect(server.url, phaseUsers, addressOf, connectOptions(true, windowMs)), target === "bare" ? undefined : env.authPid),
       );
       await sleep(2_000);
       const loaded = await memoryOf(server);
+      if (snapshots) {
+        const after = await heapSnapshot(server, result, "after");
+        result.heapGrowth = { sockets: loaded.connections, ...heapGrowthPerSocket(snapshots, after, Math.max(1, loaded.connections)) };
+        for (const k of result.heapGrowth.kinds.slice(0, 12)) log(`    heap per socket: ${k.bytesPerSocket} B in ${k.countPerSocket} × ${k.kind}`);
+      }
       result.connect = {
         connections: c.connected,
         attempted: c.attempted,

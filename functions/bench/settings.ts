@@ -63,6 +63,8 @@ export const defaultSettings = {
   users: 1000,
   /** CPU-profile each gateway phase (inspector sampler) and summarise where the time goes. */
   profile: false,
+  /** Heap snapshots before and after the idle-connection phase: what each socket's memory is made of (slow; for attribution runs). */
+  heapSnapshots: false,
   /** Whole-run bound: phases that would not fit are skipped and reported as such. */
   budgetSeconds: 440,
   /** Rewrite the README's Benchmark section with this run's table. */

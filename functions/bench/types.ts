@@ -1,6 +1,7 @@
 import type { GcSummary } from "./lib/gc-trace";
 import type { LatencySummary } from "./lib/histogram";
 import type { ProfileSummary } from "./lib/cpu-profile";
+import type { HeapKind } from "./lib/heap-diff";
 import type { BenchSettings, TargetName } from "./settings";
 
 export interface LoadResult {
@@ -94,6 +95,8 @@ export interface TargetResult {
   };
   gc: Record<string, GcSummary>;
   profiles: Record<string, ProfileSummary>;
+  /** With `heapSnapshots`: the heap kinds that grew most per idle socket. */
+  heapGrowth?: { sockets: number; totalBytesPerSocket: number; kinds: HeapKind[] };
   skipped: string[];
   errors: string[];
 }

@@ -48,8 +48,9 @@ describe("session lifetime: a session ends when its account does (issue 11)", fu
     const bob = await createUser({ name: "bob" });
     const { url } = await startGateway({ tokenExpiryLeadMs: 9_500, tokenExpiryGraceMs: 200 });
     const { socket } = await connectAs(url, shortToken(coordinator.uid, 10, { role: "coordinator" }));
+    const expiring = nextEvent(socket, "token_expiring", 10_000); // listening first: it comes ~0.5 s after admission
     const asCoordinator = await call(socket, "send_message", { clientId: "e-1", type: "emergency", content: "flood", recipientId: bob.uid });
-    await nextEvent(socket, "token_expiring", 10_000);
+    await expiring;
 
     const refreshed = await callOk<{ expiresAt: number }>(socket, "refresh_token", { token: shortToken(coordinator.uid, 3600) });
     const demoted = await call(socket, "send_message", { clientId: "e-2", type: "emergency", content: "flood", recipientId: bob.uid });

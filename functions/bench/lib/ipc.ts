@@ -112,6 +112,7 @@ export type ServerRequest =
   | { cmd: "cpu" }
   | { cmd: "profileStart"; intervalUs: number }
   | { cmd: "profileStop"; file: string }
+  | { cmd: "heapSnapshot"; file: string }
   | { cmd: "stop" };
 
 export interface ServerMemory {

@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
+import { writeHeapSnapshot } from "node:v8";
 import { serveIpc, ServerMemory, ServerReady, ServerRequest, sleep } from "../lib/ipc";
 
 /** CPU profiling of one phase through the inspector (the same sampler as --cpu-prof, started and stopped on demand). */
@@ -69,6 +70,13 @@ export function serveControl(server: { connections: () => number; stop: () => Pr
       }
       case "cpu":
         return process.cpuUsage();
+      case "heapSnapshot": {
+        const gc = (globalThis as { gc?: () => void }).gc;
+        gc?.();
+        await sleep(200);
+        gc?.();
+        return writeHeapSnapshot(req.file);
+      }
       case "profileStart":
         await profiler.start(req.intervalUs);
         return true;
