@@ -373,3 +373,51 @@ export interface ClientToServerEvents {
   call_end: (payload: { callId: string }, ack?: AckCallback<{ callId: string }>) => void;
   call_ice_candidate: (payload: { callId: string; candidate: IceCandidate }, ack?: AckCallback<{ callId: string }>) => void;
 }
+
+// --- reach: notification center -----------------------------------------------------------------
+
+export const NOTIFICATION_KINDS = ["mention", "added_to_group", "missed_call", "emergency_broadcast"] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+/** One entry of a user's notification center. `data` says what to open (conversationId, messageId, callId, broadcastId ...). */
+export interface NotificationItem {
+  id: string;
+  kind: NotificationKind;
+  title: string;
+  body: string;
+  data: Record<string, string>;
+  createdAt: number;
+  read: boolean;
+  readAt: number | null;
+}
+
+export interface AuthSuccessPayload {
+  /** Unread entries of the notification center (absent when the store did not answer in time). */
+  unreadNotifications?: number;
+}
+
+export interface SendMessagePayload {
+  /** Members of the conversation this message mentions (at most 50; non-members and the sender are dropped). */
+  mentions?: string[];
+}
+
+export interface ChatMessage {
+  /** The members the message mentions (present only when it mentions someone). */
+  mentions?: string[];
+}
+
+export interface ServerToClientEvents {
+  /** A new entry of your notification center (every device of yours gets it). */
+  notification_new: (notification: NotificationItem) => void;
+}
+
+export interface ClientToServerEvents {
+  /** Unread first, then read; newest first. `before`: the `nextBefore` of the previous page. */
+  get_notifications: (
+    payload: { limit?: number; before?: string },
+    ack: AckCallback<{ notifications: NotificationItem[]; unreadCount: number; nextBefore: string | null; hasMore: boolean }>,
+  ) => void;
+  mark_notification_read: (payload: { id: string }, ack?: AckCallback<{ id: string; unreadCount: number }>) => void;
+  clear_notification: (payload: { id: string }, ack?: AckCallback<{ id: string; unreadCount: number }>) => void;
+  clear_all_notifications: (payload: Record<string, never>, ack?: AckCallback<{ cleared: number; unreadCount: number }>) => void;
+}
