@@ -210,6 +210,23 @@ describe("call signaling", function () {
   });
 });
 
+describe("call signaling budgets", function () {
+  this.timeout(30_000);
+
+  it("call_initiate is limited to 5 a minute per user (RATE_LIMITED with retryAfterMs)", async () => {
+    const [alice, bob] = await createUsers("alice", "bob");
+    const { url } = await startGateway({}, { pushSender: new RecordingPushSender() });
+    const a = await connectAs(url, alice.idToken);
+    await acquainted(a.socket, bob.uid);
+    for (let i = 0; i < 5; i++) {
+      const { callId } = await callOk<CallInitiateResult>(a.socket, "call_initiate", { calleeIds: [bob.uid], media: "audio", sdpOffer: offer });
+      await callOk(a.socket, "call_end", { callId });
+    }
+    const refused = expectError(await call(a.socket, "call_initiate", { calleeIds: [bob.uid], media: "audio", sdpOffer: offer }), "RATE_LIMITED");
+    expect(refused.retryAfterMs).to.be.greaterThan(0);
+  });
+});
+
 describe("call signaling across two gateway instances", function () {
   this.timeout(30_000);
 

@@ -122,6 +122,8 @@ export class RedisCallState implements CallStatePort {
   constructor(
     redis: Redis,
     private readonly prefix = "talowa:call:",
+    /** Apart from the calls' prefix, so no call id can name a line key. */
+    private readonly linePrefix = "talowa:call-line:",
   ) {
     for (const [name, lua] of Object.entries(SCRIPTS)) if (!(name in redis)) redis.defineCommand(name, { lua, numberOfKeys: 1 });
     this.redis = redis as WithScripts;
@@ -132,7 +134,7 @@ export class RedisCallState implements CallStatePort {
   }
 
   private get lines(): string {
-    return `${this.prefix}line:`;
+    return this.linePrefix;
   }
 
   async create(call: NewCall, ttls: CallTtls): Promise<CreateResult> {
