@@ -5,7 +5,7 @@ import { expectError } from "./support/expect-error";
 import { connectAs, startGateway, type ClientSocket } from "./support/gateway";
 import { call, callOk, collect, sendOk } from "./support/messaging";
 import { createUsers } from "./support/users";
-import { arrived, settle } from "./support/wait";
+import { arrived, eventually, settle } from "./support/wait";
 import { recordingClient } from "./support/fixture";
 
 // Call signaling (relay only). The gateways here share the test environment's Redis, so the call state is the
@@ -207,6 +207,36 @@ describe("call signaling", function () {
     // now bob's device drops for good
     again.socket.disconnect();
     expect((await arrived(onA.ended, 1, 6_000))[0]).to.deep.equal({ callId: first.callId, reason: "disconnected", by: bob.uid });
+  });
+});
+
+describe("call signaling: a device that drops before the gateway notices", function () {
+  this.timeout(30_000);
+
+  it("a new connection made while the old one still looks alive takes over the call when the old one goes", async () => {
+    const [alice, bob] = await createUsers("alice", "bob");
+    const { url } = await startGateway({ callDisconnectGraceMs: 500 }, { pushSender: new RecordingPushSender() });
+    const a = await connectAs(url, alice.idToken);
+    const b = await connectAs(url, bob.idToken);
+    const [onA, onB] = [a, b].map((x) => events(x.socket));
+    await acquainted(a.socket, bob.uid);
+    const { callId } = await callOk<CallInitiateResult>(a.socket, "call_initiate", { calleeIds: [bob.uid], media: "audio", sdpOffer: offer });
+    await arrived(onB.incoming, 1);
+    await callOk(b.socket, "call_answer", { callId, sdpAnswer: answerSdp });
+    await arrived(onA.answered, 1);
+
+    const again = recordingClient<{ callId: string }>(url, bob, "call_resumed");
+    const onAgain = events(again.socket);
+    await eventually(() => again.socket.connected, { accept: (up) => up });
+    await settle(200); // its standby is recorded
+    expect(again.received).to.have.length(0); // the old device is still the party
+    b.socket.disconnect();
+    expect((await arrived(again.received, 1))[0]).to.include({ callId });
+    await callOk(a.socket, "call_ice_candidate", { callId, candidate: candidate(1) });
+    await arrived(onAgain.ice, 1);
+    await settle(800); // past the grace period: the call goes on
+    expect(onA.ended).to.have.length(0);
+    expect(onB.ice).to.have.length(0);
   });
 });
 

@@ -75,16 +75,39 @@ describe("call state adapters", () => {
         if (!created.created) throw new Error("not created");
         const id = created.call.id;
         await calls.answer(id, "b", "s-b", 2, ttls);
-        expect(await calls.markGone(id, "b", "not-the-party-socket", ttls)).to.equal(false);
-        expect(await calls.markGone(id, "b", "s-b", ttls)).to.equal(true);
+        expect(await calls.markGone(id, "b", "not-the-party-socket", ttls)).to.deep.equal({ outcome: "ignored" });
+        expect(await calls.markGone(id, "b", "s-b", ttls)).to.deep.equal({ outcome: "gone" });
         const resumed = await calls.rebind(id, "b", "s-b2", ttls);
         expect(resumed).to.deep.include({ answeredSocket: "s-b2", gone: {} });
         expect(await calls.end(id, "disconnected", "b", ["active"], 3, ttls, { uid: "b", socketId: "s-b" })).to.equal(undefined);
         expect(await calls.rebind(id, "b", "s-b3", ttls)).to.equal(undefined);
 
-        expect(await calls.markGone(id, "a", "s-a", ttls)).to.equal(true);
+        expect(await calls.markGone(id, "a", "s-a", ttls)).to.deep.equal({ outcome: "gone" });
         const ended = await calls.end(id, "disconnected", "a", ["active"], 4, ttls, { uid: "a", socketId: "s-a" });
         expect(ended).to.deep.include({ state: "ended", endedReason: "disconnected" });
+      });
+
+      it("a standby socket of a party takes over when the party socket disconnects", async () => {
+        const calls = make();
+        const created = await calls.create(newCall("a", ["b"]), ttls);
+        if (!created.created) throw new Error("not created");
+        const id = created.call.id;
+        expect(await calls.standby(id, "b", "s-b2", ttls)).to.equal(false); // b is not a party before answering
+        await calls.answer(id, "b", "s-b", 2, ttls);
+        expect(await calls.standby(id, "b", "s-b", ttls)).to.equal(false); // already the party socket
+        expect(await calls.standby(id, "b", "s-b2", ttls)).to.equal(true);
+        expect(await calls.standby(id, "b", "s-b3", ttls)).to.equal(true);
+        expect(await calls.markGone(id, "b", "s-b3", ttls)).to.deep.equal({ outcome: "ignored" }); // the standby left
+        expect(await calls.markGone(id, "b", "s-b", ttls)).to.deep.equal({ outcome: "gone" }); // none left to take over
+
+        const rebound = await calls.rebind(id, "b", "s-b4", ttls);
+        expect(rebound?.answeredSocket).to.equal("s-b4");
+        await calls.standby(id, "b", "s-b5", ttls);
+        const taken = await calls.markGone(id, "b", "s-b4", ttls);
+        expect(taken.outcome).to.equal("taken_over");
+        if (taken.outcome !== "taken_over") return;
+        expect(taken.socketId).to.equal("s-b5");
+        expect(taken.call).to.deep.include({ answeredSocket: "s-b5", standby: {}, gone: {} });
       });
     });
   }

@@ -258,27 +258,41 @@ class CallSignaling {
     return { callId };
   }
 
-  /** A party device dropped out: the call ends after the grace period unless a new connection of the user takes its place. */
+  /**
+   * A party device dropped out: a newer connection of the same user that was waiting (standby) takes over at
+   * once; otherwise the call ends after the grace period unless a new connection takes its place.
+   */
   private async onDisconnect(socket: GatewaySocket): Promise<void> {
     const uid = socket.data.uid;
     const callId = await this.ports.calls.lineOf(uid).catch(() => undefined);
     if (!callId) return;
-    if (!(await this.ports.calls.markGone(callId, uid, socket.id, this.ttls).catch(() => false))) return;
+    const result = await this.ports.calls.markGone(callId, uid, socket.id, this.ttls).catch(() => ({ outcome: "ignored" as const }));
+    if (result.outcome === "taken_over") return this.announceResumed(result.call, uid, result.socketId);
+    if (result.outcome !== "gone") return;
     const gone = { uid, socketId: socket.id };
     this.startTimer(`${callId}:${socket.id}`, this.ctx.config.callDisconnectGraceMs, () =>
       this.finish(callId, "disconnected", uid, ["ringing", "active"], gone).then(() => undefined),
     );
   }
 
-  /** A new connection of a user whose party device is gone from a call takes its place. */
+  /**
+   * A new connection of a user in a call: it takes the place of their party device if that one is gone, or
+   * waits as standby in case the party device's drop was not noticed yet (a dead transport is only detected
+   * after the ping timeout).
+   */
   private async resume(socket: GatewaySocket): Promise<void> {
     const uid = socket.data.uid;
     const callId = await this.ports.calls.lineOf(uid);
     if (!callId) return;
     const call = await this.ports.calls.rebind(callId, uid, socket.id, this.ttls);
-    if (!call || call.state === "ended") return;
+    if (call && call.state !== "ended") return this.announceResumed(call, uid, socket.id);
+    if (!call) await this.ports.calls.standby(callId, uid, socket.id, this.ttls);
+  }
+
+  private announceResumed(call: CallRecord, uid: string, socketId: string): void {
+    if (call.state === "ended") return;
     const peerId = uid === call.callerId ? call.answeredBy : call.callerId;
-    socket.emit("call_resumed", { callId, callerId: call.callerId, peerId, media: call.media, state: call.state });
+    this.ctx.io.to(socketId).emit("call_resumed", { callId: call.id, callerId: call.callerId, peerId, media: call.media, state: call.state });
   }
 
   // --- helpers ----------------------------------------------------------------------------------

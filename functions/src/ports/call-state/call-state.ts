@@ -28,6 +28,8 @@ export interface CallRecord {
   endedBy: string | null;
   /** Party uid → the party socket that disconnected and has not been replaced yet. */
   gone: Record<string, string>;
+  /** Party uid → a newer socket of the party that takes over when the party socket disconnects. */
+  standby: Record<string, string>;
 }
 
 export type NewCall = Pick<CallRecord, "id" | "callerId" | "callerSocket" | "conversationId" | "media" | "calleeIds" | "createdAt">;
@@ -49,6 +51,8 @@ export interface RejectResult {
   ended: boolean;
   call: CallRecord | undefined;
 }
+
+export type GoneResult = { outcome: "ignored" } | { outcome: "gone" } | { outcome: "taken_over"; socketId: string; call: CallRecord };
 
 export interface CallTtls {
   /** How long a ringing call lives if nobody ends it (the ring timeout plus a margin). */
@@ -73,10 +77,18 @@ export interface CallStatePort {
    * is still marked gone (the disconnect grace: a party that came back keeps the call).
    */
   end(callId: string, reason: CallEndReason, by: string | null, from: CallPhase[], now: number, ttls: CallTtls, ifGone?: GoneParty): Promise<CallRecord | undefined>;
-  /** The party socket `socketId` of `uid` disconnected (ignored when it is not the party's socket). */
-  markGone(callId: string, uid: string, socketId: string, ttls: CallTtls): Promise<boolean>;
+  /**
+   * A socket of `uid` disconnected. The party socket: taken over at once by the party's standby socket if it
+   * has one (`taken_over`), else marked gone (the grace period starts). A standby socket: no longer standby.
+   */
+  markGone(callId: string, uid: string, socketId: string, ttls: CallTtls): Promise<GoneResult>;
   /** A new socket of `uid` takes over the party's place; answers the call when `uid` was gone from it. */
   rebind(callId: string, uid: string, socketId: string, ttls: CallTtls): Promise<CallRecord | undefined>;
+  /**
+   * A new socket of a party whose party socket still looks connected (its drop not noticed yet): it takes over
+   * when that socket disconnects. Answers whether it was recorded (uid is a party of a call in progress).
+   */
+  standby(callId: string, uid: string, socketId: string, ttls: CallTtls): Promise<boolean>;
   /** The call `uid`'s line is taken by, if any. */
   lineOf(uid: string): Promise<string | undefined>;
 }

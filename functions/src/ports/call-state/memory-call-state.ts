@@ -1,4 +1,5 @@
-import type { AnswerResult, CallEndReason, CallPhase, CallRecord, CallStatePort, CallTtls, CreateResult, GoneParty, NewCall, RejectResult } from "./call-state";
+import type { AnswerResult, CallEndReason, CallPhase, CallRecord, CallStatePort, CallTtls, CreateResult, GoneParty, GoneResult, NewCall, RejectResult } from "./call-state";
+import { partySocketOf } from "./call-state";
 
 /** The call state of one process (single-host runs, no Redis); same transitions as the Redis adapter. TTLs are not enforced. */
 export class MemoryCallState implements CallStatePort {
@@ -10,7 +11,7 @@ export class MemoryCallState implements CallStatePort {
     const busy = call.calleeIds.filter((u) => this.lineTaken(u));
     const free = call.calleeIds.filter((u) => !busy.includes(u));
     if (free.length === 0) return { created: false, reason: "all_busy", busy };
-    const record: CallRecord = { ...call, calleeIds: free, state: "ringing", answeredBy: null, answeredSocket: null, answeredAt: null, endedReason: null, endedBy: null, gone: {} };
+    const record: CallRecord = { ...call, calleeIds: free, state: "ringing", answeredBy: null, answeredSocket: null, answeredAt: null, endedReason: null, endedBy: null, gone: {}, standby: {} };
     this.calls.set(call.id, record);
     for (const uid of [call.callerId, ...free]) this.lines.set(uid, call.id);
     return { created: true, call: copy(record), busy };
@@ -49,12 +50,28 @@ export class MemoryCallState implements CallStatePort {
     return copy(call);
   }
 
-  async markGone(callId: string, uid: string, socketId: string): Promise<boolean> {
+  async markGone(callId: string, uid: string, socketId: string): Promise<GoneResult> {
     const call = this.calls.get(callId);
-    if (!call || call.state === "ended") return false;
-    const party = uid === call.callerId ? call.callerSocket : uid === call.answeredBy ? call.answeredSocket : null;
-    if (party !== socketId) return false;
+    if (!call || call.state === "ended") return { outcome: "ignored" };
+    if (partySocketOf(call, uid) !== socketId) {
+      if (call.standby[uid] === socketId) delete call.standby[uid];
+      return { outcome: "ignored" };
+    }
+    const next = call.standby[uid];
+    if (next) {
+      delete call.standby[uid];
+      setPartySocket(call, uid, next);
+      return { outcome: "taken_over", socketId: next, call: copy(call) };
+    }
     call.gone[uid] = socketId;
+    return { outcome: "gone" };
+  }
+
+  async standby(callId: string, uid: string, socketId: string): Promise<boolean> {
+    const call = this.calls.get(callId);
+    const party = call && call.state !== "ended" ? partySocketOf(call, uid) : null;
+    if (!call || !party || party === socketId) return false;
+    call.standby[uid] = socketId;
     return true;
   }
 
@@ -62,8 +79,7 @@ export class MemoryCallState implements CallStatePort {
     const call = this.calls.get(callId);
     if (!call || call.state === "ended" || !call.gone[uid]) return undefined;
     delete call.gone[uid];
-    if (uid === call.callerId) call.callerSocket = socketId;
-    else if (uid === call.answeredBy) call.answeredSocket = socketId;
+    setPartySocket(call, uid, socketId);
     return copy(call);
   }
 
@@ -82,5 +98,10 @@ export class MemoryCallState implements CallStatePort {
 }
 
 function copy(call: CallRecord): CallRecord {
-  return { ...call, calleeIds: [...call.calleeIds], gone: { ...call.gone } };
+  return { ...call, calleeIds: [...call.calleeIds], gone: { ...call.gone }, standby: { ...call.standby } };
+}
+
+function setPartySocket(call: CallRecord, uid: string, socketId: string): void {
+  if (uid === call.callerId) call.callerSocket = socketId;
+  else if (uid === call.answeredBy) call.answeredSocket = socketId;
 }

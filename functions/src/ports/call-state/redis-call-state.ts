@@ -1,5 +1,5 @@
 import type Redis from "ioredis";
-import type { AnswerResult, CallEndReason, CallPhase, CallRecord, CallStatePort, CallTtls, CreateResult, GoneParty, NewCall, RejectResult } from "./call-state";
+import type { AnswerResult, CallEndReason, CallPhase, CallRecord, CallStatePort, CallTtls, CreateResult, GoneParty, GoneResult, NewCall, RejectResult } from "./call-state";
 
 // Every script takes KEYS[1] = the call's key and ARGV[1] = the prefix of line keys (`<prefix><uid>` holds the
 // call id a user is in). Line keys are derived inside the scripts, so this adapter needs one Redis node (not
@@ -83,35 +83,73 @@ if ARGV[6] and (type(call.gone) ~= 'table' or call.gone[ARGV[6]] ~= ARGV[7]) the
 return endCall(call, ARGV[1], ARGV[2], ARGV[3], ARGV[5], KEYS[1])
 `;
 
-// ARGV: prefix, uid, socketId. Answers 1 when the socket was the party's and is now marked gone.
-const MARK_GONE = `
+const PARTY = `
+local function tableOf(value) if type(value) == 'table' then return value end return {} end
+local function partySocket(call, uid)
+  if uid == call.callerId then return call.callerSocket end
+  if uid == call.answeredBy then return call.answeredSocket end
+  return nil
+end
+local function setPartySocket(call, uid, socketId)
+  if uid == call.callerId then call.callerSocket = socketId elseif uid == call.answeredBy then call.answeredSocket = socketId end
+end
+`;
+
+// ARGV: prefix, uid, socketId. Answers { 0 ignored } | { 1 gone } | { 2 taken over, record, standby socket }.
+const MARK_GONE = `${PARTY}
+local raw = redis.call('GET', KEYS[1])
+if not raw then return { 0 } end
+local uid, socketId, call = ARGV[2], ARGV[3], cjson.decode(raw)
+if call.state == 'ended' then return { 0 } end
+call.gone = tableOf(call.gone); call.standby = tableOf(call.standby)
+if partySocket(call, uid) ~= socketId then
+  if call.standby[uid] == socketId then
+    call.standby[uid] = nil
+    redis.call('SET', KEYS[1], cjson.encode(call), 'KEEPTTL')
+  end
+  return { 0 }
+end
+local nextSocket = call.standby[uid]
+if nextSocket then
+  call.standby[uid] = nil
+  setPartySocket(call, uid, nextSocket)
+  local out = cjson.encode(call)
+  redis.call('SET', KEYS[1], out, 'KEEPTTL')
+  return { 2, out, nextSocket }
+end
+call.gone[uid] = socketId
+redis.call('SET', KEYS[1], cjson.encode(call), 'KEEPTTL')
+return { 1 }
+`;
+
+// ARGV: prefix, uid, socketId. Answers 1 when socketId is now the party's standby.
+const STANDBY = `${PARTY}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local uid, socketId, call = ARGV[2], ARGV[3], cjson.decode(raw)
 if call.state == 'ended' then return 0 end
-local party = nil
-if uid == call.callerId then party = call.callerSocket elseif uid == call.answeredBy then party = call.answeredSocket end
-if party ~= socketId then return 0 end
-if type(call.gone) ~= 'table' or call.gone == cjson.null then call.gone = {} end
-call.gone[uid] = socketId
+local party = partySocket(call, uid)
+if party == nil or party == socketId then return 0 end
+call.standby = tableOf(call.standby)
+call.standby[uid] = socketId
 redis.call('SET', KEYS[1], cjson.encode(call), 'KEEPTTL')
 return 1
 `;
 
 // ARGV: prefix, uid, socketId. Answers the record when the gone party was replaced by socketId, else nil.
-const REBIND = `
+const REBIND = `${PARTY}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
 local uid, socketId, call = ARGV[2], ARGV[3], cjson.decode(raw)
 if call.state == 'ended' or type(call.gone) ~= 'table' or call.gone[uid] == nil then return false end
 call.gone[uid] = nil
-if uid == call.callerId then call.callerSocket = socketId elseif uid == call.answeredBy then call.answeredSocket = socketId end
+setPartySocket(call, uid, socketId)
 local out = cjson.encode(call)
 redis.call('SET', KEYS[1], out, 'KEEPTTL')
 return out
 `;
 
-const SCRIPTS = { talowaCallCreate: CREATE, talowaCallAnswer: ANSWER, talowaCallReject: REJECT, talowaCallEnd: END, talowaCallGone: MARK_GONE, talowaCallRebind: REBIND };
+const SCRIPTS = { talowaCallCreate: CREATE, talowaCallAnswer: ANSWER, talowaCallReject: REJECT, talowaCallEnd: END, talowaCallGone: MARK_GONE, talowaCallRebind: REBIND, talowaCallStandby: STANDBY };
 type Script = (key: string, ...args: Array<string | number>) => Promise<unknown>;
 type WithScripts = Redis & { [K in keyof typeof SCRIPTS]: Script };
 
@@ -138,7 +176,7 @@ export class RedisCallState implements CallStatePort {
   }
 
   async create(call: NewCall, ttls: CallTtls): Promise<CreateResult> {
-    const record: CallRecord = { ...call, state: "ringing", answeredBy: null, answeredSocket: null, answeredAt: null, endedReason: null, endedBy: null, gone: {} };
+    const record: CallRecord = { ...call, state: "ringing", answeredBy: null, answeredSocket: null, answeredAt: null, endedReason: null, endedBy: null, gone: {}, standby: {} };
     const [status, raw, ...busy] = (await this.redis.talowaCallCreate(this.key(call.id), this.lines, JSON.stringify(record), ttls.ringingMs)) as [number, string, ...string[]];
     if (status === -1) return { created: false, reason: "caller_busy", busy: [] };
     if (status === -2) return { created: false, reason: "all_busy", busy };
@@ -168,8 +206,14 @@ export class RedisCallState implements CallStatePort {
     return raw ? parse(raw) : undefined;
   }
 
-  async markGone(callId: string, uid: string, socketId: string): Promise<boolean> {
-    return (await this.redis.talowaCallGone(this.key(callId), this.lines, uid, socketId)) === 1;
+  async markGone(callId: string, uid: string, socketId: string): Promise<GoneResult> {
+    const [status, raw, next] = (await this.redis.talowaCallGone(this.key(callId), this.lines, uid, socketId)) as [number, string?, string?];
+    if (status === 2) return { outcome: "taken_over", socketId: next!, call: parse(raw!) };
+    return status === 1 ? { outcome: "gone" } : { outcome: "ignored" };
+  }
+
+  async standby(callId: string, uid: string, socketId: string): Promise<boolean> {
+    return (await this.redis.talowaCallStandby(this.key(callId), this.lines, uid, socketId)) === 1;
   }
 
   async rebind(callId: string, uid: string, socketId: string): Promise<CallRecord | undefined> {
@@ -185,5 +229,6 @@ export class RedisCallState implements CallStatePort {
 /** cjson writes an empty Lua table as `{}`: lists and maps come back normalised. */
 function parse(raw: string): CallRecord {
   const call = JSON.parse(raw) as CallRecord;
-  return { ...call, calleeIds: Array.isArray(call.calleeIds) ? call.calleeIds : [], gone: call.gone && !Array.isArray(call.gone) ? call.gone : {} };
+  const map = (value: unknown) => (value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, string>) : {});
+  return { ...call, calleeIds: Array.isArray(call.calleeIds) ? call.calleeIds : [], gone: map(call.gone), standby: map(call.standby) };
 }
