@@ -183,6 +183,28 @@ describe("notification center", function () {
   });
 });
 
+describe("notification center across two gateway instances", function () {
+  this.timeout(30_000);
+
+  it("a mention sent on one instance reaches the mentioned member's devices on the other, and the count follows", async () => {
+    const [alice, bob] = await createUsers("alice", "bob");
+    const one = await startGateway({}, { pushSender: new RecordingPushSender() });
+    const two = await startGateway({}, { pushSender: new RecordingPushSender() });
+    const a = await connectAs(one.url, alice.idToken);
+    const bobPhone = await connectAs(two.url, bob.idToken);
+    const bobLaptop = await connectAs(one.url, bob.idToken);
+    const [onPhone, onLaptop] = [bobPhone, bobLaptop].map((x) => collect<NotificationItem>(x.socket, "notification_new"));
+    await settle(200); // the user rooms' channel subscriptions reach Redis
+    const group = await groupOf(a.socket, "ward 9", [bob.uid]);
+    await sendOk(a.socket, { conversationId: group.id, content: "bob?", mentions: [bob.uid] });
+
+    expect((await arrived(onPhone, 2)).map((n) => n.kind)).to.deep.equal(["added_to_group", "mention"]);
+    expect((await arrived(onLaptop, 2)).map((n) => n.kind)).to.deep.equal(["added_to_group", "mention"]);
+    await callOk(bobLaptop.socket, "mark_notification_read", { id: onLaptop[1].id });
+    expect((await list(bobPhone.socket)).unreadCount).to.equal(1);
+  });
+});
+
 describe("notification store adapters (same order and paging)", () => {
   const adapters: Array<[string, () => NotificationStore]> = [
     ["memory", () => new MemoryNotificationStore()],
