@@ -163,7 +163,7 @@ describe("call signaling", function () {
     expect((await arrived(onB.ended, 1))[0]).to.deep.equal({ callId, reason: "answered_elsewhere", by: carol.uid });
   });
 
-  it("pushes an incoming call to a callee with no live connection", async () => {
+  it("pushes an incoming call to a callee with no live connection, and replaces it when the caller hangs up", async () => {
     const [alice, bob] = await createUsers("alice", "bob");
     const pushes = new RecordingPushSender();
     const { url } = await startGateway({}, { pushSender: pushes });
@@ -178,6 +178,14 @@ describe("call signaling", function () {
     const [push] = await arrived(pushes.sent, 1);
     expect(push.notification).to.deep.include({ priority: "high", collapseKey: `call:${callId}`, title: "Incoming video call" });
     expect(push.notification.data).to.include({ kind: "call", callId, callerId: alice.uid, media: "video" });
+
+    // the caller hangs up: the ringing push is replaced (same collapse key)
+    await callOk(a.socket, "call_end", { callId });
+    const [, stopped] = await arrived(pushes.sent, 2);
+    expect(stopped.notification).to.deep.include({ collapseKey: `call:${callId}`, title: "Call ended" });
+    expect(stopped.notification.data).to.include({ kind: "call_ended", callId, reason: "cancelled" });
+    await settle(300);
+    expect(pushes.sent).to.have.length(2);
   });
 
   it("a party that disconnects ends the call after the grace period, unless a new connection takes its place", async () => {

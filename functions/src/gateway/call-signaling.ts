@@ -165,15 +165,30 @@ class CallSignaling {
   }
 
   private async pushToOffline(call: CallRecord): Promise<void> {
-    const online = await this.ports.online.onlineUsers(call.calleeIds).catch(() => new Set<string>(call.calleeIds));
-    const offline = call.calleeIds.filter((u) => !online.has(u));
-    await this.ports.push.notify(offline, {
+    await this.ports.push.notify(await this.offlineCallees(call), {
       title: call.media === "video" ? "Incoming video call" : "Incoming call",
       body: "Open TALOWA to answer",
       data: { kind: "call", callId: call.id, callerId: call.callerId, media: call.media, ...(call.conversationId ? { conversationId: call.conversationId } : {}) },
       collapseKey: `call:${call.id}`,
       priority: "high",
     });
+  }
+
+  /** A call that stopped ringing replaces the incoming-call push on offline callees' devices (same collapse key). */
+  private async pushRingingStopped(call: CallRecord): Promise<void> {
+    const missed = call.endedReason === "missed";
+    await this.ports.push.notify(await this.offlineCallees(call), {
+      title: missed ? (call.media === "video" ? "Missed video call" : "Missed call") : "Call ended",
+      body: missed ? "You missed a call." : "The caller hung up.",
+      data: { kind: "call_ended", callId: call.id, callerId: call.callerId, reason: call.endedReason ?? "ended" },
+      collapseKey: `call:${call.id}`,
+      priority: "high",
+    });
+  }
+
+  private async offlineCallees(call: CallRecord): Promise<string[]> {
+    const online = await this.ports.online.onlineUsers(call.calleeIds).catch(() => new Set<string>(call.calleeIds));
+    return call.calleeIds.filter((u) => !online.has(u));
   }
 
   // --- answer, reject, end ----------------------------------------------------------------------
@@ -225,6 +240,7 @@ class CallSignaling {
     if (ended) {
       this.stopTimer(callId);
       this.announceEnd(ended, ended.answeredBy ? "active" : "ringing");
+      if (!ended.answeredBy) void this.pushRingingStopped(ended);
     }
     return ended;
   }
