@@ -224,13 +224,14 @@ class CallSignaling {
     return { callId };
   }
 
-  private async hangUp(socket: GatewaySocket, callId: string) {
+  private async hangUp(socket: GatewaySocket, callId: string, attempt = 1): Promise<{ callId: string }> {
     const uid = socket.data.uid;
     const call = await this.state(() => this.ports.calls.get(callId));
     if (!call || call.state === "ended" || !isParty(call, uid)) throw new GatewayError("NOT_FOUND", "No such call of yours in progress.");
     if (call.state === "ringing" && uid !== call.callerId) return this.reject(socket, callId);
     const reason: CallEndReason = call.state === "ringing" ? "cancelled" : "ended";
-    await this.finish(callId, reason, uid, [call.state]);
+    // The state moved between the read and the end (answered as the caller cancelled): decide again, once.
+    if (!(await this.finish(callId, reason, uid, [call.state])) && attempt === 1) return this.hangUp(socket, callId, 2);
     return { callId };
   }
 
