@@ -99,6 +99,16 @@ export const settings = {
       heartbeat: { limit: 30, windowMs: 60_000 },
       reaction: { limit: 50, windowMs: 60_000 },
       call_initiate: { limit: 5, windowMs: 60_000 },
+      // --- reach: call signaling (a call exchanges a few answers and tens of ICE candidates) ---
+      call_answer: { limit: 30, windowMs: 60_000 },
+      call_reject: { limit: 30, windowMs: 60_000 },
+      call_end: { limit: 30, windowMs: 60_000 },
+      call_ice_candidate: { limit: 300, windowMs: 60_000 },
+      // --- reach: notification center ---
+      get_notifications: { limit: 60, windowMs: 60_000 },
+      mark_notification_read: { limit: 120, windowMs: 60_000 },
+      clear_notification: { limit: 120, windowMs: 60_000 },
+      clear_all_notifications: { limit: 10, windowMs: 60_000 },
       // find_user and get_profiles share one budget (guessing emails in bulk must be slow)
       lookup: { limit: 30, windowMs: 60_000 },
     } as Record<string, { limit: number; windowMs: number }>,
@@ -120,6 +130,14 @@ export const settings = {
 
   // --- conversation features (issue 14) ------------------------------------------------------
   blockListCacheMs: setting("BLOCK_LIST_CACHE_MS", 60_000, z.number().int().min(0), "How long an instance trusts its cached block lists (changes invalidate on every instance at once)."),
+
+  // --- reach: call signaling ------------------------------------------------------------------
+  callRingTimeoutMs: setting("CALL_RING_TIMEOUT_MS", 30_000, ms, "A call nobody answers within this long ends as `missed` (call_ended to every device, a missed-call notification to each callee)."),
+  callDisconnectGraceMs: setting("CALL_DISCONNECT_GRACE_MS", 10_000, ms, "A call party whose device disconnects has this long to come back (a new connection of the same user takes its place) before the call ends as `disconnected`."),
+  callMaxDurationMs: setting("CALL_MAX_DURATION_MS", 4 * 3_600_000, ms, "An active call's shared state expires after this long untouched (an instance that crashed mid-call cannot keep its parties busy forever)."),
+  callMaxCallees: setting("CALL_MAX_CALLEES", 16, z.number().int().min(1).max(100), "Most users one `call_initiate` rings (calleeIds, or the other members of the conversation)."),
+  notificationRetentionDays: setting("NOTIFICATION_RETENTION_DAYS", 30, count, "Notification-center entries carry `expireAt` this many days after creation; the Firestore TTL policy on `notifications.expireAt` deletes them (docs/DATA-MODEL.md)."),
+  notificationPageMax: setting("NOTIFICATION_PAGE_MAX", 50, count, "Most notifications one `get_notifications` call returns (also the default `limit`)."),
 
   // --- presence -------------------------------------------------------------------------------
   heartbeatIntervalMs: setting("HEARTBEAT_INTERVAL_MS", 15_000, ms, "How often clients should send a presence heartbeat; told to them in `auth_success`."),

@@ -311,3 +311,114 @@ export interface ClientToServerEvents {
   /** Display names of up to 100 users (unknown ones are left out). Rate-limited. */
   get_profiles: (payload: { userIds: string[] }, ack: AckCallback<{ profiles: UserProfile[] }>) => void;
 }
+
+// --- reach: call signaling (WebRTC, relay only; media and TURN are out of scope) ----------------
+
+export type CallMedia = "audio" | "video";
+/** Why `call_ended` came: the call is over for this device (ringing stops, media should stop). */
+export type CallEndedReason = "answered_elsewhere" | "rejected" | "ended" | "cancelled" | "missed" | "busy" | "disconnected";
+
+/** An ICE candidate as `RTCIceCandidate.toJSON()` gives it. */
+export interface IceCandidate {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+
+export interface CallIncomingPayload {
+  callId: string;
+  callerId: string;
+  conversationId: string | null;
+  media: CallMedia;
+  sdpOffer: string;
+  /** Everyone rung by this call (a group call rings several; the first to answer takes it). */
+  calleeIds: string[];
+}
+
+export interface CallInitiatePayload {
+  /** Exactly one of: a conversation you are a member of (its other members are rung) or users to ring. */
+  conversationId?: string;
+  calleeIds?: string[];
+  media: CallMedia;
+  sdpOffer: string;
+}
+
+export interface CallInitiateResult {
+  callId: string;
+  /** "ringing", or "ended" when every callee was busy (a `call_ended { reason: "busy" }` follows). */
+  state: "ringing" | "ended";
+  /** Callees rung. */
+  calleeIds: string[];
+  /** Callees not rung because they are in another call. */
+  busy: string[];
+}
+
+export interface ServerToClientEvents {
+  /** Someone calls you: ring (every device of yours gets it). Answer with call_answer or call_reject. */
+  call_incoming: (payload: CallIncomingPayload) => void;
+  /** To the caller's device: a callee answered on one of their devices. */
+  call_answered: (payload: { callId: string; by: string; sdpAnswer: string }) => void;
+  /** The call is over for this device. `by`: who ended, rejected or answered it, when someone did. */
+  call_ended: (payload: { callId: string; reason: CallEndedReason; by: string | null }) => void;
+  /** An ICE candidate of the other party's device (only the two party devices exchange them). */
+  call_ice_candidate: (payload: { callId: string; from: string; candidate: IceCandidate }) => void;
+  /** This new connection took the place of your device that dropped out of a call (within the grace period). */
+  call_resumed: (payload: { callId: string; callerId: string; peerId: string | null; media: CallMedia; state: "ringing" | "active" }) => void;
+}
+
+export interface ClientToServerEvents {
+  call_initiate: (payload: CallInitiatePayload, ack: AckCallback<CallInitiateResult>) => void;
+  call_answer: (payload: { callId: string; sdpAnswer: string }, ack?: AckCallback<{ callId: string }>) => void;
+  call_reject: (payload: { callId: string }, ack?: AckCallback<{ callId: string }>) => void;
+  call_end: (payload: { callId: string }, ack?: AckCallback<{ callId: string }>) => void;
+  call_ice_candidate: (payload: { callId: string; candidate: IceCandidate }, ack?: AckCallback<{ callId: string }>) => void;
+}
+
+// --- reach: notification center -----------------------------------------------------------------
+
+export const NOTIFICATION_KINDS = ["mention", "added_to_group", "missed_call", "emergency_broadcast"] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+/** One entry of a user's notification center. `data` says what to open (conversationId, messageId, callId, broadcastId ...). */
+export interface NotificationItem {
+  id: string;
+  kind: NotificationKind;
+  title: string;
+  body: string;
+  data: Record<string, string>;
+  createdAt: number;
+  read: boolean;
+  readAt: number | null;
+}
+
+export interface AuthSuccessPayload {
+  /** Unread entries of the notification center (absent when the store did not answer in time). */
+  unreadNotifications?: number;
+}
+
+export interface SendMessagePayload {
+  /** Members of the conversation this message mentions (at most 50; non-members and the sender are dropped). */
+  mentions?: string[];
+}
+
+export interface ChatMessage {
+  /** The members the message mentions (present only when it mentions someone). */
+  mentions?: string[];
+}
+
+export interface ServerToClientEvents {
+  /** A new entry of your notification center (every device of yours gets it). */
+  notification_new: (notification: NotificationItem) => void;
+}
+
+export interface ClientToServerEvents {
+  /** Unread first, then read; newest first. `before`: the `nextBefore` of the previous page. */
+  get_notifications: (
+    payload: { limit?: number; before?: string },
+    ack: AckCallback<{ notifications: NotificationItem[]; unreadCount: number; nextBefore: string | null; hasMore: boolean }>,
+  ) => void;
+  mark_notification_read: (payload: { id: string }, ack?: AckCallback<{ id: string; unreadCount: number }>) => void;
+  clear_notification: (payload: { id: string }, ack?: AckCallback<{ id: string; unreadCount: number }>) => void;
+  clear_all_notifications: (payload: Record<string, never>, ack?: AckCallback<{ cleared: number; unreadCount: number }>) => void;
+}

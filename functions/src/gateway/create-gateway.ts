@@ -12,6 +12,10 @@ import { FcmPushSender } from "../ports/push-sender/fcm-push-sender";
 import { PushDispatcher } from "../ports/push-sender/push-dispatcher";
 import type { PushSender } from "../ports/push-sender/push-sender";
 import { pushFeature } from "./push";
+import { createCallState } from "../ports/call-state";
+import { callSignalingFeature } from "./call-signaling";
+import { FirestoreNotificationStore, MemoryNotificationStore } from "../ports/notification-store";
+import { notificationsFeature } from "./notifications";
 import { FirestoreBroadcastReceipts } from "../ports/broadcast-receipts/firestore-broadcast-receipts";
 import { MemoryBroadcastReceipts } from "../ports/broadcast-receipts/memory-broadcast-receipts";
 import { CachedBlockList, FirestoreBlockList, MemoryBlockList } from "../ports/block-list";
@@ -106,6 +110,9 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     activeMembersFeature({ presence: ports.presence, blocks: ports.blocks, conversations }),
     emergencyBroadcastsFeature(ports.broadcasts, ports.broadcastReceipts),
     pushFeature({ devices: ports.devices, push: ports.push }),
+    // --- reach: call signaling (issue 15) ---
+    callSignalingFeature({ calls: ports.calls, store: ports.store, conversations, blocks: ports.blocks, online: ports.presence, push: ports.push }),
+    notificationsFeature({ store: ports.notifications, blocks: ports.blocks }),
     // --- directory: find a user by email, display names (client apps) ---
     userLookupFeature({ users: ports.users }),
     sessionLifetimeFeature({ verifier, accounts }),
@@ -181,6 +188,8 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     broadcastReceipts: db ? new FirestoreBroadcastReceipts(db) : new MemoryBroadcastReceipts(),
     devices,
     push: new PushDispatcher(devices, pushSender(config, options), logger),
+    calls: createCallState(redis),
+    notifications: db ? new FirestoreNotificationStore(db) : new MemoryNotificationStore(),
     blocks: new CachedBlockList(db ? new FirestoreBlockList(db) : new MemoryBlockList(), config.blockListCacheMs),
   };
 }

@@ -74,6 +74,7 @@ export function emergencyBroadcastsFeature(store: BroadcastStore, receipts: Broa
         ctx.metrics.broadcastsReplayed.inc(missed.length);
         const now = ctx.clock.now();
         await Promise.all(missed.map((b) => receipts.markDelivered(b.id, [uid], now)));
+        if (missed.length > 0) void ctx.hooks.emit("broadcastReplayed", { broadcasts: missed, uid, at: now });
         if (since.length > 0) await store.markReceived(uid, since[since.length - 1].createdAt);
       },
       async onDisconnect(socket: GatewaySocket) {

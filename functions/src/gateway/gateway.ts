@@ -290,6 +290,7 @@ export class Gateway implements GatewayControl {
       presenceTtlMs: this.config.presenceTtlMs,
       serverTime: this.clock.now(),
       protocolVersion: PROTOCOL_VERSION,
+      ...welcomeExtras(socket),
     });
     void this.hooks.emit("userConnected", { uid, socket, at: this.clock.now() });
     // Started together: each feature registers its handlers synchronously before its first await,
@@ -462,4 +463,10 @@ function corsOf(origins: string[]): ServerOptions["cors"] {
   if (origins.length === 0) return undefined;
   if (origins.includes("*")) return { origin: "*", credentials: false };
   return { origin: origins, credentials: true };
+}
+
+/** What features' `prepare` loaded for `auth_success` (issue 15: the unread notification count). */
+function welcomeExtras(socket: GatewaySocket): { unreadNotifications?: number } {
+  const unread = socket.data.prepared?.unreadNotifications;
+  return typeof unread === "number" ? { unreadNotifications: unread } : {};
 }

@@ -23,6 +23,10 @@ export interface GatewayHookPayloads {
   deliveryConfirmed: { uid: string; socket: GatewaySocket; conversationId: string; upToSeq: number };
   /** An emergency broadcast was emitted to this instance's sockets. */
   broadcastDelivered: { broadcast: EmergencyBroadcastPayload; at: number; uids: string[] };
+  /** A call rang out unanswered (ringing timeout): `missedBy` are the callees who never answered. Emitted once, fleet-wide. */
+  callMissed: { callId: string; callerId: string; conversationId: string | null; media: "audio" | "video"; missedBy: string[]; at: number };
+  /** Missed emergency broadcasts were replayed to a user at admission (the live ones are `broadcastDelivered`). */
+  broadcastReplayed: { broadcasts: EmergencyBroadcastPayload[]; uid: string; at: number };
   /** The gateway's Redis connection failed (`up: false`, once per outage) or is back (`up: true`). */
   redisHealth: { up: boolean };
 }

@@ -33,6 +33,13 @@ export function messagePush(message: ChatMessage, conversation: ConversationSumm
   };
 }
 
+/** Issue 15: a mention wakes the device (high priority) and pierces a mute; the same content rules as a message push. */
+export function mentionPush(message: ChatMessage, conversation: ConversationSummary): PushNotification {
+  const push = messagePush(message, conversation);
+  const where = conversation.type === "group" ? ` in ${conversation.name ?? "a group"}` : "";
+  return { ...push, title: `You were mentioned${where}`, data: { ...push.data, kind: "mention" }, priority: "high" };
+}
+
 /**
  * Devices and push: `register_device`, `unregister_device`, `mute_conversation`, and one push per stored
  * message to each recipient the sending feature found offline (no live socket anywhere: the `offline` list
@@ -45,9 +52,14 @@ export function pushFeature(deps: { devices: DeviceRegistry; push: PushDispatche
     ctx.hooks.on("messageStored", ({ message, conversation, senderId, offline }) => {
       const recipients = offline.filter((u) => u !== senderId);
       if (recipients.length === 0) return;
+      // Issue 15: a mentioned recipient gets one mention push instead of the message push, even when muted.
+      const mentioned = new Set(message.mentions ?? []);
       void (async () => {
         const muted = await deps.devices.mutedAmong(conversation.id, recipients, ctx.clock.now()).catch(() => new Set<string>());
-        await deps.push.notify(recipients.filter((u) => !muted.has(u)), messagePush(message, conversation));
+        await Promise.all([
+          deps.push.notify(recipients.filter((u) => !muted.has(u) && !mentioned.has(u)), messagePush(message, conversation)),
+          deps.push.notify(recipients.filter((u) => mentioned.has(u)), mentionPush(message, conversation)),
+        ]);
       })();
     });
 

@@ -14,6 +14,8 @@ export const sendMessageSchema = z
     timestamp: z.number().finite().optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
     replyToId: id.optional(),
+    /** Issue 15: members mentioned (non-members and the sender are dropped by the sending feature). */
+    mentions: z.array(id).max(50).optional(),
   })
   .refine((p) => (p.conversationId === undefined) !== (p.recipientId === undefined), {
     message: "exactly one of conversationId or recipientId is required",

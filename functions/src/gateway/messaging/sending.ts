@@ -176,6 +176,8 @@ class Sending implements GatewayFeature {
       createdAt: this.ctx.clock.now(),
       metadata: payload.metadata ?? {},
     });
+    const mentions = mentionedMembers(payload.mentions, conversation, uid);
+    if (mentions.length > 0) message.mentions = mentions;
     if (payload.replyToId) message.replyTo = await replyRefFor(this.ctx, this.ports.store, conversation.id, payload.replyToId);
     // Before the entries exist: a recipient's "known empty" mark must never outlive them (QueueMarkers).
     if (offline.length > 0) await this.ports.markers.queueing(offline);
@@ -248,3 +250,9 @@ class Sending implements GatewayFeature {
   }
 }
 
+
+/** Issue 15: the mentioned uids that are other members of the conversation, once each, in the order given. */
+function mentionedMembers(mentions: string[] | undefined, conversation: Conversation, senderId: string): string[] {
+  if (!mentions) return [];
+  return [...new Set(mentions)].filter((m) => m !== senderId && conversation.members.includes(m));
+}

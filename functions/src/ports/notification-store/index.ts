@@ -1,0 +1,3 @@
+export * from "./notification-store";
+export { FirestoreNotificationStore, NOTIFICATIONS } from "./firestore-notification-store";
+export { MemoryNotificationStore } from "./memory-notification-store";
