@@ -11,7 +11,7 @@ import { RateLimiterFacade } from "../src/ports/rate-limiter";
 import { FirebaseTokenVerifier } from "../src/ports/token-verifier/firebase-token-verifier";
 import { FLEET_KEYS } from "../src/gateway/fleet-protocol";
 import { environment } from "./support/environment";
-import { connectAs, nextEvent, startGateway } from "./support/gateway";
+import { connectAs, createClient, nextEvent, startGateway } from "./support/gateway";
 import { call, callOk } from "./support/messaging";
 import { TEST_CONTROL_SECRET } from "./support/secrets";
 import { createUser, forgeEmulatorToken } from "./support/users";
@@ -24,6 +24,17 @@ function shortToken(uid: string, seconds: number, claims: Record<string, unknown
   return forgeEmulatorToken(uid, { iat: now, auth_time: now, exp: now + seconds, ...claims });
 }
 
+/** Connects with `token`, listening for `token_expiring` from the first packet (it may come right after admission). */
+async function connectWarned(url: string, token: string) {
+  const socket = createClient(url, { auth: { token } });
+  const warning = nextEvent<{ expiresAt: number }>(socket, "token_expiring", 15_000);
+  await new Promise((resolve, reject) => {
+    socket.once("auth_success", resolve);
+    socket.once("connect_error", reject);
+  });
+  return { socket, warning };
+}
+
 const ended = (socket: Parameters<typeof nextEvent>[0]) => nextEvent<Ended>(socket, "session_ended", 15_000);
 const gone = (socket: Parameters<typeof nextEvent>[0]) => nextEvent<string>(socket, "disconnect", 15_000);
 
@@ -33,8 +44,7 @@ describe("session lifetime: a session ends when its account does (issue 11)", fu
     const alice = await createUser({ name: "alice" });
     // The token lives 10 s (a loaded machine may take seconds to admit it); the warning comes 9.5 s before exp.
     const { url } = await startGateway({ tokenExpiryLeadMs: 9_500, tokenExpiryGraceMs: 200 });
-    const { socket } = await connectAs(url, shortToken(alice.uid, 10));
-    const warning = nextEvent<{ expiresAt: number }>(socket, "token_expiring", 10_000);
+    const { socket, warning } = await connectWarned(url, shortToken(alice.uid, 10));
     const end = ended(socket);
     const disconnected = gone(socket);
 
@@ -47,10 +57,9 @@ describe("session lifetime: a session ends when its account does (issue 11)", fu
     const coordinator = await createUser({ name: "coordinator" });
     const bob = await createUser({ name: "bob" });
     const { url } = await startGateway({ tokenExpiryLeadMs: 9_500, tokenExpiryGraceMs: 200 });
-    const { socket } = await connectAs(url, shortToken(coordinator.uid, 10, { role: "coordinator" }));
-    const expiring = nextEvent(socket, "token_expiring", 10_000); // listening first: it comes ~0.5 s after admission
+    const { socket, warning } = await connectWarned(url, shortToken(coordinator.uid, 10, { role: "coordinator" }));
     const asCoordinator = await call(socket, "send_message", { clientId: "e-1", type: "emergency", content: "flood", recipientId: bob.uid });
-    await expiring;
+    await warning;
 
     const refreshed = await callOk<{ expiresAt: number }>(socket, "refresh_token", { token: shortToken(coordinator.uid, 3600) });
     const demoted = await call(socket, "send_message", { clientId: "e-2", type: "emergency", content: "flood", recipientId: bob.uid });

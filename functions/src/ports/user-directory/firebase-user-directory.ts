@@ -5,13 +5,22 @@ import type { UserDirectory } from "./user-directory";
 
 const LOOKUP_BATCH = 100; // getUsers takes at most 100 identifiers
 
-/** Firebase Auth accounts; known uids are remembered so a conversation costs one lookup, not one per message. */
+/**
+ * Firebase Auth accounts; known uids are remembered so a conversation costs one lookup, not one per message.
+ * They are remembered for `knownTtlMs` only (default 5 minutes, the bound of session re-verification): a
+ * disabled account stops being a valid recipient or group member within that time (issue 11).
+ */
 export class FirebaseUserDirectory implements UserDirectory {
-  private readonly known = new LRUCache<string, true>({ max: 100_000 });
+  private readonly known: LRUCache<string, true>;
   /** Uids Auth did not know (or disabled), remembered briefly so repeating them costs no lookup (issue 12). */
   private readonly missing = new LRUCache<string, true>({ max: 100_000, ttl: 60_000 });
 
-  constructor(private readonly auth: Auth) {}
+  constructor(
+    private readonly auth: Auth,
+    options: { knownTtlMs?: number } = {},
+  ) {
+    this.known = new LRUCache<string, true>({ max: 100_000, ttl: options.knownTtlMs ?? 300_000 });
+  }
 
   async existing(uids: string[]): Promise<Set<string>> {
     const unknown = [...new Set(uids)].filter((u) => !this.known.has(u) && !this.missing.has(u));
