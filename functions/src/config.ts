@@ -99,6 +99,9 @@ export const settings = {
       heartbeat: { limit: 30, windowMs: 60_000 },
       reaction: { limit: 50, windowMs: 60_000 },
       call_initiate: { limit: 5, windowMs: 60_000 },
+      // issue 14: edits and deletions are sequenced conversation events (a store commit each)
+      edit_message: { limit: 30, windowMs: 60_000 },
+      delete_message: { limit: 30, windowMs: 60_000 },
       // find_user and get_profiles share one budget (guessing emails in bulk must be slow)
       lookup: { limit: 30, windowMs: 60_000 },
     } as Record<string, { limit: number; windowMs: number }>,
@@ -120,6 +123,7 @@ export const settings = {
 
   // --- conversation features (issue 14) ------------------------------------------------------
   blockListCacheMs: setting("BLOCK_LIST_CACHE_MS", 60_000, z.number().int().min(0), "How long an instance trusts its cached block lists (changes invalidate on every instance at once)."),
+  messageEditWindowSeconds: setting("MESSAGE_EDIT_WINDOW", 900, z.number().int().min(0), "Seconds after sending during which the sender may `edit_message` a text message (0: edits are off). Deleting has no window."),
 
   // --- presence -------------------------------------------------------------------------------
   heartbeatIntervalMs: setting("HEARTBEAT_INTERVAL_MS", 15_000, ms, "How often clients should send a presence heartbeat; told to them in `auth_success`."),

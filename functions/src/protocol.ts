@@ -29,6 +29,9 @@ export interface ServerShutdownPayload {
 
 export const MESSAGE_TYPES = ["text", "image", "document", "voice", "emergency"] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
+/** Sequenced conversation events that reference another message (issue 14): never sent with send_message. */
+export const CONVERSATION_EVENT_TYPES = ["edit", "delete"] as const;
+export type ConversationEventType = (typeof CONVERSATION_EVENT_TYPES)[number];
 export type EncryptionLevel = "standard" | "high";
 export type DeliveryState = "sent" | "delivered" | "read";
 
@@ -65,7 +68,8 @@ export interface ChatMessage {
   seq: number;
   /** null for anonymous messages. */
   senderId: string | null;
-  type: MessageType;
+  /** A message type, or a conversation event (`edit`, `delete`, issue 14) whose `targetId` names its message. */
+  type: MessageType | ConversationEventType;
   content: string;
   encryptionLevel: EncryptionLevel;
   isAnonymous: boolean;
@@ -270,8 +274,10 @@ export interface ReplyRef {
   /** null when the original was anonymous. */
   senderId: string | null;
   type: MessageType;
-  /** The first 100 characters of the original's content; null for encryptionLevel "high". */
+  /** The first 100 characters of the original's content; null for encryptionLevel "high" or a deleted original. */
   preview: string | null;
+  /** The original was deleted (issue 14): show "deleted message". */
+  deleted?: true;
 }
 
 export interface ChatMessage {
@@ -309,4 +315,33 @@ export interface ClientToServerEvents {
   find_user: (payload: { email: string }, ack: AckCallback<{ user: UserProfile }>) => void;
   /** Display names of up to 100 users (unknown ones are left out). Rate-limited. */
   get_profiles: (payload: { userIds: string[] }, ack: AckCallback<{ profiles: UserProfile[] }>) => void;
+}
+
+// --- edits and deletions (issue 14) ---------------------------------------------------------------
+
+export interface ChatMessage {
+  /** On `edit` / `delete` events: the message of the same conversation they change. */
+  targetId?: string;
+  /** On an edited message: when it was last edited (ms). */
+  editedAt?: number;
+  /** On a deleted message (a tombstone: `content` is "", metadata and replyTo are gone). */
+  deleted?: true;
+  deletedAt?: number;
+}
+
+/** Ack of `edit_message` / `delete_message`: the event message that carries the change. */
+export interface ConversationEventResult {
+  /** The event message's id and seq (it reaches members as `new_message` of type `edit` / `delete`). */
+  eventId: string;
+  conversationId: string;
+  seq: number;
+  targetId: string;
+  createdAt: number;
+}
+
+export interface ClientToServerEvents {
+  /** The sender edits its own text message within MESSAGE_EDIT_WINDOW seconds. */
+  edit_message: (payload: { conversationId: string; messageId: string; content: string }, ack: AckCallback<ConversationEventResult>) => void;
+  /** The sender (or a group admin / moderator) deletes a message for everyone: a tombstone remains. */
+  delete_message: (payload: { conversationId: string; messageId: string }, ack: AckCallback<ConversationEventResult>) => void;
 }

@@ -44,3 +44,6 @@ export const membersChangeSchema = z.object({ conversationId: id, memberIds: z.a
 
 /** Issue 14: a message of a conversation (reactions, edits, deletions, active members). */
 export const messageRefSchema = z.object({ conversationId: id, messageId: id });
+
+/** Issue 14: `edit_message` (the size of `content` is bounded by MAX_CONTENT_BYTES in the handler). */
+export const editMessageSchema = z.object({ conversationId: id, messageId: id, content: z.string().min(1, "must not be empty") });

@@ -1,8 +1,9 @@
 import { Firestore, Timestamp, WriteBatch } from "firebase-admin/firestore";
 import { ALREADY_EXISTS, FIRESTORE_MAX_BATCH_WRITES, GroupCommitOptions, GroupCommitter, MAX_COMMIT_BYTES } from "./group-commit";
-import type { ReceiptState } from "../../protocol";
+import type { ReceiptState, ReplyRef } from "../../protocol";
 import {
   Conversation,
+  EventOptions,
   HistoryQuery,
   MessageStore,
   orderQueue,
@@ -114,7 +115,7 @@ export class FirestoreMessageStore implements MessageStore {
       writes: ownWrites + (together ? entries.length : 0),
       bytes: (1 + (together ? entries.length : 0)) * messageBytes,
       write: (batch) => {
-        batch.create(ref, message);
+        batch.create(ref, message.replyTo ? { ...message, [REPLY_TO_ID]: message.replyTo.id } : message);
         if (moderation) batch.set(this.db.collection("message_moderation").doc(message.id), moderation);
         if (together) for (const entry of entries) this.writeQueueEntry(batch, entry);
       },
@@ -123,20 +124,76 @@ export class FirestoreMessageStore implements MessageStore {
     return result;
   }
 
+  async appendEvent(event: StoredMessage, options: EventOptions) {
+    const ref = this.messagesOf(event.conversationId).doc(event.id);
+    const targetRef = this.messagesOf(options.target.conversationId).doc(options.target.id);
+    const entries = options.queueFor.map((r) => queueEntryFor(r, event));
+    const eventModeration = options.realSenderId
+      ? { conversationId: event.conversationId, senderId: options.realSenderId, createdAt: event.createdAt }
+      : undefined;
+    const ownWrites = 2 + (eventModeration ? 1 : 0) + (options.moderation ? 1 : 0);
+    const eventBytes = approximateBytes(event);
+    const together = ownWrites + entries.length <= MAX_BATCH && (2 + entries.length) * eventBytes + approximateBytes(options.target) <= MAX_COMMIT_BYTES;
+    const result = await this.committer.append({
+      message: event,
+      ref,
+      writes: ownWrites + (together ? entries.length : 0),
+      bytes: (1 + (together ? entries.length : 0)) * eventBytes + approximateBytes(options.target),
+      write: (batch) => {
+        batch.create(ref, event);
+        batch.set(targetRef, options.target.replyTo ? { ...options.target, [REPLY_TO_ID]: options.target.replyTo.id } : options.target);
+        if (eventModeration) batch.set(this.db.collection("message_moderation").doc(event.id), eventModeration);
+        if (options.moderation) batch.set(this.db.collection("message_moderation").doc(options.target.id), options.moderation, { merge: true });
+        if (together) for (const entry of entries) this.writeQueueEntry(batch, entry);
+      },
+    });
+    if (!together && !result.duplicate) await this.enqueue(entries);
+    await this.replaceQueuedCopies(options.target);
+    await this.refreshReplies(options.target.conversationId, options.replyRef);
+    return result;
+  }
+
+  /** Replies to a changed message show it as it is now (no preview of deleted or edited-away content). */
+  private async refreshReplies(conversationId: string, replyRef: ReplyRef): Promise<void> {
+    const snapshot = await this.messagesOf(conversationId).where(REPLY_TO_ID, "==", replyRef.id).get();
+    for (let i = 0; i < snapshot.docs.length; i += MAX_BATCH) {
+      const batch = this.db.batch();
+      for (const doc of snapshot.docs.slice(i, i + MAX_BATCH)) batch.update(doc.ref, { replyTo: replyRef });
+      await batch.commit();
+    }
+    await Promise.all(snapshot.docs.map((d) => this.replaceQueuedCopies({ ...toMessage(d.data()), replyTo: replyRef })));
+  }
+
+  /** Every queue entry (delivered ones live on for the retention period) carries the message as it is now. */
+  private async replaceQueuedCopies(message: StoredMessage): Promise<void> {
+    const snapshot = await this.db.collection("offline_queue").where("messageId", "==", message.id).get();
+    const docs = snapshot.docs.filter((d) => d.get("conversationId") === message.conversationId);
+    for (let i = 0; i < docs.length; i += MAX_BATCH) {
+      const batch = this.db.batch();
+      for (const doc of docs.slice(i, i + MAX_BATCH)) batch.update(doc.ref, { message });
+      await batch.commit();
+    }
+  }
+
+  async realSenderOf(messageId: string) {
+    const snapshot = await this.db.collection("message_moderation").doc(messageId).get();
+    return snapshot.exists ? ((snapshot.get("senderId") as string | undefined) ?? undefined) : undefined;
+  }
+
   async getMessage(conversationId: string, messageId: string) {
     const snapshot = await this.messagesOf(conversationId).doc(messageId).get();
-    return snapshot.exists ? (snapshot.data() as StoredMessage) : undefined;
+    return snapshot.exists ? toMessage(snapshot.data()!) : undefined;
   }
 
   async history(conversationId: string, query: HistoryQuery) {
     const messages = this.messagesOf(conversationId);
     if (query.afterSeq !== undefined) {
       const snapshot = await messages.where("seq", ">", query.afterSeq).orderBy("seq", "asc").limit(query.limit).get();
-      return snapshot.docs.map((d) => d.data() as StoredMessage);
+      return snapshot.docs.map((d) => toMessage(d.data()));
     }
     const ordered = query.beforeSeq !== undefined ? messages.where("seq", "<", query.beforeSeq) : messages;
     const snapshot = await ordered.orderBy("seq", "desc").limit(query.limit).get();
-    return snapshot.docs.map((d) => d.data() as StoredMessage).reverse();
+    return snapshot.docs.map((d) => toMessage(d.data())).reverse();
   }
 
   async enqueue(entries: QueueEntry[]) {
@@ -234,6 +291,18 @@ export class FirestoreMessageStore implements MessageStore {
       return false;
     }
   }
+}
+
+/**
+ * A reply's document also holds the replied-to id at the top level (the Node emulator cannot filter on
+ * `replyTo.id`), so replies can be found when their original is edited or deleted. Storage only.
+ */
+const REPLY_TO_ID = "replyToId";
+
+function toMessage(data: FirebaseFirestore.DocumentData): StoredMessage {
+  if (!(REPLY_TO_ID in data)) return data as StoredMessage;
+  const { [REPLY_TO_ID]: _replyToId, ...message } = data;
+  return message as StoredMessage;
 }
 
 function toConversation(data: FirebaseFirestore.DocumentData): Conversation {

@@ -155,7 +155,9 @@ export class GroupCommitter {
     }
     const fresh: Waiting[] = [];
     waiting.forEach((w, i) => {
-      const stored = snapshots[i].exists ? (snapshots[i].data() as StoredMessage) : undefined;
+      // (without the storage-only `replyToId` of replies: see firestore-message-store.ts)
+      const { replyToId: _replyToId, ...data } = snapshots[i].data() ?? {};
+      const stored = snapshots[i].exists ? (data as StoredMessage) : undefined;
       if (!stored) fresh.push(w);
       else if (isThisAttempt(stored, w.job.message)) {
         // Stored by this very commit: a store that applies a batch's writes up to the failing one (the

@@ -1,5 +1,5 @@
 import type { ReceiptState } from "../../protocol";
-import { Conversation, HistoryQuery, MessageStore, orderQueue, QueueEntry, queueEntryFor, ReceiptField, StoredMessage } from "./message-store";
+import { Conversation, EventOptions, HistoryQuery, MessageStore, orderQueue, QueueEntry, queueEntryFor, ReceiptField, StoredMessage } from "./message-store";
 
 interface MemoryQueueEntry extends QueueEntry {
   delivered: boolean;
@@ -54,6 +54,32 @@ export class MemoryMessageStore implements MessageStore {
     if (options.realSenderId) this.moderation.set(message.id, options.realSenderId);
     await this.enqueue(options.queueFor.map((recipientId) => queueEntryFor(recipientId, stored)));
     return { message: clone(stored), duplicate: false };
+  }
+
+  async appendEvent(event: StoredMessage, options: EventOptions) {
+    const result = await this.appendMessage(event, options);
+    if (result.duplicate) return result;
+    this.replace(options.target);
+    if (options.moderation) this.moderationNotes.set(options.target.id, { ...(this.moderationNotes.get(options.target.id) ?? {}), ...clone(options.moderation) });
+    const replies = (this.messages.get(options.target.conversationId) ?? []).filter((m) => m.replyTo?.id === options.replyRef.id);
+    for (const reply of replies) this.replace({ ...reply, replyTo: clone(options.replyRef) });
+    return result;
+  }
+
+  /** A message's document and every queue copy of it become `message`. */
+  private replace(message: StoredMessage): void {
+    const stored = clone(message);
+    this.messageIds.set(stored.id, stored);
+    const list = this.messages.get(stored.conversationId) ?? [];
+    this.messages.set(stored.conversationId, list.map((m) => (m.id === stored.id ? stored : m)));
+    for (const entry of this.queue.values()) if (entry.messageId === stored.id && entry.conversationId === stored.conversationId) entry.message = clone(stored);
+  }
+
+  /** What moderation keeps of edited or deleted anonymous messages (server-side only). */
+  private readonly moderationNotes = new Map<string, Record<string, unknown>>();
+
+  async realSenderOf(messageId: string) {
+    return this.moderation.get(messageId);
   }
 
   async getMessage(conversationId: string, messageId: string) {

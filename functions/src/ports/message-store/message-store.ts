@@ -1,4 +1,4 @@
-import type { ChatMessage, ConversationSummary, ReceiptState } from "../../protocol";
+import type { ChatMessage, ConversationSummary, ReceiptState, ReplyRef } from "../../protocol";
 
 export type Conversation = ConversationSummary;
 
@@ -15,6 +15,18 @@ export interface QueueEntry {
   seq: number;
   message: ChatMessage;
   createdAt: number;
+}
+
+/** How a conversation event changes its target (MessageStore.appendEvent). */
+export interface EventOptions {
+  queueFor: string[];
+  realSenderId?: string;
+  /** The target's new document. */
+  target: StoredMessage;
+  /** Merged into the target's moderation record (anonymous targets). */
+  moderation?: Record<string, unknown>;
+  /** What replies to the target show of it from now on (their `replyTo`, stored and queued copies). */
+  replyRef: ReplyRef;
 }
 
 export type ReceiptField = "deliveredSeq" | "readSeq";
@@ -50,6 +62,18 @@ export interface MessageStore {
     message: StoredMessage,
     options: { queueFor: string[]; realSenderId?: string },
   ): Promise<{ message: StoredMessage; duplicate: boolean }>;
+  /**
+   * Issue 14: stores a conversation event (`edit` / `delete`) like appendMessage, and in the same commit
+   * replaces its target's document with `target` (edited content, or the tombstone) and merges
+   * `moderation` into the target's moderation record. Afterwards every offline-queue copy of the target
+   * (delivered or not) is replaced too, so no queue keeps content that was edited away or deleted.
+   */
+  appendEvent(
+    event: StoredMessage,
+    options: EventOptions,
+  ): Promise<{ message: StoredMessage; duplicate: boolean }>;
+  /** The real sender of an anonymous message (its moderation record), or undefined. */
+  realSenderOf(messageId: string): Promise<string | undefined>;
   /** One message of a conversation, or undefined (replies, reactions, edits). */
   getMessage(conversationId: string, messageId: string): Promise<StoredMessage | undefined>;
   /** Messages in seq order: the `limit` newest before `beforeSeq`, or the `limit` oldest after `afterSeq`. */
