@@ -123,6 +123,7 @@ export const settings = {
 
   // --- conversation features (issue 14) ------------------------------------------------------
   blockListCacheMs: setting("BLOCK_LIST_CACHE_MS", 60_000, z.number().int().min(0), "How long an instance trusts its cached block lists (changes invalidate on every instance at once)."),
+  maxReactionsPerMessage: setting("MAX_REACTIONS_PER_MESSAGE", 20, count, "Most different reaction values on one message; adding another one is refused (INVALID_ARGUMENT)."),
   messageEditWindowSeconds: setting("MESSAGE_EDIT_WINDOW", 900, z.number().int().min(0), "Seconds after sending during which the sender may `edit_message` a text message (0: edits are off). Deleting has no window."),
 
   // --- presence -------------------------------------------------------------------------------

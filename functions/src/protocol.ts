@@ -345,3 +345,46 @@ export interface ClientToServerEvents {
   /** The sender (or a group admin / moderator) deletes a message for everyone: a tombstone remains. */
   delete_message: (payload: { conversationId: string; messageId: string }, ack: AckCallback<ConversationEventResult>) => void;
 }
+
+// --- reactions (issue 14) ------------------------------------------------------------------------
+
+/** One reaction value on a message as a reader sees it. */
+export interface ReactionSummary {
+  emoji: string;
+  count: number;
+  /** The reader itself reacted with this value. */
+  me: boolean;
+}
+
+export interface ChatMessage {
+  /** Current reactions (history and offline-queue copies); absent when there are none. */
+  reactions?: ReactionSummary[];
+}
+
+/** `reaction_updated`: someone added or removed a reaction; `count` is the new total for that value. */
+export interface ReactionUpdatedPayload {
+  conversationId: string;
+  messageId: string;
+  emoji: string;
+  count: number;
+  userId: string;
+  added: boolean;
+}
+
+export interface ReactionResult {
+  conversationId: string;
+  messageId: string;
+  emoji: string;
+  count: number;
+  /** false when nothing changed (adding a reaction one has, removing one one has not). */
+  changed: boolean;
+}
+
+export interface ServerToClientEvents {
+  reaction_updated: (payload: ReactionUpdatedPayload) => void;
+}
+
+export interface ClientToServerEvents {
+  add_reaction: (payload: { conversationId: string; messageId: string; emoji: string }, ack?: AckCallback<ReactionResult>) => void;
+  remove_reaction: (payload: { conversationId: string; messageId: string; emoji: string }, ack?: AckCallback<ReactionResult>) => void;
+}

@@ -47,3 +47,22 @@ export const messageRefSchema = z.object({ conversationId: id, messageId: id });
 
 /** Issue 14: `edit_message` (the size of `content` is bounded by MAX_CONTENT_BYTES in the handler). */
 export const editMessageSchema = z.object({ conversationId: id, messageId: id, content: z.string().min(1, "must not be empty") });
+
+/** Longest reaction value: 32 UTF-16 units and 16 grapheme clusters (an emoji with modifiers is one). */
+export const MAX_REACTION_CHARS = 32;
+export const MAX_REACTION_GRAPHEMES = 16;
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/** Issue 14: `add_reaction` / `remove_reaction`; no control characters, no Firestore-reserved `__x__` names. */
+export const reactionSchema = z.object({
+  conversationId: id,
+  messageId: id,
+  emoji: z
+    .string()
+    .min(1, "must not be empty")
+    .max(MAX_REACTION_CHARS, `at most ${MAX_REACTION_CHARS} characters`)
+    .refine((e) => e.trim().length > 0, "must not be blank")
+    .refine((e) => !/[\u0000-\u001f\u007f]/.test(e), "no control characters")
+    .refine((e) => !/^__.*__$/.test(e), "reserved name")
+    .refine((e) => [...graphemes.segment(e)].length <= MAX_REACTION_GRAPHEMES, `at most ${MAX_REACTION_GRAPHEMES} characters`),
+});

@@ -1,9 +1,16 @@
-import { Firestore, Timestamp, WriteBatch } from "firebase-admin/firestore";
+import { createHash } from "node:crypto";
+import { FieldValue, Firestore, Timestamp, WriteBatch } from "firebase-admin/firestore";
 import { ALREADY_EXISTS, FIRESTORE_MAX_BATCH_WRITES, GroupCommitOptions, GroupCommitter, MAX_COMMIT_BYTES } from "./group-commit";
-import type { ReceiptState, ReplyRef } from "../../protocol";
+import type { ChatMessage, ReceiptState, ReplyRef } from "../../protocol";
 import {
+  isEventType,
   Conversation,
   EventOptions,
+  mineAfter,
+  mineIn,
+  publicCopy,
+  ReactionChange,
+  ReactionOutcome,
   HistoryQuery,
   MessageStore,
   orderQueue,
@@ -141,7 +148,7 @@ export class FirestoreMessageStore implements MessageStore {
       bytes: (1 + (together ? entries.length : 0)) * eventBytes + approximateBytes(options.target),
       write: (batch) => {
         batch.create(ref, event);
-        batch.set(targetRef, options.target.replyTo ? { ...options.target, [REPLY_TO_ID]: options.target.replyTo.id } : options.target);
+        batch.set(targetRef, toDoc(options.target));
         if (eventModeration) batch.set(this.db.collection("message_moderation").doc(event.id), eventModeration);
         if (options.moderation) batch.set(this.db.collection("message_moderation").doc(options.target.id), options.moderation, { merge: true });
         if (together) for (const entry of entries) this.writeQueueEntry(batch, entry);
@@ -166,13 +173,69 @@ export class FirestoreMessageStore implements MessageStore {
 
   /** Every queue entry (delivered ones live on for the retention period) carries the message as it is now. */
   private async replaceQueuedCopies(message: StoredMessage): Promise<void> {
-    const snapshot = await this.db.collection("offline_queue").where("messageId", "==", message.id).get();
-    const docs = snapshot.docs.filter((d) => d.get("conversationId") === message.conversationId);
+    await this.rewriteQueuedCopies(message.conversationId, message.id, false, (copy) => publicCopy(message, mineIn(copy)));
+  }
+
+  /** Rewrites the queue copies of a message (only the undelivered ones when `pendingOnly`), in batches of 500. */
+  private async rewriteQueuedCopies(conversationId: string, messageId: string, pendingOnly: boolean, rewrite: (copy: ChatMessage, recipientId: string) => ChatMessage) {
+    const snapshot = await this.db.collection("offline_queue").where("messageId", "==", messageId).get();
+    const docs = snapshot.docs.filter((d) => d.get("conversationId") === conversationId && !(pendingOnly && d.get("delivered") === true));
     for (let i = 0; i < docs.length; i += MAX_BATCH) {
       const batch = this.db.batch();
-      for (const doc of docs.slice(i, i + MAX_BATCH)) batch.update(doc.ref, { message });
+      for (const doc of docs.slice(i, i + MAX_BATCH)) batch.update(doc.ref, { message: rewrite(doc.get("message") as ChatMessage, doc.get("recipientId") as string) });
       await batch.commit();
     }
+  }
+
+  private reactionRef(conversationId: string, messageId: string, uid: string, emoji: string) {
+    return this.db.collection("message_reactions").doc(`${conversationId}_${messageId}_${uid}_${reactionKey(emoji)}`);
+  }
+
+  /**
+   * Atomic without a transaction (the Node emulator does not isolate transactions; production would):
+   * the user's `message_reactions` record is created (add) or deleted with an exists precondition
+   * (remove) in the same batch as a `FieldValue.increment` of the message's count for that value, so a
+   * second add of the same value fails as a whole and concurrent reactions on any instance all count.
+   */
+  async react(change: ReactionChange): Promise<ReactionOutcome> {
+    const messageRef = this.messagesOf(change.conversationId).doc(change.messageId);
+    const before = await messageRef.get();
+    if (!before.exists || isEventType(before.get("type"))) return { outcome: "no_message" };
+    if (before.get("deleted") === true) return { outcome: "deleted" };
+    const counts = countsOf(before.data()!);
+    if (change.add && !(change.emoji in counts) && Object.keys(counts).length >= change.maxDistinct) return { outcome: "too_many" };
+    const key = reactionKey(change.emoji);
+    const batch = this.db.batch();
+    const mineRef = this.reactionRef(change.conversationId, change.messageId, change.userId, change.emoji);
+    if (change.add) batch.create(mineRef, { conversationId: change.conversationId, messageId: change.messageId, userId: change.userId, emoji: change.emoji, createdAt: change.now });
+    else batch.delete(mineRef, { exists: true });
+    batch.update(messageRef, { [`${COUNT_PREFIX}${key}`]: FieldValue.increment(change.add ? 1 : -1), [`${VALUE_PREFIX}${key}`]: change.emoji });
+    try {
+      await batch.commit();
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      if (code !== ALREADY_EXISTS && code !== NOT_FOUND) throw error;
+      return { outcome: "ok", count: counts[change.emoji] ?? 0, changed: false };
+    }
+    const now = countsOf((await messageRef.get()).data() ?? {});
+    await this.rewriteQueuedCopies(change.conversationId, change.messageId, true, (copy, recipientId) =>
+      publicCopy({ ...copy, reactionCounts: now }, mineAfter(copy, recipientId, change)),
+    );
+    return { outcome: "ok", count: now[change.emoji] ?? 0, changed: true };
+  }
+
+  async reactionsOf(conversationId: string, uid: string, candidates: Map<string, string[]>) {
+    const refs = [...candidates].flatMap(([messageId, emojis]) => emojis.map((emoji) => this.reactionRef(conversationId, messageId, uid, emoji)));
+    const found = new Map<string, string[]>();
+    for (let i = 0; i < refs.length; i += 100) {
+      const snapshots = await this.db.getAll(...refs.slice(i, i + 100));
+      for (const snapshot of snapshots) {
+        if (!snapshot.exists) continue;
+        const messageId = snapshot.get("messageId") as string;
+        found.set(messageId, [...(found.get(messageId) ?? []), snapshot.get("emoji") as string]);
+      }
+    }
+    return found;
   }
 
   async realSenderOf(messageId: string) {
@@ -293,6 +356,39 @@ export class FirestoreMessageStore implements MessageStore {
   }
 }
 
+/** gRPC status of a delete whose `exists` precondition failed. */
+const NOT_FOUND = 5;
+/** Reaction counts live in top-level fields (the Node emulator cannot increment nested ones): count and value per key. */
+const COUNT_PREFIX = "reaction_";
+const VALUE_PREFIX = "reactionValue_";
+
+/** A reaction value's field key: any emoji, no dots or reserved characters in a field name. */
+function reactionKey(emoji: string): string {
+  return createHash("sha256").update(emoji).digest("base64url").slice(0, 16);
+}
+
+/** The reaction counts held in a message document's flat fields, by value (zero counts left out). */
+function countsOf(data: FirebaseFirestore.DocumentData): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [field, value] of Object.entries(data)) {
+    if (!field.startsWith(COUNT_PREFIX) || typeof value !== "number" || value <= 0) continue;
+    const emoji = data[`${VALUE_PREFIX}${field.slice(COUNT_PREFIX.length)}`];
+    if (typeof emoji === "string") counts[emoji] = value;
+  }
+  return counts;
+}
+
+/** A message as its document holds it: reaction counts flattened, replies with their top-level `replyToId`. */
+function toDoc(message: StoredMessage): FirebaseFirestore.DocumentData {
+  const { reactionCounts, ...rest } = message;
+  const doc: FirebaseFirestore.DocumentData = message.replyTo ? { ...rest, [REPLY_TO_ID]: message.replyTo.id } : rest;
+  for (const [emoji, count] of Object.entries(reactionCounts ?? {})) {
+    doc[`${COUNT_PREFIX}${reactionKey(emoji)}`] = count;
+    doc[`${VALUE_PREFIX}${reactionKey(emoji)}`] = emoji;
+  }
+  return doc;
+}
+
 /**
  * A reply's document also holds the replied-to id at the top level (the Node emulator cannot filter on
  * `replyTo.id`), so replies can be found when their original is edited or deleted. Storage only.
@@ -300,8 +396,16 @@ export class FirestoreMessageStore implements MessageStore {
 const REPLY_TO_ID = "replyToId";
 
 function toMessage(data: FirebaseFirestore.DocumentData): StoredMessage {
-  if (!(REPLY_TO_ID in data)) return data as StoredMessage;
-  const { [REPLY_TO_ID]: _replyToId, ...message } = data;
+  const message: FirebaseFirestore.DocumentData = {};
+  let reacted = false;
+  for (const [field, value] of Object.entries(data)) {
+    if (field.startsWith(COUNT_PREFIX) || field.startsWith(VALUE_PREFIX)) reacted = true;
+    else if (field !== REPLY_TO_ID) message[field] = value;
+  }
+  if (reacted) {
+    const counts = countsOf(data);
+    if (Object.keys(counts).length > 0) message.reactionCounts = counts;
+  }
   return message as StoredMessage;
 }
 

@@ -1,5 +1,5 @@
 import type { ReceiptState } from "../../protocol";
-import { Conversation, EventOptions, HistoryQuery, MessageStore, orderQueue, QueueEntry, queueEntryFor, ReceiptField, StoredMessage } from "./message-store";
+import { applyReaction, isEventType, Conversation, EventOptions, HistoryQuery, mineAfter, mineIn, publicCopy, ReactionChange, ReactionOutcome, MessageStore, orderQueue, QueueEntry, queueEntryFor, ReceiptField, StoredMessage } from "./message-store";
 
 interface MemoryQueueEntry extends QueueEntry {
   delivered: boolean;
@@ -72,7 +72,40 @@ export class MemoryMessageStore implements MessageStore {
     this.messageIds.set(stored.id, stored);
     const list = this.messages.get(stored.conversationId) ?? [];
     this.messages.set(stored.conversationId, list.map((m) => (m.id === stored.id ? stored : m)));
-    for (const entry of this.queue.values()) if (entry.messageId === stored.id && entry.conversationId === stored.conversationId) entry.message = clone(stored);
+    for (const entry of this.queue.values()) {
+      if (entry.messageId === stored.id && entry.conversationId === stored.conversationId) entry.message = publicCopy(clone(stored), mineIn(entry.message));
+    }
+  }
+
+  /** Reaction values by `${messageId}|${uid}`. */
+  private readonly reactionsByUser = new Map<string, string[]>();
+
+  async react(change: ReactionChange): Promise<ReactionOutcome> {
+    const message = this.messageIds.get(change.messageId);
+    if (!message || message.conversationId !== change.conversationId || isEventType(message.type)) return { outcome: "no_message" };
+    if (message.deleted) return { outcome: "deleted" };
+    const key = `${change.messageId}|${change.userId}`;
+    const next = applyReaction(message.reactionCounts ?? {}, this.reactionsByUser.get(key) ?? [], change);
+    if (next.outcome !== "ok") return next;
+    if (next.changed) {
+      message.reactionCounts = next.counts;
+      if (next.emojis.length === 0) this.reactionsByUser.delete(key);
+      else this.reactionsByUser.set(key, next.emojis);
+      for (const entry of this.queue.values()) {
+        if (entry.messageId !== change.messageId || entry.delivered) continue;
+        entry.message = publicCopy({ ...entry.message, reactionCounts: next.counts }, mineAfter(entry.message, entry.recipientId, change));
+      }
+    }
+    return { outcome: "ok", count: next.count, changed: next.changed };
+  }
+
+  async reactionsOf(_conversationId: string, uid: string, candidates: Map<string, string[]>) {
+    const found = new Map<string, string[]>();
+    for (const id of candidates.keys()) {
+      const mine = this.reactionsByUser.get(`${id}|${uid}`);
+      if (mine) found.set(id, [...mine]);
+    }
+    return found;
   }
 
   /** What moderation keeps of edited or deleted anonymous messages (server-side only). */

@@ -1,4 +1,4 @@
-import type { ChatMessage, ConversationSummary, ReceiptState, ReplyRef } from "../../protocol";
+import type { ChatMessage, ConversationSummary, ReactionSummary, ReceiptState, ReplyRef } from "../../protocol";
 
 export type Conversation = ConversationSummary;
 
@@ -6,7 +6,28 @@ export type Conversation = ConversationSummary;
  * A message as stored and as recipients see it. An anonymous message has `senderId: null`; its real
  * sender goes to the server-only moderation record, never into the message document.
  */
-export type StoredMessage = ChatMessage;
+export type StoredMessage = ChatMessage & {
+  /** Storage only (issue 14): reaction counts by value; readers see `reactions` (publicCopy). */
+  reactionCounts?: Record<string, number>;
+};
+
+/** A reaction change as the store answers it. */
+export type ReactionOutcome =
+  | { outcome: "ok"; count: number; changed: boolean }
+  | { outcome: "no_message" }
+  | { outcome: "deleted" }
+  | { outcome: "too_many" };
+
+export interface ReactionChange {
+  conversationId: string;
+  messageId: string;
+  userId: string;
+  emoji: string;
+  add: boolean;
+  /** Most distinct values on one message; adding a new one past it is refused (`too_many`). */
+  maxDistinct: number;
+  now: number;
+}
 
 export interface QueueEntry {
   recipientId: string;
@@ -72,6 +93,13 @@ export interface MessageStore {
     event: StoredMessage,
     options: EventOptions,
   ): Promise<{ message: StoredMessage; duplicate: boolean }>;
+  /**
+   * Issue 14: adds or removes one user's reaction atomically (the user's reaction record and the message's
+   * count change together or not at all), then refreshes the undelivered offline-queue copies of the message.
+   */
+  react(change: ReactionChange): Promise<ReactionOutcome>;
+  /** Which of the given values (by message id: the values it has) `uid` reacted with; messages without any left out. */
+  reactionsOf(conversationId: string, uid: string, candidates: Map<string, string[]>): Promise<Map<string, string[]>>;
   /** The real sender of an anonymous message (its moderation record), or undefined. */
   realSenderOf(messageId: string): Promise<string | undefined>;
   /** One message of a conversation, or undefined (replies, reactions, edits). */
@@ -123,4 +151,54 @@ export function queueEntryFor(recipientId: string, message: StoredMessage): Queu
     message,
     createdAt: message.createdAt,
   };
+}
+
+/** Reactions as one reader sees them: counts, and whether the reader is among them; undefined when none. */
+export function reactionView(counts: Record<string, number> | undefined, mine: readonly string[]): ReactionSummary[] | undefined {
+  if (!counts) return undefined;
+  const view = Object.entries(counts)
+    .filter(([, count]) => count > 0)
+    .map(([emoji, count]) => ({ emoji, count, me: mine.includes(emoji) }));
+  return view.length > 0 ? view : undefined;
+}
+
+/** A stored message as `reader` sees it: storage-only fields out, its reactions in (when there are any). */
+export function publicCopy(stored: StoredMessage, mine: readonly string[]): ChatMessage {
+  if (stored.reactionCounts === undefined && stored.reactions === undefined) return stored;
+  const { reactionCounts, reactions: _previous, ...message } = stored;
+  const reactions = reactionView(reactionCounts, mine);
+  return reactions ? { ...message, reactions } : message;
+}
+
+/** What a queued copy says the reader reacted with. */
+export function mineIn(copy: ChatMessage | undefined): string[] {
+  return (copy?.reactions ?? []).filter((r) => r.me).map((r) => r.emoji);
+}
+
+/** A reaction change applied to a message's counts and the user's values: the outcome and what to store. */
+export function applyReaction(
+  counts: Record<string, number>,
+  emojis: string[],
+  change: ReactionChange,
+): { outcome: "too_many" } | { outcome: "ok"; changed: boolean; count: number; counts: Record<string, number>; emojis: string[] } {
+  const has = emojis.includes(change.emoji);
+  if (has === change.add) return { outcome: "ok", changed: false, count: counts[change.emoji] ?? 0, counts, emojis };
+  if (change.add && !(change.emoji in counts) && Object.keys(counts).length >= change.maxDistinct) return { outcome: "too_many" };
+  const count = Math.max(0, (counts[change.emoji] ?? 0) + (change.add ? 1 : -1));
+  const next = { ...counts };
+  if (count === 0) delete next[change.emoji];
+  else next[change.emoji] = count;
+  const nextEmojis = change.add ? [...emojis, change.emoji] : emojis.filter((e) => e !== change.emoji);
+  return { outcome: "ok", changed: true, count, counts: next, emojis: nextEmojis };
+}
+
+/** A queued copy's own reactions after `change` (the recipient's own change flips its flag). */
+export function mineAfter(copy: ChatMessage, recipientId: string, change: ReactionChange): string[] {
+  const mine = mineIn(copy).filter((e) => e !== change.emoji);
+  return recipientId === change.userId && change.add ? [...mine, change.emoji] : recipientId === change.userId ? mine : mineIn(copy);
+}
+
+/** `edit` / `delete` event messages take no reactions. */
+export function isEventType(type: unknown): boolean {
+  return type === "edit" || type === "delete";
 }
