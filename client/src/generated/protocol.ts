@@ -180,7 +180,8 @@ export interface ClientToServerEvents {
   ) => void;
   add_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
   remove_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
-  list_conversations: (payload: Record<string, never>, ack: AckCallback<{ conversations: ConversationSummary[] }>) => void;
+  /** Issue 14: paged by last activity (newest first), with unread counts, last message and the direct peer's presence. */
+  list_conversations: (payload: { limit?: number; before?: string }, ack: AckCallback<{ conversations: ConversationListItem[]; nextCursor: string | null }>) => void;
   get_receipts: (payload: { conversationId: string }, ack: AckCallback<{ receipts: ReceiptState[] }>) => void;
   /** A fresh ID token of the same user (after `token_expiring`); PERMISSION_DENIED and disconnect for another uid. */
   refresh_token: (payload: { token: string }, ack?: AckCallback<{ expiresAt: number | null }>) => void;
@@ -388,4 +389,42 @@ export interface ServerToClientEvents {
 export interface ClientToServerEvents {
   add_reaction: (payload: { conversationId: string; messageId: string; emoji: string }, ack?: AckCallback<ReactionResult>) => void;
   remove_reaction: (payload: { conversationId: string; messageId: string; emoji: string }, ack?: AckCallback<ReactionResult>) => void;
+}
+
+// --- conversation list and unread counts (issue 14) -----------------------------------------------
+
+/** What the conversation list shows of a conversation's newest message. */
+export interface LastMessagePreview {
+  id: string;
+  /** First 100 characters; null for encryptionLevel "high" and deleted messages. */
+  preview: string | null;
+  /** null when anonymous. */
+  senderId: string | null;
+  seq: number;
+  createdAt: number;
+  type: MessageType;
+  deleted?: true;
+}
+
+/** One conversation of `list_conversations`. */
+export interface ConversationListItem extends ConversationSummary {
+  /** Messages (and edit/delete events) from others above the caller's readSeq. */
+  unreadCount: number;
+  readSeq: number;
+  lastMessage: LastMessagePreview | null;
+  /** ms: the newest message's time (the conversation's creation when it has none); the list's order. */
+  lastActivityAt: number;
+  /** Direct conversations: the other member's presence (offline without lastSeen if it blocked you). */
+  peer?: { userId: string; isOnline: boolean; status: PresenceStatus; lastSeen: number | null };
+}
+
+/** Sent to every device of a user when its unread count of a conversation changed by reading (mark_read on any device). */
+export interface UnreadChangedPayload {
+  conversationId: string;
+  unreadCount: number;
+  readSeq: number;
+}
+
+export interface ServerToClientEvents {
+  unread_changed: (payload: UnreadChangedPayload) => void;
 }

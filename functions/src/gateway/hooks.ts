@@ -23,6 +23,8 @@ export interface GatewayHookPayloads {
   deliveryConfirmed: { uid: string; socket: GatewaySocket; conversationId: string; upToSeq: number };
   /** An emergency broadcast was emitted to this instance's sockets. */
   broadcastDelivered: { broadcast: EmergencyBroadcastPayload; at: number; uids: string[] };
+  /** Issue 14: a member's readSeq moved forward (mark_read on any of its devices). */
+  readAdvanced: { uid: string; socket: GatewaySocket; conversationId: string; readSeq: number };
   /** The gateway's Redis connection failed (`up: false`, once per outage) or is back (`up: true`). */
   redisHealth: { up: boolean };
 }

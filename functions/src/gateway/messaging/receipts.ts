@@ -46,6 +46,7 @@ export function receiptsFeature(ports: ReceiptsPorts) {
       await call(ports.store.markDelivered(uid, conversationId, after, now), "updating the offline queue");
       if (after > before) await notifySenders(conversationId, uid, status, before, after);
       await ctx.hooks.emit("deliveryConfirmed", { uid, socket, conversationId, upToSeq: after });
+      if (status === "read" && after > before) void ctx.hooks.emit("readAdvanced", { uid, socket, conversationId, readSeq: after });
       return { upToSeq: after };
     };
 

@@ -66,3 +66,8 @@ export const reactionSchema = z.object({
     .refine((e) => !/^__.*__$/.test(e), "reserved name")
     .refine((e) => [...graphemes.segment(e)].length <= MAX_REACTION_GRAPHEMES, `at most ${MAX_REACTION_GRAPHEMES} characters`),
 });
+
+/** Issue 14: `list_conversations` (the cursor is the `nextCursor` of the previous page). */
+export const listConversationsSchema = z
+  .object({ limit: z.number().int().positive().optional(), before: z.string().max(300).regex(/^\d+:[A-Za-z0-9_.:@-]+$/, "not a cursor").optional() })
+  .optional();

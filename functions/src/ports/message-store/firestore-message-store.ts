@@ -346,6 +346,26 @@ export class FirestoreMessageStore implements MessageStore {
     return snapshot.docs.map((d) => ({ senderId: (d.get("senderId") as string | null) ?? null, messageId: d.id }));
   }
 
+  async touchConversations(updates: Array<{ conversationId: string; at: number }>) {
+    for (let i = 0; i < updates.length; i += MAX_BATCH) {
+      const batch = this.db.batch();
+      for (const { conversationId, at } of updates.slice(i, i + MAX_BATCH)) batch.update(this.conversationRef(conversationId), { lastActivityAt: at });
+      await batch.commit();
+    }
+  }
+
+  async readSeqOf(conversationId: string, uid: string) {
+    const snapshot = await this.conversationRef(conversationId).collection("receipts").doc(uid).get();
+    return Number(snapshot.get("readSeq") ?? 0);
+  }
+
+  /** Two `count()` aggregations: every message above the mark, minus the caller's own (index: senderId + seq). */
+  async unreadCount(conversationId: string, uid: string, afterSeq: number) {
+    const above = this.messagesOf(conversationId).where("seq", ">", afterSeq);
+    const [all, own] = await Promise.all([above.count().get(), above.where("senderId", "==", uid).count().get()]);
+    return Math.max(0, all.data().count - own.data().count);
+  }
+
   async ping() {
     try {
       await this.db.collection("conversations").limit(1).get();
@@ -420,6 +440,7 @@ function toConversation(data: FirebaseFirestore.DocumentData): Conversation {
     postingRoles: data.postingRoles ?? [],
     createdBy: data.createdBy,
     createdAt: Number(data.createdAt),
+    ...(typeof data.lastActivityAt === "number" ? { lastActivityAt: data.lastActivityAt } : {}),
   };
 }
 
@@ -431,6 +452,7 @@ function toQueueEntry(data: FirebaseFirestore.DocumentData): QueueEntry {
     seq: Number(data.seq),
     message: data.message,
     createdAt: Number(data.createdAt),
+    ...(typeof data.lastActivityAt === "number" ? { lastActivityAt: data.lastActivityAt } : {}),
   };
 }
 

@@ -177,6 +177,21 @@ export class MemoryMessageStore implements MessageStore {
       .map((m) => ({ senderId: m.senderId, messageId: m.id }));
   }
 
+  async touchConversations(updates: Array<{ conversationId: string; at: number }>) {
+    for (const { conversationId, at } of updates) {
+      const conversation = this.conversations.get(conversationId);
+      if (conversation) conversation.lastActivityAt = Math.max(conversation.lastActivityAt ?? 0, at);
+    }
+  }
+
+  async readSeqOf(conversationId: string, uid: string) {
+    return this.receiptDocs.get(conversationId)?.get(uid)?.readSeq ?? 0;
+  }
+
+  async unreadCount(conversationId: string, uid: string, afterSeq: number) {
+    return (this.messages.get(conversationId) ?? []).filter((m) => m.seq > afterSeq && m.senderId !== uid).length;
+  }
+
   async ping() {
     return true;
   }

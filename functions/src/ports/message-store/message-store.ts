@@ -1,6 +1,7 @@
 import type { ChatMessage, ConversationSummary, ReactionSummary, ReceiptState, ReplyRef } from "../../protocol";
 
-export type Conversation = ConversationSummary;
+/** A conversation as stored: the summary plus `lastActivityAt` (issue 14: the list's order; maintained off the send path). */
+export type Conversation = ConversationSummary & { lastActivityAt?: number };
 
 /**
  * A message as stored and as recipients see it. An anonymous message has `senderId: null`; its real
@@ -121,6 +122,13 @@ export interface MessageStore {
   receipts(conversationId: string): Promise<ReceiptState[]>;
   /** Messages with before < seq <= upTo, as (senderId, messageId) pairs, at most `limit` (anonymous ones have no sender). */
   sendersBetween(conversationId: string, before: number, upTo: number, limit: number): Promise<Array<{ senderId: string | null; messageId: string }>>;
+
+  /** Issue 14: raises conversations' `lastActivityAt` (coalesced by the caller; never lowers it in memory, last write wins in Firestore). */
+  touchConversations(updates: Array<{ conversationId: string; at: number }>): Promise<void>;
+  /** A member's readSeq in a conversation (0 when it never read). */
+  readSeqOf(conversationId: string, uid: string): Promise<number>;
+  /** Messages (events included) with seq > afterSeq not sent by `uid` under its name. */
+  unreadCount(conversationId: string, uid: string, afterSeq: number): Promise<number>;
 
   /** Firestore reachability for the status report. */
   ping(): Promise<boolean>;
