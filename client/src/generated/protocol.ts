@@ -182,7 +182,11 @@ export interface ClientToServerEvents {
   remove_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
   /** Issue 14: paged by last activity (newest first), with unread counts, last message and the direct peer's presence. */
   list_conversations: (payload: { limit?: number; before?: string }, ack: AckCallback<{ conversations: ConversationListItem[]; nextCursor: string | null }>) => void;
-  get_receipts: (payload: { conversationId: string }, ack: AckCallback<{ receipts: ReceiptState[] }>) => void;
+  /** With `messageId` (issue 14), also who has that message delivered and read. */
+  get_receipts: (
+    payload: { conversationId: string; messageId?: string },
+    ack: AckCallback<{ receipts: ReceiptState[]; deliveredTo?: string[]; readBy?: string[] }>,
+  ) => void;
   /** A fresh ID token of the same user (after `token_expiring`); PERMISSION_DENIED and disconnect for another uid. */
   refresh_token: (payload: { token: string }, ack?: AckCallback<{ expiresAt: number | null }>) => void;
 }
@@ -427,4 +431,21 @@ export interface UnreadChangedPayload {
 
 export interface ServerToClientEvents {
   unread_changed: (payload: UnreadChangedPayload) => void;
+}
+
+// --- "read by N of M" (issue 14) ---------------------------------------------------------------------
+
+/** To the sender of a group message: how many of the other members have it delivered and read. */
+export interface ReceiptSummaryPayload {
+  conversationId: string;
+  messageId: string;
+  seq: number;
+  delivered: number;
+  read: number;
+  /** The other members (the M of "read by N of M"). */
+  members: number;
+}
+
+export interface ServerToClientEvents {
+  receipt_summary: (payload: ReceiptSummaryPayload) => void;
 }

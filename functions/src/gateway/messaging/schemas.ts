@@ -71,3 +71,6 @@ export const reactionSchema = z.object({
 export const listConversationsSchema = z
   .object({ limit: z.number().int().positive().optional(), before: z.string().max(300).regex(/^\d+:[A-Za-z0-9_.:@-]+$/, "not a cursor").optional() })
   .optional();
+
+/** `get_receipts`; `messageId` (issue 14) also asks who has that message. */
+export const getReceiptsSchema = z.object({ conversationId: id, messageId: id.optional() });
