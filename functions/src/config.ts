@@ -123,7 +123,7 @@ export const settings = {
 
   // --- conversation features (issue 14) ------------------------------------------------------
   blockListCacheMs: setting("BLOCK_LIST_CACHE_MS", 60_000, z.number().int().min(0), "How long an instance trusts its cached block lists (changes invalidate on every instance at once)."),
-  conversationListPageDefault: setting("CONVERSATION_LIST_PAGE_DEFAULT", 50, count, "Conversations per `list_conversations` page when the call gives no `limit`."),
+  conversationListPageDefault: setting("CONVERSATION_LIST_PAGE_DEFAULT", 50, count, "Conversations per `list_conversations` page when the call gives a `before` cursor but no `limit` (without either it answers every conversation, summaries only)."),
   conversationListPageMax: setting("CONVERSATION_LIST_PAGE_MAX", 100, count, "Most conversations one `list_conversations` page returns (each costs a few reads: newest messages, the caller's receipt, unread counts)."),
   receiptSummaryMaxMembers: setting("RECEIPT_SUMMARY_MAX_MEMBERS", 200, z.number().int().min(0), "Groups up to this many members send their senders live `receipt_summary` (read by N of M) after receipts (each costs a read of the group's receipts); larger groups only answer `get_receipts`. 0 turns summaries off."),
   maxReactionsPerMessage: setting("MAX_REACTIONS_PER_MESSAGE", 20, count, "Most different reaction values on one message; adding another one is refused (INVALID_ARGUMENT)."),

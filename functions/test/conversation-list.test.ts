@@ -8,7 +8,7 @@ import { arrived, eventually } from "./support/wait";
 import { expectError } from "./support/expect-error";
 
 type Page = { conversations: ConversationListItem[]; nextCursor: string | null };
-const list = (socket: ClientSocket, payload: object = {}) => callOk<Page>(socket, "list_conversations", payload);
+const list = (socket: ClientSocket, payload: object = { limit: 10 }) => callOk<Page>(socket, "list_conversations", payload);
 
 describe("conversation list and unread counts", () => {
   it("counts unread messages from others per user; reading on one device lowers the count on the other, live", async () => {
@@ -46,7 +46,7 @@ describe("conversation list and unread counts", () => {
     const first = await list(a.socket, { limit: 2 });
     expect(first.conversations.map((c) => c.id)).to.deep.equal([toBob.conversationId, toCarol.conversationId]);
     expect(first.nextCursor).to.be.a("string");
-    const second = await list(a.socket, { limit: 2, before: first.nextCursor });
+    const second = await list(a.socket, { limit: 2, before: first.nextCursor! });
     expect(second.conversations.map((c) => c.id)).to.deep.equal([quiet.id]);
     expect(second.nextCursor).to.equal(null);
     expect(second.conversations[0]).to.include({ unreadCount: 0, lastMessage: null });
@@ -56,6 +56,10 @@ describe("conversation list and unread counts", () => {
     expect(withBob.peer).to.deep.equal({ userId: bob.uid, isOnline: true, status: "online", lastSeen: null });
     expect(withCarol.peer).to.include({ userId: carol.uid, isOnline: false, status: "offline" });
     expect(withBob.lastActivityAt).to.be.at.least(withCarol.lastActivityAt);
+    const everything = await callOk<{ conversations: ConversationSummary[]; nextCursor: null }>(a.socket, "list_conversations", {});
+    expect(everything.conversations.map((c) => c.id), "no limit: all, summaries only").to.deep.equal([toBob.conversationId, toCarol.conversationId, quiet.id]);
+    expect(everything.conversations[0]).to.not.have.property("unreadCount");
+    expect(everything.nextCursor).to.equal(null);
     expectError(await call(a.socket, "list_conversations", { limit: "ten" }), "INVALID_ARGUMENT");
     expectError(await call(a.socket, "list_conversations", { before: "yesterday" }), "INVALID_ARGUMENT");
   });

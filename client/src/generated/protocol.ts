@@ -180,8 +180,14 @@ export interface ClientToServerEvents {
   ) => void;
   add_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
   remove_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
-  /** Issue 14: paged by last activity (newest first), with unread counts, last message and the direct peer's presence. */
-  list_conversations: (payload: { limit?: number; before?: string }, ack: AckCallback<{ conversations: ConversationListItem[]; nextCursor: string | null }>) => void;
+  /**
+   * Issue 14: with `limit` (and `before`), a page by last activity (newest first) with unread counts, last
+   * message and the direct peer's presence; with neither, every conversation as summaries only (resume).
+   */
+  list_conversations: (
+    payload: { limit?: number; before?: string },
+    ack: AckCallback<{ conversations: ConversationListItem[] | ConversationSummary[]; nextCursor: string | null }>,
+  ) => void;
   /** With `messageId` (issue 14), also who has that message delivered and read. */
   get_receipts: (
     payload: { conversationId: string; messageId?: string },

@@ -79,6 +79,8 @@ class ConversationList implements GatewayFeature {
     const limit = Math.min(payload?.limit ?? this.ctx.config.conversationListPageDefault, this.ctx.config.conversationListPageMax);
     const all = await storeCall(this.ctx, this.ports.store.conversationsOf(uid), "listing conversations");
     const ordered = all.map((c) => ({ conversation: c, cursor: this.cursorOf(c) })).sort((a, b) => compareCursors(b.cursor, a.cursor));
+    // Without limit and cursor: every conversation, summaries only, no further read (the clients' resume path).
+    if (payload?.limit === undefined && payload?.before === undefined) return { conversations: ordered.map((c) => summary(c.conversation)), nextCursor: null };
     const after = payload?.before;
     const page = ordered.filter((c) => after === undefined || compareCursors(c.cursor, after) < 0).slice(0, limit + 1);
     const shown = page.slice(0, limit);

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { FieldValue, Firestore, Timestamp, WriteBatch } from "firebase-admin/firestore";
+import { COUNT_PREFIX, countsOf, reactionKey, REPLY_TO_ID, toDoc, toMessage, VALUE_PREFIX } from "./message-doc";
 import { ALREADY_EXISTS, FIRESTORE_MAX_BATCH_WRITES, GroupCommitOptions, GroupCommitter, MAX_COMMIT_BYTES } from "./group-commit";
 import type { ChatMessage, ReceiptState, ReplyRef } from "../../protocol";
 import {
@@ -21,6 +21,8 @@ import {
 } from "./message-store";
 
 const MAX_BATCH = FIRESTORE_MAX_BATCH_WRITES;
+/** gRPC status of a delete whose `exists` precondition failed. */
+const NOT_FOUND = 5;
 /** Rough cost of one write besides its content (field names, ids, timestamps), for the byte bound of a commit. */
 const WRITE_OVERHEAD_BYTES = 512;
 
@@ -376,59 +378,6 @@ export class FirestoreMessageStore implements MessageStore {
   }
 }
 
-/** gRPC status of a delete whose `exists` precondition failed. */
-const NOT_FOUND = 5;
-/** Reaction counts live in top-level fields (the Node emulator cannot increment nested ones): count and value per key. */
-const COUNT_PREFIX = "reaction_";
-const VALUE_PREFIX = "reactionValue_";
-
-/** A reaction value's field key: any emoji, no dots or reserved characters in a field name. */
-function reactionKey(emoji: string): string {
-  return createHash("sha256").update(emoji).digest("base64url").slice(0, 16);
-}
-
-/** The reaction counts held in a message document's flat fields, by value (zero counts left out). */
-function countsOf(data: FirebaseFirestore.DocumentData): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const [field, value] of Object.entries(data)) {
-    if (!field.startsWith(COUNT_PREFIX) || typeof value !== "number" || value <= 0) continue;
-    const emoji = data[`${VALUE_PREFIX}${field.slice(COUNT_PREFIX.length)}`];
-    if (typeof emoji === "string") counts[emoji] = value;
-  }
-  return counts;
-}
-
-/** A message as its document holds it: reaction counts flattened, replies with their top-level `replyToId`. */
-function toDoc(message: StoredMessage): FirebaseFirestore.DocumentData {
-  const { reactionCounts, ...rest } = message;
-  const doc: FirebaseFirestore.DocumentData = message.replyTo ? { ...rest, [REPLY_TO_ID]: message.replyTo.id } : rest;
-  for (const [emoji, count] of Object.entries(reactionCounts ?? {})) {
-    doc[`${COUNT_PREFIX}${reactionKey(emoji)}`] = count;
-    doc[`${VALUE_PREFIX}${reactionKey(emoji)}`] = emoji;
-  }
-  return doc;
-}
-
-/**
- * A reply's document also holds the replied-to id at the top level (the Node emulator cannot filter on
- * `replyTo.id`), so replies can be found when their original is edited or deleted. Storage only.
- */
-const REPLY_TO_ID = "replyToId";
-
-function toMessage(data: FirebaseFirestore.DocumentData): StoredMessage {
-  const message: FirebaseFirestore.DocumentData = {};
-  let reacted = false;
-  for (const [field, value] of Object.entries(data)) {
-    if (field.startsWith(COUNT_PREFIX) || field.startsWith(VALUE_PREFIX)) reacted = true;
-    else if (field !== REPLY_TO_ID) message[field] = value;
-  }
-  if (reacted) {
-    const counts = countsOf(data);
-    if (Object.keys(counts).length > 0) message.reactionCounts = counts;
-  }
-  return message as StoredMessage;
-}
-
 function toConversation(data: FirebaseFirestore.DocumentData): Conversation {
   return {
     id: data.id,
@@ -462,3 +411,5 @@ function approximateBytes(message: StoredMessage): number {
   const metadata = message.metadata && Object.keys(message.metadata).length > 0 ? JSON.stringify(message.metadata).length : 0;
   return WRITE_OVERHEAD_BYTES + message.content.length * 3 + metadata;
 }
+
+export { toMessage } from "./message-doc";
