@@ -161,4 +161,18 @@ describe("edit and delete (sequenced conversation events)", () => {
     expect(inbox[1]).to.include({ id: removal.eventId, type: "delete", targetId: sent.messageId, seq: removal.seq });
     expect((await history(b.socket, conversation.id))[0]).to.include({ id: sent.messageId, deleted: true, content: "" });
   });
+
+  it("across a block, editing and reacting in the direct conversation are refused with PERMISSION_DENIED; deleting one's own message is not", async () => {
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"]);
+    const [a, b] = await connect(alice, bob);
+    const fromBob = await sendOk(b.socket, { recipientId: alice.uid, content: "hi" });
+    const fromAlice = await sendOk(a.socket, { recipientId: bob.uid, content: "hello" });
+    await callOk(a.socket, "block_user", { userId: bob.uid });
+    const conversationId = fromBob.conversationId;
+
+    expectError(await call(b.socket, "edit_message", { conversationId, messageId: fromBob.messageId, content: "hi!" }), "PERMISSION_DENIED", "blocked edits");
+    expectError(await call(b.socket, "add_reaction", { conversationId, messageId: fromAlice.messageId, emoji: "👍" }), "PERMISSION_DENIED", "blocked reacts");
+    expectError(await call(a.socket, "add_reaction", { conversationId, messageId: fromBob.messageId, emoji: "👍" }), "PERMISSION_DENIED", "the blocker reacts");
+    await callOk(b.socket, "delete_message", { conversationId, messageId: fromBob.messageId });
+  });
 });
