@@ -5,10 +5,13 @@ import type {
   Ack,
   AuthSuccessPayload,
   ChatMessage,
+  ConversationEventResult,
+  ConversationListItem,
   ConversationSummary,
   DeliveryStatusPayload,
   EmergencyBroadcastPayload,
   MessageType,
+  ReactionResult,
   ReceiptState,
   SendMessagePayload,
   SendMessageResult,
@@ -382,6 +385,31 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
   /** Silences pushes (never messages) of a conversation until `until` (ms); omitted: until unmuted; null: unmute. */
   async muteConversation(conversationId: string, until?: number | null) {
     return this.call<{ conversationId: string; muted: boolean; until: number | null }>("mute_conversation", { conversationId, ...(until !== undefined ? { until } : {}) });
+  }
+
+  // --- edits, deletions, reactions, the conversation list (issue 14) -----------------------------
+
+  /** Edits one's own text message (within the server's MESSAGE_EDIT_WINDOW); members get a `new_message` of type `edit`. */
+  async editMessage(conversationId: string, messageId: string, content: string): Promise<ConversationEventResult> {
+    return this.call<ConversationEventResult>("edit_message", { conversationId, messageId, content });
+  }
+
+  /** Deletes a message for everyone (its sender, or a group admin / moderator); a tombstone remains. */
+  async deleteMessage(conversationId: string, messageId: string): Promise<ConversationEventResult> {
+    return this.call<ConversationEventResult>("delete_message", { conversationId, messageId });
+  }
+
+  async addReaction(conversationId: string, messageId: string, emoji: string): Promise<ReactionResult> {
+    return this.call<ReactionResult>("add_reaction", { conversationId, messageId, emoji });
+  }
+
+  async removeReaction(conversationId: string, messageId: string, emoji: string): Promise<ReactionResult> {
+    return this.call<ReactionResult>("remove_reaction", { conversationId, messageId, emoji });
+  }
+
+  /** A page of the conversation list (newest activity first) with unread counts, last message and peer presence. */
+  async listConversations(page: { limit?: number; before?: string } = {}): Promise<{ conversations: ConversationListItem[]; nextCursor: string | null }> {
+    return this.call<{ conversations: ConversationListItem[]; nextCursor: string | null }>("list_conversations", { limit: page.limit ?? 20, ...(page.before ? { before: page.before } : {}) });
   }
 
   /** The app showed a broadcast (when autoAckBroadcasts is off). */

@@ -109,6 +109,9 @@ export const settings = {
       mark_notification_read: { limit: 120, windowMs: 60_000 },
       clear_notification: { limit: 120, windowMs: 60_000 },
       clear_all_notifications: { limit: 10, windowMs: 60_000 },
+      // issue 14: edits and deletions are sequenced conversation events (a store commit each)
+      edit_message: { limit: 30, windowMs: 60_000 },
+      delete_message: { limit: 30, windowMs: 60_000 },
       // find_user and get_profiles share one budget (guessing emails in bulk must be slow)
       lookup: { limit: 30, windowMs: 60_000 },
     } as Record<string, { limit: number; windowMs: number }>,
@@ -130,6 +133,11 @@ export const settings = {
 
   // --- conversation features (issue 14) ------------------------------------------------------
   blockListCacheMs: setting("BLOCK_LIST_CACHE_MS", 60_000, z.number().int().min(0), "How long an instance trusts its cached block lists (changes invalidate on every instance at once)."),
+  conversationListPageDefault: setting("CONVERSATION_LIST_PAGE_DEFAULT", 50, count, "Conversations per `list_conversations` page when the call gives a `before` cursor but no `limit` (without either it answers every conversation, summaries only)."),
+  conversationListPageMax: setting("CONVERSATION_LIST_PAGE_MAX", 100, count, "Most conversations one `list_conversations` page returns (each costs a few reads: newest messages, the caller's receipt, unread counts)."),
+  receiptSummaryMaxMembers: setting("RECEIPT_SUMMARY_MAX_MEMBERS", 200, z.number().int().min(0), "Groups up to this many members send their senders live `receipt_summary` (read by N of M) after receipts (each costs a read of the group's receipts); larger groups only answer `get_receipts`. 0 turns summaries off."),
+  maxReactionsPerMessage: setting("MAX_REACTIONS_PER_MESSAGE", 20, count, "Most different reaction values on one message; adding another one is refused (INVALID_ARGUMENT)."),
+  messageEditWindowSeconds: setting("MESSAGE_EDIT_WINDOW", 900, z.number().int().min(0), "Seconds after sending during which the sender may `edit_message` a text message (0: edits are off). Deleting has no window."),
 
   // --- reach: call signaling ------------------------------------------------------------------
   callRingTimeoutMs: setting("CALL_RING_TIMEOUT_MS", 30_000, ms, "A call nobody answers within this long ends as `missed` (call_ended to every device, a missed-call notification to each callee)."),

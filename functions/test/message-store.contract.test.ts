@@ -139,3 +139,66 @@ for (const [name, make] of adapters) {
     });
   });
 }
+
+// --- issue 14: conversation events, reactions, unread counts (both adapters) ---------------------
+for (const [name, make] of adapters) {
+  describe(`message store contract, issue 14 (${name})`, () => {
+    let store: MessageStore;
+    let id: string;
+    beforeEach(async () => {
+      store = make();
+      id = `c14-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+      await store.createConversation(conversation(id, ["u1", "u2", "u3"]));
+    });
+
+    it("an event replaces its target, its queued copies and the previews of replies to it", async () => {
+      await store.appendMessage(message(id, 1), { queueFor: ["u2"] });
+      const reply = { ...message(id, 2, "u2"), replyTo: { id: `${id}-m1`, senderId: "u1", type: "text" as const, preview: "message 1" } };
+      await store.appendMessage(reply, { queueFor: ["u3"] });
+      const tombstone = { ...message(id, 1), content: "", deleted: true as const, deletedAt: 5 };
+      const event = { ...message(id, 3), id: `${id}-e3`, type: "delete" as const, content: "", targetId: `${id}-m1` };
+      await store.appendEvent(event, { queueFor: ["u2"], target: tombstone, replyRef: { id: `${id}-m1`, senderId: "u1", type: "text", preview: null, deleted: true } });
+
+      const history = await store.history(id, { limit: 10 });
+      expect(history.map((m) => [m.seq, m.type, m.content])).to.deep.equal([[1, "text", ""], [2, "text", "message 2"], [3, "delete", ""]]);
+      expect(history[1].replyTo).to.deep.equal({ id: `${id}-m1`, senderId: "u1", type: "text", preview: null, deleted: true });
+      expect(history[1]).to.not.have.property("replyToId");
+      const queued = await store.pendingFor("u2", 10);
+      expect(queued.map((e) => [e.seq, e.message.content])).to.deep.equal([[1, ""], [3, ""]]);
+      expect((await store.pendingFor("u3", 10))[0].message.replyTo?.preview).to.equal(null);
+    });
+
+    it("reactions: one per value per user, counts, the reader's flags, queued copies", async () => {
+      await store.appendMessage(message(id, 1), { queueFor: ["u3"] });
+      const change = (userId: string, emoji: string, add = true) => store.react({ conversationId: id, messageId: `${id}-m1`, userId, emoji, add, maxDistinct: 2, now: 1 });
+
+      expect(await change("u1", "👍")).to.deep.equal({ outcome: "ok", count: 1, changed: true });
+      expect(await change("u1", "👍")).to.deep.equal({ outcome: "ok", count: 1, changed: false });
+      expect(await change("u2", "👍")).to.deep.equal({ outcome: "ok", count: 2, changed: true });
+      expect(await change("u2", "🎉")).to.deep.equal({ outcome: "ok", count: 1, changed: true });
+      expect(await change("u2", "🔥")).to.deep.equal({ outcome: "too_many" });
+      expect(await change("u1", "🎉", false)).to.deep.equal({ outcome: "ok", count: 1, changed: false });
+      expect(await store.react({ conversationId: id, messageId: "nope", userId: "u1", emoji: "👍", add: true, maxDistinct: 2, now: 1 })).to.deep.equal({ outcome: "no_message" });
+
+      const [stored] = await store.history(id, { limit: 10 });
+      expect(stored.reactionCounts).to.deep.equal({ "👍": 2, "🎉": 1 });
+      const mine = await store.reactionsOf(id, "u2", new Map([[`${id}-m1`, ["👍", "🎉"]]]));
+      expect(mine.get(`${id}-m1`)).to.have.members(["👍", "🎉"]);
+      expect((await store.pendingFor("u3", 10))[0].message.reactions).to.have.deep.members([{ emoji: "👍", count: 2, me: false }, { emoji: "🎉", count: 1, me: false }]);
+    });
+
+    it("unread counts leave out the reader's own messages; activity and readSeq are kept", async () => {
+      await store.appendMessage(message(id, 1, "u1"), { queueFor: [] });
+      await store.appendMessage(message(id, 2, "u2"), { queueFor: [] });
+      await store.appendMessage(message(id, 3, "u1"), { queueFor: [] });
+      await store.advanceReceipt(id, "u2", "readSeq", 1, 10);
+      await store.touchConversations([{ conversationId: id, at: 77 }]);
+
+      expect(await store.unreadCount(id, "u2", 1)).to.equal(1);
+      expect(await store.unreadCount(id, "u3", 0)).to.equal(3);
+      expect(await store.readSeqOf(id, "u2")).to.equal(1);
+      expect(await store.readSeqOf(id, "u3")).to.equal(0);
+      expect((await store.getConversation(id))?.lastActivityAt).to.equal(77);
+    });
+  });
+}

@@ -30,6 +30,9 @@ export interface ServerShutdownPayload {
 
 export const MESSAGE_TYPES = ["text", "image", "document", "voice", "emergency"] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
+/** Sequenced conversation events that reference another message (issue 14): never sent with send_message. */
+export const CONVERSATION_EVENT_TYPES = ["edit", "delete"] as const;
+export type ConversationEventType = (typeof CONVERSATION_EVENT_TYPES)[number];
 export type EncryptionLevel = "standard" | "high";
 export type DeliveryState = "sent" | "delivered" | "read";
 
@@ -66,7 +69,8 @@ export interface ChatMessage {
   seq: number;
   /** null for anonymous messages. */
   senderId: string | null;
-  type: MessageType;
+  /** A message type, or a conversation event (`edit`, `delete`, issue 14) whose `targetId` names its message. */
+  type: MessageType | ConversationEventType;
   content: string;
   encryptionLevel: EncryptionLevel;
   isAnonymous: boolean;
@@ -176,8 +180,19 @@ export interface ClientToServerEvents {
   ) => void;
   add_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
   remove_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
-  list_conversations: (payload: Record<string, never>, ack: AckCallback<{ conversations: ConversationSummary[] }>) => void;
-  get_receipts: (payload: { conversationId: string }, ack: AckCallback<{ receipts: ReceiptState[] }>) => void;
+  /**
+   * Issue 14: with `limit` (and `before`), a page by last activity (newest first) with unread counts, last
+   * message and the direct peer's presence; with neither, every conversation as summaries only (resume).
+   */
+  list_conversations: (
+    payload: { limit?: number; before?: string },
+    ack: AckCallback<{ conversations: ConversationListItem[] | ConversationSummary[]; nextCursor: string | null }>,
+  ) => void;
+  /** With `messageId` (issue 14), also who has that message delivered and read. */
+  get_receipts: (
+    payload: { conversationId: string; messageId?: string },
+    ack: AckCallback<{ receipts: ReceiptState[]; deliveredTo?: string[]; readBy?: string[] }>,
+  ) => void;
   /** A fresh ID token of the same user (after `token_expiring`); PERMISSION_DENIED and disconnect for another uid. */
   refresh_token: (payload: { token: string }, ack?: AckCallback<{ expiresAt: number | null }>) => void;
 }
@@ -271,8 +286,10 @@ export interface ReplyRef {
   /** null when the original was anonymous. */
   senderId: string | null;
   type: MessageType;
-  /** The first 100 characters of the original's content; null for encryptionLevel "high". */
+  /** The first 100 characters of the original's content; null for encryptionLevel "high" or a deleted original. */
   preview: string | null;
+  /** The original was deleted (issue 14): show "deleted message". */
+  deleted?: true;
 }
 
 export interface ChatMessage {
@@ -421,4 +438,131 @@ export interface ClientToServerEvents {
   mark_notification_read: (payload: { id: string }, ack?: AckCallback<{ id: string; unreadCount: number }>) => void;
   clear_notification: (payload: { id: string }, ack?: AckCallback<{ id: string; unreadCount: number }>) => void;
   clear_all_notifications: (payload: Record<string, never>, ack?: AckCallback<{ cleared: number; unreadCount: number }>) => void;
+}
+
+// --- edits and deletions (issue 14) ---------------------------------------------------------------
+
+export interface ChatMessage {
+  /** On `edit` / `delete` events: the message of the same conversation they change. */
+  targetId?: string;
+  /** On an edited message: when it was last edited (ms). */
+  editedAt?: number;
+  /** On a deleted message (a tombstone: `content` is "", metadata and replyTo are gone). */
+  deleted?: true;
+  deletedAt?: number;
+}
+
+/** Ack of `edit_message` / `delete_message`: the event message that carries the change. */
+export interface ConversationEventResult {
+  /** The event message's id and seq (it reaches members as `new_message` of type `edit` / `delete`). */
+  eventId: string;
+  conversationId: string;
+  seq: number;
+  targetId: string;
+  createdAt: number;
+}
+
+export interface ClientToServerEvents {
+  /** The sender edits its own text message within MESSAGE_EDIT_WINDOW seconds. */
+  edit_message: (payload: { conversationId: string; messageId: string; content: string }, ack: AckCallback<ConversationEventResult>) => void;
+  /** The sender (or a group admin / moderator) deletes a message for everyone: a tombstone remains. */
+  delete_message: (payload: { conversationId: string; messageId: string }, ack: AckCallback<ConversationEventResult>) => void;
+}
+
+// --- reactions (issue 14) ------------------------------------------------------------------------
+
+/** One reaction value on a message as a reader sees it. */
+export interface ReactionSummary {
+  emoji: string;
+  count: number;
+  /** The reader itself reacted with this value. */
+  me: boolean;
+}
+
+export interface ChatMessage {
+  /** Current reactions (history and offline-queue copies); absent when there are none. */
+  reactions?: ReactionSummary[];
+}
+
+/** `reaction_updated`: someone added or removed a reaction; `count` is the new total for that value. */
+export interface ReactionUpdatedPayload {
+  conversationId: string;
+  messageId: string;
+  emoji: string;
+  count: number;
+  userId: string;
+  added: boolean;
+}
+
+export interface ReactionResult {
+  conversationId: string;
+  messageId: string;
+  emoji: string;
+  count: number;
+  /** false when nothing changed (adding a reaction one has, removing one one has not). */
+  changed: boolean;
+}
+
+export interface ServerToClientEvents {
+  reaction_updated: (payload: ReactionUpdatedPayload) => void;
+}
+
+export interface ClientToServerEvents {
+  add_reaction: (payload: { conversationId: string; messageId: string; emoji: string }, ack?: AckCallback<ReactionResult>) => void;
+  remove_reaction: (payload: { conversationId: string; messageId: string; emoji: string }, ack?: AckCallback<ReactionResult>) => void;
+}
+
+// --- conversation list and unread counts (issue 14) -----------------------------------------------
+
+/** What the conversation list shows of a conversation's newest message. */
+export interface LastMessagePreview {
+  id: string;
+  /** First 100 characters; null for encryptionLevel "high" and deleted messages. */
+  preview: string | null;
+  /** null when anonymous. */
+  senderId: string | null;
+  seq: number;
+  createdAt: number;
+  type: MessageType;
+  deleted?: true;
+}
+
+/** One conversation of `list_conversations`. */
+export interface ConversationListItem extends ConversationSummary {
+  /** Messages (and edit/delete events) from others above the caller's readSeq. */
+  unreadCount: number;
+  readSeq: number;
+  lastMessage: LastMessagePreview | null;
+  /** ms: the newest message's time (the conversation's creation when it has none); the list's order. */
+  lastActivityAt: number;
+  /** Direct conversations: the other member's presence (offline without lastSeen if it blocked you). */
+  peer?: { userId: string; isOnline: boolean; status: PresenceStatus; lastSeen: number | null };
+}
+
+/** Sent to every device of a user when its unread count of a conversation changed by reading (mark_read on any device). */
+export interface UnreadChangedPayload {
+  conversationId: string;
+  unreadCount: number;
+  readSeq: number;
+}
+
+export interface ServerToClientEvents {
+  unread_changed: (payload: UnreadChangedPayload) => void;
+}
+
+// --- "read by N of M" (issue 14) ---------------------------------------------------------------------
+
+/** To the sender of a group message: how many of the other members have it delivered and read. */
+export interface ReceiptSummaryPayload {
+  conversationId: string;
+  messageId: string;
+  seq: number;
+  delivered: number;
+  read: number;
+  /** The other members (the M of "read by N of M"). */
+  members: number;
+}
+
+export interface ServerToClientEvents {
+  receipt_summary: (payload: ReceiptSummaryPayload) => void;
 }

@@ -53,6 +53,9 @@ import { heartbeatFeature } from "./heartbeat";
 import { instanceRegistryFeature } from "./instance-registry";
 import { activeMembersFeature } from "./messaging/active-members";
 import { blockingFeature } from "./messaging/blocking";
+import { conversationEventsFeature } from "./messaging/conversation-events";
+import { reactionsFeature } from "./messaging/reactions";
+import { conversationListFeature } from "./messaging/conversation-list";
 import { ConversationDirectory } from "./messaging/conversation-directory";
 import { groupsFeature } from "./messaging/groups";
 import { historyFeature } from "./messaging/history";
@@ -108,6 +111,9 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     // --- conversation features (issue 14) ---
     blockingFeature({ blocks: ports.blocks, conversations }),
     activeMembersFeature({ presence: ports.presence, blocks: ports.blocks, conversations }),
+    conversationListFeature({ store: ports.store, presence: ports.presence, records: ports.records, blocks: ports.blocks }),
+    reactionsFeature({ store: ports.store, conversations, blocks: ports.blocks }),
+    conversationEventsFeature({ store: ports.store, sequences: ports.sequences, online: ports.presence, markers: ports.markers, conversations, blocks: ports.blocks }),
     emergencyBroadcastsFeature(ports.broadcasts, ports.broadcastReceipts),
     pushFeature({ devices: ports.devices, push: ports.push }),
     // --- reach: call signaling (issue 15) ---

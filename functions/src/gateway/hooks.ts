@@ -27,6 +27,8 @@ export interface GatewayHookPayloads {
   callMissed: { callId: string; callerId: string; conversationId: string | null; media: "audio" | "video"; missedBy: string[]; at: number };
   /** Missed emergency broadcasts were replayed to a user at admission (the live ones are `broadcastDelivered`). */
   broadcastReplayed: { broadcasts: EmergencyBroadcastPayload[]; uid: string; at: number };
+  /** Issue 14: a member's readSeq moved forward (mark_read on any of its devices). */
+  readAdvanced: { uid: string; socket: GatewaySocket; conversationId: string; readSeq: number };
   /** The gateway's Redis connection failed (`up: false`, once per outage) or is back (`up: true`). */
   redisHealth: { up: boolean };
 }

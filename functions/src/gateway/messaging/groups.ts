@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { GatewayError } from "../../errors";
 import type { Conversation, MessageStore } from "../../ports/message-store";
-import { emptySchema } from "../payloads";
 import { GatewayContext, GatewayFeature, GatewaySocket, userRoom } from "../types";
 import { ConversationDirectory, hasAnyRole, notifyMembers, summary } from "./conversation-directory";
 import { conversationRoom } from "./rooms";
@@ -16,7 +15,7 @@ export interface GroupsPorts {
   blocks?: BlockChecks;
 }
 
-/** Groups and the conversation list: `create_group`, `add_members`, `remove_members`, `list_conversations`. */
+/** Groups: `create_group`, `add_members`, `remove_members`. */
 export function groupsFeature(ports: GroupsPorts) {
   return (ctx: GatewayContext): GatewayFeature => new Groups(ctx, ports);
 }
@@ -37,13 +36,7 @@ class Groups implements GatewayFeature {
     calls.register(socket, "create_group", { schema: createGroupSchema, userAction: true, handle: (p) => this.create(socket, p) });
     calls.register(socket, "add_members", { schema: membersChangeSchema, userAction: true, handle: (p) => this.change(socket, p, "add") });
     calls.register(socket, "remove_members", { schema: membersChangeSchema, userAction: true, handle: (p) => this.change(socket, p, "remove") });
-    calls.register(socket, "list_conversations", {
-      schema: emptySchema,
-      handle: async () => {
-        const conversations = await storeCall(this.ctx, this.ports.store.conversationsOf(socket.data.uid), "listing conversations");
-        return { conversations: conversations.map(summary) };
-      },
-    });
+    // list_conversations: the conversation-list feature (issue 14).
   }
 
   private async create(socket: GatewaySocket, payload: { name: string; memberIds: string[]; announcement: boolean; postingRoles: string[] }) {

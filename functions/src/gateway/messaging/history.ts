@@ -1,4 +1,4 @@
-import type { MessageStore } from "../../ports/message-store";
+import { publicCopy, type MessageStore, type StoredMessage } from "../../ports/message-store";
 import type { GatewayContext, GatewayFeature } from "../types";
 import type { ConversationDirectory } from "./conversation-directory";
 import { historySchema } from "./schemas";
@@ -13,6 +13,12 @@ export interface HistoryPorts {
 export function historyFeature(ports: HistoryPorts) {
   return (ctx: GatewayContext): GatewayFeature => {
     const conversations = ports.conversations(ctx);
+    /** Issue 14: the page as this reader sees it (reactions with its own flags); one read only when any has reactions. */
+    const readerCopies = async (messages: StoredMessage[], uid: string) => {
+      const reacted = new Map(messages.filter((m) => m.reactionCounts && Object.keys(m.reactionCounts).length > 0).map((m) => [m.id, Object.keys(m.reactionCounts!)]));
+      const mine = reacted.size === 0 ? new Map<string, string[]>() : await storeCall(ctx, ports.store.reactionsOf(messages[0].conversationId, uid, reacted), "reading reactions");
+      return messages.map((m) => publicCopy(m, mine.get(m.id) ?? []));
+    };
     return {
       name: "history",
       onConnection(socket) {
@@ -29,7 +35,7 @@ export function historyFeature(ports: HistoryPorts) {
             );
             const hasMore = page.length > limit;
             const messages = query.afterSeq !== undefined ? page.slice(0, limit) : page.slice(page.length - Math.min(limit, page.length));
-            return { messages, hasMore };
+            return { messages: await readerCopies(messages, socket.data.uid), hasMore };
           },
         });
       },

@@ -46,3 +46,33 @@ export const membersChangeSchema = z.object({ conversationId: id, memberIds: z.a
 
 /** Issue 14: a message of a conversation (reactions, edits, deletions, active members). */
 export const messageRefSchema = z.object({ conversationId: id, messageId: id });
+
+/** Issue 14: `edit_message` (the size of `content` is bounded by MAX_CONTENT_BYTES in the handler). */
+export const editMessageSchema = z.object({ conversationId: id, messageId: id, content: z.string().min(1, "must not be empty") });
+
+/** Longest reaction value: 32 UTF-16 units and 16 grapheme clusters (an emoji with modifiers is one). */
+export const MAX_REACTION_CHARS = 32;
+export const MAX_REACTION_GRAPHEMES = 16;
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/** Issue 14: `add_reaction` / `remove_reaction`; no control characters, no Firestore-reserved `__x__` names. */
+export const reactionSchema = z.object({
+  conversationId: id,
+  messageId: id,
+  emoji: z
+    .string()
+    .min(1, "must not be empty")
+    .max(MAX_REACTION_CHARS, `at most ${MAX_REACTION_CHARS} characters`)
+    .refine((e) => e.trim().length > 0, "must not be blank")
+    .refine((e) => !/[\u0000-\u001f\u007f]/.test(e), "no control characters")
+    .refine((e) => !/^__.*__$/.test(e), "reserved name")
+    .refine((e) => [...graphemes.segment(e)].length <= MAX_REACTION_GRAPHEMES, `at most ${MAX_REACTION_GRAPHEMES} characters`),
+});
+
+/** Issue 14: `list_conversations` (the cursor is the `nextCursor` of the previous page). */
+export const listConversationsSchema = z
+  .object({ limit: z.number().int().positive().optional(), before: z.string().max(300).regex(/^\d+:[A-Za-z0-9_.:@-]+$/, "not a cursor").optional() })
+  .optional();
+
+/** `get_receipts`; `messageId` (issue 14) also asks who has that message. */
+export const getReceiptsSchema = z.object({ conversationId: id, messageId: id.optional() });

@@ -1,3 +1,4 @@
+import { publicCopy } from "../../ports/message-store/message-store";
 import { GatewayError } from "../../errors";
 import type { ChatMessage } from "../../protocol";
 import type { Conversation } from "../../ports/message-store";
@@ -53,7 +54,8 @@ export const conversationRoutes: Route[] = [
         participants(call, others),
       ]);
       const hasMore = page.length > limit;
-      const messages: ChatMessage[] = hasMore ? page.slice(1) : page;
+      // Reactions as counts (issue 14); the reader's own flags are the socket's `fetch_history`'s business.
+      const messages: ChatMessage[] = (hasMore ? page.slice(1) : page).map((m) => publicCopy(m, []));
       return {
         body: {
           conversation: { ...summaryOf(conversation), participants: others.map((uid) => people.byId.get(uid)!) },

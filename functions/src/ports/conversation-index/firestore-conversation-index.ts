@@ -1,3 +1,5 @@
+import { toMessage } from "../message-store/message-doc";
+import { publicCopy } from "../message-store/message-store";
 import type { Firestore } from "firebase-admin/firestore";
 import type { ChatMessage } from "../../protocol";
 import type { ConversationCursor, ConversationIndex, ConversationPage, ListedConversation } from "./conversation-index";
@@ -27,7 +29,7 @@ export class FirestoreConversationIndex implements ConversationIndex {
     await Promise.all(
       conversationIds.map(async (id) => {
         const snapshot = await this.db.collection("conversations").doc(id).collection("messages").orderBy("seq", "desc").limit(1).get();
-        if (!snapshot.empty) found.set(id, snapshot.docs[0].data() as ChatMessage);
+        if (!snapshot.empty) found.set(id, publicCopy(toMessage(snapshot.docs[0].data()), []));
       }),
     );
     return found;

@@ -1,8 +1,16 @@
-import { Firestore, Timestamp, WriteBatch } from "firebase-admin/firestore";
+import { FieldValue, Firestore, Timestamp, WriteBatch } from "firebase-admin/firestore";
+import { COUNT_PREFIX, countsOf, reactionKey, REPLY_TO_ID, toDoc, toMessage, VALUE_PREFIX } from "./message-doc";
 import { ALREADY_EXISTS, FIRESTORE_MAX_BATCH_WRITES, GroupCommitOptions, GroupCommitter, MAX_COMMIT_BYTES } from "./group-commit";
-import type { ReceiptState } from "../../protocol";
+import type { ChatMessage, ReceiptState, ReplyRef } from "../../protocol";
 import {
+  isEventType,
   Conversation,
+  EventOptions,
+  mineAfter,
+  mineIn,
+  publicCopy,
+  ReactionChange,
+  ReactionOutcome,
   HistoryQuery,
   MessageStore,
   orderQueue,
@@ -13,6 +21,8 @@ import {
 } from "./message-store";
 
 const MAX_BATCH = FIRESTORE_MAX_BATCH_WRITES;
+/** gRPC status of a delete whose `exists` precondition failed. */
+const NOT_FOUND = 5;
 /** Rough cost of one write besides its content (field names, ids, timestamps), for the byte bound of a commit. */
 const WRITE_OVERHEAD_BYTES = 512;
 
@@ -114,7 +124,7 @@ export class FirestoreMessageStore implements MessageStore {
       writes: ownWrites + (together ? entries.length : 0),
       bytes: (1 + (together ? entries.length : 0)) * messageBytes,
       write: (batch) => {
-        batch.create(ref, message);
+        batch.create(ref, message.replyTo ? { ...message, [REPLY_TO_ID]: message.replyTo.id } : message);
         if (moderation) batch.set(this.db.collection("message_moderation").doc(message.id), moderation);
         if (together) for (const entry of entries) this.writeQueueEntry(batch, entry);
       },
@@ -123,20 +133,132 @@ export class FirestoreMessageStore implements MessageStore {
     return result;
   }
 
+  async appendEvent(event: StoredMessage, options: EventOptions) {
+    const ref = this.messagesOf(event.conversationId).doc(event.id);
+    const targetRef = this.messagesOf(options.target.conversationId).doc(options.target.id);
+    const entries = options.queueFor.map((r) => queueEntryFor(r, event));
+    const eventModeration = options.realSenderId
+      ? { conversationId: event.conversationId, senderId: options.realSenderId, createdAt: event.createdAt }
+      : undefined;
+    const ownWrites = 2 + (eventModeration ? 1 : 0) + (options.moderation ? 1 : 0);
+    const eventBytes = approximateBytes(event);
+    const together = ownWrites + entries.length <= MAX_BATCH && (2 + entries.length) * eventBytes + approximateBytes(options.target) <= MAX_COMMIT_BYTES;
+    const result = await this.committer.append({
+      message: event,
+      ref,
+      writes: ownWrites + (together ? entries.length : 0),
+      bytes: (1 + (together ? entries.length : 0)) * eventBytes + approximateBytes(options.target),
+      write: (batch) => {
+        batch.create(ref, event);
+        batch.set(targetRef, toDoc(options.target));
+        if (eventModeration) batch.set(this.db.collection("message_moderation").doc(event.id), eventModeration);
+        if (options.moderation) batch.set(this.db.collection("message_moderation").doc(options.target.id), options.moderation, { merge: true });
+        if (together) for (const entry of entries) this.writeQueueEntry(batch, entry);
+      },
+    });
+    if (!together && !result.duplicate) await this.enqueue(entries);
+    await this.replaceQueuedCopies(options.target);
+    await this.refreshReplies(options.target.conversationId, options.replyRef);
+    return result;
+  }
+
+  /** Replies to a changed message show it as it is now (no preview of deleted or edited-away content). */
+  private async refreshReplies(conversationId: string, replyRef: ReplyRef): Promise<void> {
+    const snapshot = await this.messagesOf(conversationId).where(REPLY_TO_ID, "==", replyRef.id).get();
+    for (let i = 0; i < snapshot.docs.length; i += MAX_BATCH) {
+      const batch = this.db.batch();
+      for (const doc of snapshot.docs.slice(i, i + MAX_BATCH)) batch.update(doc.ref, { replyTo: replyRef });
+      await batch.commit();
+    }
+    await Promise.all(snapshot.docs.map((d) => this.replaceQueuedCopies({ ...toMessage(d.data()), replyTo: replyRef })));
+  }
+
+  /** Every queue entry (delivered ones live on for the retention period) carries the message as it is now. */
+  private async replaceQueuedCopies(message: StoredMessage): Promise<void> {
+    await this.rewriteQueuedCopies(message.conversationId, message.id, false, (copy) => publicCopy(message, mineIn(copy)));
+  }
+
+  /** Rewrites the queue copies of a message (only the undelivered ones when `pendingOnly`), in batches of 500. */
+  private async rewriteQueuedCopies(conversationId: string, messageId: string, pendingOnly: boolean, rewrite: (copy: ChatMessage, recipientId: string) => ChatMessage) {
+    const snapshot = await this.db.collection("offline_queue").where("messageId", "==", messageId).get();
+    const docs = snapshot.docs.filter((d) => d.get("conversationId") === conversationId && !(pendingOnly && d.get("delivered") === true));
+    for (let i = 0; i < docs.length; i += MAX_BATCH) {
+      const batch = this.db.batch();
+      for (const doc of docs.slice(i, i + MAX_BATCH)) batch.update(doc.ref, { message: rewrite(doc.get("message") as ChatMessage, doc.get("recipientId") as string) });
+      await batch.commit();
+    }
+  }
+
+  private reactionRef(conversationId: string, messageId: string, uid: string, emoji: string) {
+    return this.db.collection("message_reactions").doc(`${conversationId}_${messageId}_${uid}_${reactionKey(emoji)}`);
+  }
+
+  /**
+   * Atomic without a transaction (the Node emulator does not isolate transactions; production would):
+   * the user's `message_reactions` record is created (add) or deleted with an exists precondition
+   * (remove) in the same batch as a `FieldValue.increment` of the message's count for that value, so a
+   * second add of the same value fails as a whole and concurrent reactions on any instance all count.
+   */
+  async react(change: ReactionChange): Promise<ReactionOutcome> {
+    const messageRef = this.messagesOf(change.conversationId).doc(change.messageId);
+    const before = await messageRef.get();
+    if (!before.exists || isEventType(before.get("type"))) return { outcome: "no_message" };
+    if (before.get("deleted") === true) return { outcome: "deleted" };
+    const counts = countsOf(before.data()!);
+    if (change.add && !(change.emoji in counts) && Object.keys(counts).length >= change.maxDistinct) return { outcome: "too_many" };
+    const key = reactionKey(change.emoji);
+    const batch = this.db.batch();
+    const mineRef = this.reactionRef(change.conversationId, change.messageId, change.userId, change.emoji);
+    if (change.add) batch.create(mineRef, { conversationId: change.conversationId, messageId: change.messageId, userId: change.userId, emoji: change.emoji, createdAt: change.now });
+    else batch.delete(mineRef, { exists: true });
+    batch.update(messageRef, { [`${COUNT_PREFIX}${key}`]: FieldValue.increment(change.add ? 1 : -1), [`${VALUE_PREFIX}${key}`]: change.emoji });
+    try {
+      await batch.commit();
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      if (code !== ALREADY_EXISTS && code !== NOT_FOUND) throw error;
+      return { outcome: "ok", count: counts[change.emoji] ?? 0, changed: false };
+    }
+    const now = countsOf((await messageRef.get()).data() ?? {});
+    await this.rewriteQueuedCopies(change.conversationId, change.messageId, true, (copy, recipientId) =>
+      publicCopy({ ...copy, reactionCounts: now }, mineAfter(copy, recipientId, change)),
+    );
+    return { outcome: "ok", count: now[change.emoji] ?? 0, changed: true };
+  }
+
+  async reactionsOf(conversationId: string, uid: string, candidates: Map<string, string[]>) {
+    const refs = [...candidates].flatMap(([messageId, emojis]) => emojis.map((emoji) => this.reactionRef(conversationId, messageId, uid, emoji)));
+    const found = new Map<string, string[]>();
+    for (let i = 0; i < refs.length; i += 100) {
+      const snapshots = await this.db.getAll(...refs.slice(i, i + 100));
+      for (const snapshot of snapshots) {
+        if (!snapshot.exists) continue;
+        const messageId = snapshot.get("messageId") as string;
+        found.set(messageId, [...(found.get(messageId) ?? []), snapshot.get("emoji") as string]);
+      }
+    }
+    return found;
+  }
+
+  async realSenderOf(messageId: string) {
+    const snapshot = await this.db.collection("message_moderation").doc(messageId).get();
+    return snapshot.exists ? ((snapshot.get("senderId") as string | undefined) ?? undefined) : undefined;
+  }
+
   async getMessage(conversationId: string, messageId: string) {
     const snapshot = await this.messagesOf(conversationId).doc(messageId).get();
-    return snapshot.exists ? (snapshot.data() as StoredMessage) : undefined;
+    return snapshot.exists ? toMessage(snapshot.data()!) : undefined;
   }
 
   async history(conversationId: string, query: HistoryQuery) {
     const messages = this.messagesOf(conversationId);
     if (query.afterSeq !== undefined) {
       const snapshot = await messages.where("seq", ">", query.afterSeq).orderBy("seq", "asc").limit(query.limit).get();
-      return snapshot.docs.map((d) => d.data() as StoredMessage);
+      return snapshot.docs.map((d) => toMessage(d.data()));
     }
     const ordered = query.beforeSeq !== undefined ? messages.where("seq", "<", query.beforeSeq) : messages;
     const snapshot = await ordered.orderBy("seq", "desc").limit(query.limit).get();
-    return snapshot.docs.map((d) => d.data() as StoredMessage).reverse();
+    return snapshot.docs.map((d) => toMessage(d.data())).reverse();
   }
 
   async enqueue(entries: QueueEntry[]) {
@@ -226,6 +348,26 @@ export class FirestoreMessageStore implements MessageStore {
     return snapshot.docs.map((d) => ({ senderId: (d.get("senderId") as string | null) ?? null, messageId: d.id }));
   }
 
+  async touchConversations(updates: Array<{ conversationId: string; at: number }>) {
+    for (let i = 0; i < updates.length; i += MAX_BATCH) {
+      const batch = this.db.batch();
+      for (const { conversationId, at } of updates.slice(i, i + MAX_BATCH)) batch.update(this.conversationRef(conversationId), { lastActivityAt: at });
+      await batch.commit();
+    }
+  }
+
+  async readSeqOf(conversationId: string, uid: string) {
+    const snapshot = await this.conversationRef(conversationId).collection("receipts").doc(uid).get();
+    return Number(snapshot.get("readSeq") ?? 0);
+  }
+
+  /** Two `count()` aggregations: every message above the mark, minus the caller's own (index: senderId + seq). */
+  async unreadCount(conversationId: string, uid: string, afterSeq: number) {
+    const above = this.messagesOf(conversationId).where("seq", ">", afterSeq);
+    const [all, own] = await Promise.all([above.count().get(), above.where("senderId", "==", uid).count().get()]);
+    return Math.max(0, all.data().count - own.data().count);
+  }
+
   async ping() {
     try {
       await this.db.collection("conversations").limit(1).get();
@@ -247,6 +389,7 @@ function toConversation(data: FirebaseFirestore.DocumentData): Conversation {
     postingRoles: data.postingRoles ?? [],
     createdBy: data.createdBy,
     createdAt: Number(data.createdAt),
+    ...(typeof data.lastActivityAt === "number" ? { lastActivityAt: data.lastActivityAt } : {}),
   };
 }
 
@@ -258,6 +401,7 @@ function toQueueEntry(data: FirebaseFirestore.DocumentData): QueueEntry {
     seq: Number(data.seq),
     message: data.message,
     createdAt: Number(data.createdAt),
+    ...(typeof data.lastActivityAt === "number" ? { lastActivityAt: data.lastActivityAt } : {}),
   };
 }
 
@@ -267,3 +411,5 @@ function approximateBytes(message: StoredMessage): number {
   const metadata = message.metadata && Object.keys(message.metadata).length > 0 ? JSON.stringify(message.metadata).length : 0;
   return WRITE_OVERHEAD_BYTES + message.content.length * 3 + metadata;
 }
+
+export { toMessage } from "./message-doc";

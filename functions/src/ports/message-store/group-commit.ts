@@ -1,4 +1,5 @@
 import type { DocumentReference, Firestore, WriteBatch } from "firebase-admin/firestore";
+import { toMessage } from "./message-doc";
 import type { StoredMessage } from "./message-store";
 
 /** gRPC status of a `create()` whose document exists. */
@@ -155,7 +156,7 @@ export class GroupCommitter {
     }
     const fresh: Waiting[] = [];
     waiting.forEach((w, i) => {
-      const stored = snapshots[i].exists ? (snapshots[i].data() as StoredMessage) : undefined;
+      const stored = snapshots[i].exists ? toMessage(snapshots[i].data()!) : undefined;
       if (!stored) fresh.push(w);
       else if (isThisAttempt(stored, w.job.message)) {
         // Stored by this very commit: a store that applies a batch's writes up to the failing one (the

@@ -1,5 +1,5 @@
 import type { ReceiptState } from "../../protocol";
-import { Conversation, HistoryQuery, MessageStore, orderQueue, QueueEntry, queueEntryFor, ReceiptField, StoredMessage } from "./message-store";
+import { applyReaction, isEventType, Conversation, EventOptions, HistoryQuery, mineAfter, mineIn, publicCopy, ReactionChange, ReactionOutcome, MessageStore, orderQueue, QueueEntry, queueEntryFor, ReceiptField, StoredMessage } from "./message-store";
 
 interface MemoryQueueEntry extends QueueEntry {
   delivered: boolean;
@@ -54,6 +54,65 @@ export class MemoryMessageStore implements MessageStore {
     if (options.realSenderId) this.moderation.set(message.id, options.realSenderId);
     await this.enqueue(options.queueFor.map((recipientId) => queueEntryFor(recipientId, stored)));
     return { message: clone(stored), duplicate: false };
+  }
+
+  async appendEvent(event: StoredMessage, options: EventOptions) {
+    const result = await this.appendMessage(event, options);
+    if (result.duplicate) return result;
+    this.replace(options.target);
+    if (options.moderation) this.moderationNotes.set(options.target.id, { ...(this.moderationNotes.get(options.target.id) ?? {}), ...clone(options.moderation) });
+    const replies = (this.messages.get(options.target.conversationId) ?? []).filter((m) => m.replyTo?.id === options.replyRef.id);
+    for (const reply of replies) this.replace({ ...reply, replyTo: clone(options.replyRef) });
+    return result;
+  }
+
+  /** A message's document and every queue copy of it become `message`. */
+  private replace(message: StoredMessage): void {
+    const stored = clone(message);
+    this.messageIds.set(stored.id, stored);
+    const list = this.messages.get(stored.conversationId) ?? [];
+    this.messages.set(stored.conversationId, list.map((m) => (m.id === stored.id ? stored : m)));
+    for (const entry of this.queue.values()) {
+      if (entry.messageId === stored.id && entry.conversationId === stored.conversationId) entry.message = publicCopy(clone(stored), mineIn(entry.message));
+    }
+  }
+
+  /** Reaction values by `${messageId}|${uid}`. */
+  private readonly reactionsByUser = new Map<string, string[]>();
+
+  async react(change: ReactionChange): Promise<ReactionOutcome> {
+    const message = this.messageIds.get(change.messageId);
+    if (!message || message.conversationId !== change.conversationId || isEventType(message.type)) return { outcome: "no_message" };
+    if (message.deleted) return { outcome: "deleted" };
+    const key = `${change.messageId}|${change.userId}`;
+    const next = applyReaction(message.reactionCounts ?? {}, this.reactionsByUser.get(key) ?? [], change);
+    if (next.outcome !== "ok") return next;
+    if (next.changed) {
+      message.reactionCounts = next.counts;
+      if (next.emojis.length === 0) this.reactionsByUser.delete(key);
+      else this.reactionsByUser.set(key, next.emojis);
+      for (const entry of this.queue.values()) {
+        if (entry.messageId !== change.messageId || entry.delivered) continue;
+        entry.message = publicCopy({ ...entry.message, reactionCounts: next.counts }, mineAfter(entry.message, entry.recipientId, change));
+      }
+    }
+    return { outcome: "ok", count: next.count, changed: next.changed };
+  }
+
+  async reactionsOf(_conversationId: string, uid: string, candidates: Map<string, string[]>) {
+    const found = new Map<string, string[]>();
+    for (const id of candidates.keys()) {
+      const mine = this.reactionsByUser.get(`${id}|${uid}`);
+      if (mine) found.set(id, [...mine]);
+    }
+    return found;
+  }
+
+  /** What moderation keeps of edited or deleted anonymous messages (server-side only). */
+  private readonly moderationNotes = new Map<string, Record<string, unknown>>();
+
+  async realSenderOf(messageId: string) {
+    return this.moderation.get(messageId);
   }
 
   async getMessage(conversationId: string, messageId: string) {
@@ -116,6 +175,21 @@ export class MemoryMessageStore implements MessageStore {
       .sort((a, b) => a.seq - b.seq)
       .slice(0, limit)
       .map((m) => ({ senderId: m.senderId, messageId: m.id }));
+  }
+
+  async touchConversations(updates: Array<{ conversationId: string; at: number }>) {
+    for (const { conversationId, at } of updates) {
+      const conversation = this.conversations.get(conversationId);
+      if (conversation) conversation.lastActivityAt = Math.max(conversation.lastActivityAt ?? 0, at);
+    }
+  }
+
+  async readSeqOf(conversationId: string, uid: string) {
+    return this.receiptDocs.get(conversationId)?.get(uid)?.readSeq ?? 0;
+  }
+
+  async unreadCount(conversationId: string, uid: string, afterSeq: number) {
+    return (this.messages.get(conversationId) ?? []).filter((m) => m.seq > afterSeq && m.senderId !== uid).length;
   }
 
   async ping() {
