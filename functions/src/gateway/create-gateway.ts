@@ -40,7 +40,9 @@ import { BatchedUserRecords } from "../ports/user-records/batched-user-records";
 import { CachedUserRecords } from "../ports/user-records/cached-user-records";
 import { MemoryUserRecords } from "../ports/user-records/memory-user-records";
 import type { UserRecords } from "../ports/user-records/user-records";
+import { ConnectionSlotsFacade } from "../ports/connection-slots";
 import { activityFeature } from "./activity";
+import { connectionBudgetFeature } from "./connection-budget";
 import { activityLogFeature } from "./activity-log";
 import { backpressureFeature } from "./backpressure";
 import { emergencyBroadcastsFeature } from "./emergency-broadcasts";
@@ -91,6 +93,7 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
   const accounts = options.accounts ?? new FirebaseAccountState(firebaseAuth(config.projectId));
   const conversations = perGateway((ctx) => new ConversationDirectory(ctx, { store: ports.store, users: ports.users }));
   const features: FeatureFactory[] = [
+    connectionBudgetFeature({ slots: ports.slots, rateLimiter: ports.rateLimiter }),
     heartbeatFeature,
     backpressureFeature,
     activityFeature,
@@ -168,6 +171,7 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     presence,
     sequences: new SequenceFacade(db ? new FirestoreSequenceAllocator(db) : new MemorySequenceAllocator(), logger, redis),
     rateLimiter: new RateLimiterFacade(clock, redis),
+    slots: new ConnectionSlotsFacade(redis, config.presenceRedisTimeoutMs),
     users: new FirebaseUserDirectory(firebaseAuth(config.projectId)),
     routed: createRoutedLedger(redis),
     markers: createQueueMarkers(redis, logger),
