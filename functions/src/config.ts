@@ -99,6 +99,7 @@ export const settings = {
       get_presence: { limit: 30, windowMs: 60_000 },
       presence_subscribe: { limit: 30, windowMs: 60_000 },
       presence_unsubscribe: { limit: 60, windowMs: 60_000 },
+      set_presence_privacy: { limit: 20, windowMs: 60_000 },
       create_group: { limit: 10, windowMs: 60_000 },
       add_members: { limit: 30, windowMs: 60_000 },
       remove_members: { limit: 30, windowMs: 60_000 },

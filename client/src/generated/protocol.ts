@@ -240,6 +240,15 @@ export interface ClientToServerEvents {
   get_presence: (payload: { userIds: string[] }, ack: AckCallback<{ presence: UserPresence[] }>) => void;
   presence_subscribe: (payload: { userIds: string[] }, ack?: AckCallback<{ presence: UserPresence[] }>) => void;
   presence_unsubscribe: (payload: { userIds: string[] }, ack?: AckCallback) => void;
+  /** Who sees your last seen and custom status (issue 12); no field: answers the current settings. */
+  set_presence_privacy: (payload: Partial<PresencePrivacySettings>, ack: AckCallback<{ privacy: PresencePrivacySettings }>) => void;
+}
+
+/** `everyone` who may see your presence (people you share a conversation with), `contacts` (people you share a direct conversation with), `nobody`. */
+export type PresenceAudience = "everyone" | "contacts" | "nobody";
+export interface PresencePrivacySettings {
+  lastSeen: PresenceAudience;
+  customStatus: PresenceAudience;
 }
 
 // --- reach: devices and push ------------------------------------------------------------------

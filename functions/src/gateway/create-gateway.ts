@@ -41,6 +41,7 @@ import { CachedUserRecords } from "../ports/user-records/cached-user-records";
 import { MemoryUserRecords } from "../ports/user-records/memory-user-records";
 import type { UserRecords } from "../ports/user-records/user-records";
 import { ConnectionSlotsFacade } from "../ports/connection-slots";
+import { CachedPresencePrivacy, FirestorePresencePrivacy, MemoryPresencePrivacy } from "../ports/presence-privacy";
 import { activityFeature } from "./activity";
 import { connectionBudgetFeature } from "./connection-budget";
 import { activityLogFeature } from "./activity-log";
@@ -103,7 +104,7 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     historyFeature({ store: ports.store, conversations }),
     groupsFeature({ store: ports.store, conversations, blocks: ports.blocks }),
     typingFeature({ conversations }),
-    presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records, blocks: ports.blocks }),
+    presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records, blocks: ports.blocks, privacy: ports.privacy }),
     // --- conversation features (issue 14) ---
     blockingFeature({ blocks: ports.blocks, conversations }),
     activeMembersFeature({ presence: ports.presence, blocks: ports.blocks, conversations }),
@@ -172,6 +173,7 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     sequences: new SequenceFacade(db ? new FirestoreSequenceAllocator(db) : new MemorySequenceAllocator(), logger, redis),
     rateLimiter: new RateLimiterFacade(clock, redis),
     slots: new ConnectionSlotsFacade(redis, config.presenceRedisTimeoutMs),
+    privacy: new CachedPresencePrivacy(db ? new FirestorePresencePrivacy(db) : new MemoryPresencePrivacy(), config.presenceLookupCacheMs),
     users: new FirebaseUserDirectory(firebaseAuth(config.projectId)),
     routed: createRoutedLedger(redis),
     markers: createQueueMarkers(redis, logger),
