@@ -105,6 +105,9 @@ export const settings = {
       remove_members: { limit: 30, windowMs: 60_000 },
       fetch_history: { limit: 60, windowMs: 60_000 },
       list_conversations: { limit: 20, windowMs: 60_000 },
+      list_invitations: { limit: 20, windowMs: 60_000 },
+      accept_invitation: { limit: 30, windowMs: 60_000 },
+      decline_invitation: { limit: 60, windowMs: 60_000 },
       heartbeat: { limit: 30, windowMs: 60_000 },
       reaction: { limit: 50, windowMs: 60_000 },
       call_initiate: { limit: 5, windowMs: 60_000 },
@@ -126,6 +129,10 @@ export const settings = {
   emergencyRoles: setting("EMERGENCY_ROLES", ["coordinator", "admin"] as string[], roles, "Roles (custom claims) that may send `emergency` messages."),
   announcementRoles: setting("ANNOUNCEMENT_ROLES", ["coordinator", "admin"] as string[], roles, "Roles that may create announcement groups."),
   moderatorRoles: setting("MODERATOR_ROLES", ["admin"] as string[], roles, "Roles that may add and remove members of any group (moderation)."),
+
+  // --- consent (issue 12) --------------------------------------------------------------------
+  consentDirectMessages: setting("CONSENT_DIRECT_MESSAGES", "everyone" as "everyone" | "shared_group", z.enum(["everyone", "shared_group"]), "Who may message a user first (open a direct conversation): `everyone` (default: in a community app neighbours and coordinators must be reachable; blocking answers abuse) or `shared_group` (only people sharing a group with them). Replies in an existing conversation are always allowed."),
+  consentGroupAdds: setting("CONSENT_GROUP_ADDS", "contacts" as "anyone" | "contacts", z.enum(["anyone", "contacts"]), "Who may add a user to a group directly: `contacts` (default: people sharing a direct conversation with them; MODERATOR_ROLES too) or `anyone`. Any other add becomes an invitation (`group_invitation`) the user accepts or declines."),
 
   // --- conversation features (issue 14) ------------------------------------------------------
   blockListCacheMs: setting("BLOCK_LIST_CACHE_MS", 60_000, z.number().int().min(0), "How long an instance trusts its cached block lists (changes invalidate on every instance at once)."),

@@ -169,11 +169,12 @@ export interface ClientToServerEvents {
   /** `anonymous: true` is refused (INVALID_ARGUMENT): never send typing while composing anonymously. */
   typing_start: (payload: { conversationId: string; anonymous?: boolean }, ack?: AckCallback) => void;
   typing_stop: (payload: { conversationId: string }, ack?: AckCallback) => void;
+  /** `invited`: members whose consent policy turned the add into an invitation (issue 12). */
   create_group: (
-    payload: { name: string; memberIds: string[]; announcement?: boolean; postingRoles?: string[] },
-    ack: AckCallback<{ conversation: ConversationSummary }>,
+    payload: { name: string; memberIds: string[]; announcement?: boolean; postingRoles?: string[]; historyVisibility?: HistoryVisibility },
+    ack: AckCallback<{ conversation: ConversationSummary; invited: string[] }>,
   ) => void;
-  add_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
+  add_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary; invited: string[] }>) => void;
   remove_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
   list_conversations: (payload: Record<string, never>, ack: AckCallback<{ conversations: ConversationSummary[] }>) => void;
   get_receipts: (payload: { conversationId: string }, ack: AckCallback<{ receipts: ReceiptState[] }>) => void;
@@ -318,4 +319,29 @@ export interface ClientToServerEvents {
   find_user: (payload: { email: string }, ack: AckCallback<{ user: UserProfile }>) => void;
   /** Display names of up to 100 users (unknown ones are left out). Rate-limited. */
   get_profiles: (payload: { userIds: string[] }, ack: AckCallback<{ profiles: UserProfile[] }>) => void;
+}
+
+// --- consent (issue 12) -------------------------------------------------------------------------
+
+/** Members added later read history from their join (`joined`, the default) or all of it (`all`). */
+export type HistoryVisibility = "joined" | "all";
+
+/** An add to a group that the invitee's consent policy turned into an invitation. */
+export interface GroupInvitation {
+  conversationId: string;
+  uid: string;
+  name: string | null;
+  invitedBy: string;
+  invitedAt: number;
+}
+
+export interface ServerToClientEvents {
+  /** Someone who may not add you directly invited you to a group: accept_invitation or decline_invitation. */
+  group_invitation: (invitation: GroupInvitation) => void;
+}
+
+export interface ClientToServerEvents {
+  list_invitations: (payload: Record<string, never>, ack: AckCallback<{ invitations: GroupInvitation[] }>) => void;
+  accept_invitation: (payload: { conversationId: string }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
+  decline_invitation: (payload: { conversationId: string }, ack: AckCallback) => void;
 }

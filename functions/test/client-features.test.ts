@@ -54,6 +54,7 @@ describe("client library: typing, presence, groups, people, broadcasts", functio
 
     await b.updatePresence({ status: "busy", customStatus: "in a meeting" });
     await holds(() => a.presenceOf(bob.uid)?.status === "busy", "bob busy");
+    await a.send({ recipientId: carol.uid, content: "hi carol" }); // only contacts' presence can be followed (issue 12)
     const followed = await a.subscribePresence([carol.uid]);
     a.reconnect();
     await a.ready();

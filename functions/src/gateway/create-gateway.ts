@@ -54,6 +54,8 @@ import { activeMembersFeature } from "./messaging/active-members";
 import { blockingFeature } from "./messaging/blocking";
 import { ConversationDirectory } from "./messaging/conversation-directory";
 import { groupsFeature } from "./messaging/groups";
+import { ConsentPolicy, invitationsFeature } from "./messaging/consent";
+import { FirestoreConsentStore, MemoryConsentStore } from "../ports/consent";
 import { historyFeature } from "./messaging/history";
 import { offlineQueueFeature } from "./messaging/offline-queue";
 import { receiptsFeature } from "./messaging/receipts";
@@ -93,16 +95,18 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
   const verifier = options.verifier ?? new FirebaseTokenVerifier(firebaseAuth(config.projectId), config.checkRevoked);
   const accounts = options.accounts ?? new FirebaseAccountState(firebaseAuth(config.projectId));
   const conversations = perGateway((ctx) => new ConversationDirectory(ctx, { store: ports.store, users: ports.users }));
+  const consent = perGateway((ctx) => new ConsentPolicy(ctx, { store: ports.store, consent: ports.consent }));
   const features: FeatureFactory[] = [
     connectionBudgetFeature({ slots: ports.slots, rateLimiter: ports.rateLimiter }),
     heartbeatFeature,
     backpressureFeature,
     activityFeature,
     offlineQueueFeature({ store: ports.store, conversations, markers: ports.markers }),
-    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, markers: ports.markers, conversations, blocks: ports.blocks }),
+    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, markers: ports.markers, conversations, blocks: ports.blocks, consent }),
     receiptsFeature({ store: ports.store, conversations }),
-    historyFeature({ store: ports.store, conversations }),
-    groupsFeature({ store: ports.store, conversations, blocks: ports.blocks }),
+    historyFeature({ store: ports.store, conversations, consent: ports.consent }),
+    groupsFeature({ store: ports.store, conversations, blocks: ports.blocks, consent }),
+    invitationsFeature({ store: ports.store, consent: ports.consent, conversations }, consent),
     typingFeature({ conversations }),
     presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records, blocks: ports.blocks, privacy: ports.privacy }),
     // --- conversation features (issue 14) ---
@@ -173,6 +177,7 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     sequences: new SequenceFacade(db ? new FirestoreSequenceAllocator(db) : new MemorySequenceAllocator(), logger, redis),
     rateLimiter: new RateLimiterFacade(clock, redis),
     slots: new ConnectionSlotsFacade(redis, config.presenceRedisTimeoutMs),
+    consent: db ? new FirestoreConsentStore(db) : new MemoryConsentStore(),
     privacy: new CachedPresencePrivacy(db ? new FirestorePresencePrivacy(db) : new MemoryPresencePrivacy(), config.presenceLookupCacheMs),
     users: new FirebaseUserDirectory(firebaseAuth(config.projectId)),
     routed: createRoutedLedger(redis),
