@@ -4,7 +4,7 @@ import { expectError } from "./support/expect-error";
 import { gatewayWith } from "./support/fixture";
 import { nextEvent } from "./support/gateway";
 import { call, callOk, collect, send, sendOk } from "./support/messaging";
-import { arrived } from "./support/wait";
+import { arrived, settle } from "./support/wait";
 
 type Group = { conversation: { id: string; members: string[] }; invited: string[] };
 const contactsOnly = { consentGroupAdds: "contacts" as const };
@@ -50,6 +50,23 @@ describe("consent", () => {
     expect(added.conversation.members).to.deep.equal([abuser.uid]);
     expect((await callOk<{ conversations: unknown[] }>(v.socket, "list_conversations", {})).conversations).to.deep.equal([]);
     expect((await callOk<{ invitations: unknown[] }>(v.socket, "list_invitations", {})).invitations).to.have.length(4);
+  });
+
+  it("add_members of a contact and a stranger adds the contact only; the invited stranger receives none of the group's messages", async () => {
+    const { connect, users: [alice, friend, stranger] } = await gatewayWith(["alice", "friend", "stranger"], contactsOnly);
+    const [a, f, s] = await connect(alice, friend, stranger);
+    await sendOk(a.socket, { recipientId: friend.uid, content: "hi" });
+    const group = await callOk<Group>(a.socket, "create_group", { name: "later", memberIds: [] });
+    const added = await callOk<Group>(a.socket, "add_members", { conversationId: group.conversation.id, memberIds: [friend.uid, stranger.uid] });
+    expect(added.conversation.members).to.have.members([alice.uid, friend.uid]);
+    expect(added.invited).to.deep.equal([stranger.uid]);
+
+    const strangerGot = collect<ChatMessage>(s.socket);
+    const friendGot = collect<ChatMessage>(f.socket);
+    await sendOk(a.socket, { conversationId: group.conversation.id, content: "members only" });
+    await arrived(friendGot, 1);
+    await settle(300);
+    expect(strangerGot).to.deep.equal([]);
   });
 
   it("composes with blocking: a user who blocked the adder is refused (PERMISSION_DENIED), not invited", async () => {

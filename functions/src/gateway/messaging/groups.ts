@@ -112,7 +112,7 @@ class Groups implements GatewayFeature {
     if (change === "add") await this.consent?.recordJoins(conversationId, adding);
     const delta = change === "add" ? { add: adding, remove: [] } : { add: [], remove: memberIds };
     const updated = await storeCall(this.ctx, this.ports.store.updateMembers(conversationId, delta, this.ctx.clock.now()), "updating members");
-    if (change === "add") this.joinRooms(updated, memberIds);
+    if (change === "add") this.joinRooms(updated, delta.add);
     else this.leaveRooms(updated, memberIds);
     this.conversations.changed(updated, { added: delta.add, removed: delta.remove, created: false, by: uid });
     notifyMembers(this.ctx, updated, updated.members);
