@@ -10,8 +10,11 @@ import type {
   ConversationSummary,
   DeliveryStatusPayload,
   EmergencyBroadcastPayload,
+  GroupInvitation,
+  HistoryVisibility,
   MessageType,
   ReactionResult,
+  PresencePrivacySettings,
   ReceiptState,
   SendMessagePayload,
   SendMessageResult,
@@ -70,6 +73,8 @@ export type TalowaClientEvents = {
   /** Who is typing in a conversation now. */
   typing: (conversationId: string, userIds: string[]) => void;
   presence: (presence: UserPresence) => void;
+  /** Someone who may not add you directly invited you to a group (issue 12): acceptInvitation / declineInvitation. */
+  invitation: (invitation: GroupInvitation) => void;
   /** An emergency broadcast, each id once (also across restarts with a persistent storage). */
   emergency: (broadcast: EmergencyBroadcastPayload) => void;
   /** Messages not yet acknowledged, oldest first. */
@@ -323,7 +328,7 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     return this.conversationMap.get(conversationId);
   }
 
-  async createGroup(group: { name: string; memberIds: string[]; announcement?: boolean; postingRoles?: string[] }) {
+  async createGroup(group: { name: string; memberIds: string[]; announcement?: boolean; postingRoles?: string[]; historyVisibility?: HistoryVisibility }) {
     const { conversation } = await this.call<{ conversation: ConversationSummary }>("create_group", group);
     this.setConversation(conversation);
     return conversation;
@@ -340,6 +345,28 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     if (memberIds.includes(this.uid ?? "")) this.removeConversation(conversationId);
     else this.setConversation(conversation);
     return conversation;
+  }
+
+  // --- consent and privacy (issue 12) --------------------------------------------------------
+
+  /** Who sees your last seen and custom status; with no field, the current settings. */
+  async setPresencePrivacy(change: Partial<PresencePrivacySettings> = {}): Promise<PresencePrivacySettings> {
+    return (await this.call<{ privacy: PresencePrivacySettings }>("set_presence_privacy", change)).privacy;
+  }
+
+  /** Your pending group invitations, newest first. */
+  async listInvitations(): Promise<GroupInvitation[]> {
+    return (await this.call<{ invitations: GroupInvitation[] }>("list_invitations", {})).invitations;
+  }
+
+  async acceptInvitation(conversationId: string): Promise<ConversationSummary> {
+    const { conversation } = await this.call<{ conversation: ConversationSummary }>("accept_invitation", { conversationId });
+    this.setConversation(conversation);
+    return conversation;
+  }
+
+  async declineInvitation(conversationId: string): Promise<void> {
+    await this.call("decline_invitation", { conversationId });
   }
 
   // --- people --------------------------------------------------------------------------------
@@ -442,6 +469,7 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     socket.on("conversation_removed", ({ conversationId }) => this.removeConversation(conversationId));
     socket.on("presence_update", ({ timestamp: _, ...presence }) => this.setPresence(presence));
     socket.on("emergency_broadcast", (broadcast) => this.broadcast(broadcast));
+    socket.on("group_invitation", (invitation) => this.emit("invitation", invitation));
     socket.on("resync", () => this.welcomePayload && void this.resume(socket, this.welcomePayload));
   }
 

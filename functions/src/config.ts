@@ -55,6 +55,14 @@ export const settings = {
   sessionRecheckCallsPerSecond: setting("SESSION_RECHECK_CALLS_PER_SECOND", 5, z.number().int().positive().max(100), "Most Auth `getUsers` calls (100 uids each) one instance makes per second while re-verifying."),
   projectId: setting("FIREBASE_PROJECT_ID", "", z.string(), "Firebase project id; tokens issued for any other project are refused. Empty: from the environment."),
 
+  // --- connection budgets (issue 12) ---------------------------------------------------------
+  maxSocketsPerUser: setting("MAX_SOCKETS_PER_USER", 10, count, "Most live sockets one user may hold across every instance (shared through Redis, per instance without it); a further connection is refused with `connect_error` TOO_MANY_CONNECTIONS until one closes."),
+  rateLimitMaxConnections: setting("RATE_LIMIT_MAX_CONNECTIONS", 30, count, "Connection attempts one user may make per RATE_LIMIT_WINDOW (after the token check); past it `connect_error` RATE_LIMITED with retryAfterMs."),
+  rateLimitMaxConnectionsPerIp: setting("RATE_LIMIT_MAX_CONNECTIONS_PER_IP", 300, count, "Connection attempts from one IP address per RATE_LIMIT_WINDOW, checked before the token is verified; higher than the per-user figure because whole villages share one carrier-grade NAT address."),
+  rateLimitWindowMs: setting("RATE_LIMIT_WINDOW", 60_000, ms, "The window (milliseconds) of RATE_LIMIT_MAX_CONNECTIONS and RATE_LIMIT_MAX_CONNECTIONS_PER_IP."),
+  trustProxy: setting("TRUST_PROXY", 0, z.number().int().min(0).max(10), "How many proxies in front of the gateway append to X-Forwarded-For (Cloud Run, a load balancer: 1). The client address for the per-IP rate is the entry that many places from the right; 0 (default) ignores the header and uses the socket's peer address (a client can forge the header)."),
+  maxIdleTimeMs: setting("MAX_IDLE_TIME", 30 * 60_000, z.number().int().min(0), "A socket that sends no client event except heartbeat and refresh_token (transport pings do not count) for this many milliseconds gets `session_ended { reason: \"IDLE_TIMEOUT\" }` and is disconnected; apps reconnect when the user returns. 0 never."),
+
   // --- backends -------------------------------------------------------------------------------
   redisUrl: setting("REDIS_URL", "", z.union([z.literal(""), z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://")]), "Redis URL for presence, rate limits, sequence numbers and cross-instance fan-out; empty runs without Redis (in memory). A plain environment variable (it may carry a password), never a committed param."),
   adapter: setting("SOCKET_ADAPTER", "sharded" as "sharded" | "classic", z.enum(["sharded", "classic"]), "Socket.IO Redis adapter between instances. `sharded` (Redis 7 sharded pub/sub, one channel per room, subscriptionMode dynamic): an instance receives only the traffic of rooms it holds. `classic`: every instance receives every broadcast; kept only to measure the difference (docs/SCALING.md)."),
@@ -91,11 +99,15 @@ export const settings = {
       get_presence: { limit: 30, windowMs: 60_000 },
       presence_subscribe: { limit: 30, windowMs: 60_000 },
       presence_unsubscribe: { limit: 60, windowMs: 60_000 },
+      set_presence_privacy: { limit: 20, windowMs: 60_000 },
       create_group: { limit: 10, windowMs: 60_000 },
       add_members: { limit: 30, windowMs: 60_000 },
       remove_members: { limit: 30, windowMs: 60_000 },
       fetch_history: { limit: 60, windowMs: 60_000 },
       list_conversations: { limit: 20, windowMs: 60_000 },
+      list_invitations: { limit: 20, windowMs: 60_000 },
+      accept_invitation: { limit: 30, windowMs: 60_000 },
+      decline_invitation: { limit: 60, windowMs: 60_000 },
       heartbeat: { limit: 30, windowMs: 60_000 },
       reaction: { limit: 50, windowMs: 60_000 },
       call_initiate: { limit: 5, windowMs: 60_000 },
@@ -130,6 +142,10 @@ export const settings = {
   emergencyRoles: setting("EMERGENCY_ROLES", ["coordinator", "admin"] as string[], roles, "Roles (custom claims) that may send `emergency` messages."),
   announcementRoles: setting("ANNOUNCEMENT_ROLES", ["coordinator", "admin"] as string[], roles, "Roles that may create announcement groups."),
   moderatorRoles: setting("MODERATOR_ROLES", ["admin"] as string[], roles, "Roles that may add and remove members of any group (moderation)."),
+
+  // --- consent (issue 12) --------------------------------------------------------------------
+  consentDirectMessages: setting("CONSENT_DIRECT_MESSAGES", "everyone" as "everyone" | "shared_group", z.enum(["everyone", "shared_group"]), "Who may message a user first (open a direct conversation): `everyone` (default: in a community app neighbours and coordinators must be reachable; blocking answers abuse) or `shared_group` (only people sharing a group with them). Replies in an existing conversation are always allowed."),
+  consentGroupAdds: setting("CONSENT_GROUP_ADDS", "contacts" as "anyone" | "contacts", z.enum(["anyone", "contacts"]), "Who may add a user to a group directly: `contacts` (default: people sharing a direct conversation with them; MODERATOR_ROLES too) or `anyone`. Any other add becomes an invitation (`group_invitation`) the user accepts or declines."),
 
   // --- conversation features (issue 14) ------------------------------------------------------
   blockListCacheMs: setting("BLOCK_LIST_CACHE_MS", 60_000, z.number().int().min(0), "How long an instance trusts its cached block lists (changes invalidate on every instance at once)."),

@@ -9,6 +9,7 @@ export const ErrorCodes = {
   NOT_FOUND: { code: "NOT_FOUND", message: "No such resource." },
   RATE_LIMITED: { code: "RATE_LIMITED", message: "Too many requests; retry later." },
   PAYLOAD_TOO_LARGE: { code: "PAYLOAD_TOO_LARGE", message: "The payload is larger than allowed." },
+  TOO_MANY_CONNECTIONS: { code: "TOO_MANY_CONNECTIONS", message: "This account has as many live connections as allowed; close one, or retry after retryAfterMs." },
   UNAVAILABLE: { code: "UNAVAILABLE", message: "The service is unavailable; retry later." },
   INTERNAL: { code: "INTERNAL", message: "Internal error." },
 } as const;

@@ -159,7 +159,7 @@ export interface ServerToClientEvents {
   session_ended: (payload: { reason: SessionEndReason; message: string }) => void;
 }
 
-export type SessionEndReason = "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_INVALID" | "USER_DISABLED" | "USER_NOT_FOUND";
+export type SessionEndReason = "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_INVALID" | "USER_DISABLED" | "USER_NOT_FOUND" | "IDLE_TIMEOUT";
 
 export interface ClientToServerEvents {
   heartbeat: (ack?: AckCallback<{ serverTime: number }>) => void;
@@ -173,11 +173,12 @@ export interface ClientToServerEvents {
   /** `anonymous: true` is refused (INVALID_ARGUMENT): never send typing while composing anonymously. */
   typing_start: (payload: { conversationId: string; anonymous?: boolean }, ack?: AckCallback) => void;
   typing_stop: (payload: { conversationId: string }, ack?: AckCallback) => void;
+  /** `invited`: members whose consent policy turned the add into an invitation (issue 12). */
   create_group: (
-    payload: { name: string; memberIds: string[]; announcement?: boolean; postingRoles?: string[] },
-    ack: AckCallback<{ conversation: ConversationSummary }>,
+    payload: { name: string; memberIds: string[]; announcement?: boolean; postingRoles?: string[]; historyVisibility?: HistoryVisibility },
+    ack: AckCallback<{ conversation: ConversationSummary; invited: string[] }>,
   ) => void;
-  add_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
+  add_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary; invited: string[] }>) => void;
   remove_members: (payload: { conversationId: string; memberIds: string[] }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
   /**
    * Issue 14: with `limit` (and `before`), a page by last activity (newest first) with unread counts, last
@@ -254,6 +255,15 @@ export interface ClientToServerEvents {
   get_presence: (payload: { userIds: string[] }, ack: AckCallback<{ presence: UserPresence[] }>) => void;
   presence_subscribe: (payload: { userIds: string[] }, ack?: AckCallback<{ presence: UserPresence[] }>) => void;
   presence_unsubscribe: (payload: { userIds: string[] }, ack?: AckCallback) => void;
+  /** Who sees your last seen and custom status (issue 12); no field: answers the current settings. */
+  set_presence_privacy: (payload: Partial<PresencePrivacySettings>, ack: AckCallback<{ privacy: PresencePrivacySettings }>) => void;
+}
+
+/** `everyone` who may see your presence (people you share a conversation with), `contacts` (people you share a direct conversation with), `nobody`. */
+export type PresenceAudience = "everyone" | "contacts" | "nobody";
+export interface PresencePrivacySettings {
+  lastSeen: PresenceAudience;
+  customStatus: PresenceAudience;
 }
 
 // --- reach: devices and push ------------------------------------------------------------------
@@ -564,4 +574,29 @@ export interface ReceiptSummaryPayload {
 
 export interface ServerToClientEvents {
   receipt_summary: (payload: ReceiptSummaryPayload) => void;
+}
+
+// --- consent (issue 12) -------------------------------------------------------------------------
+
+/** Members added later read history from their join (`joined`, the default) or all of it (`all`). */
+export type HistoryVisibility = "joined" | "all";
+
+/** An add to a group that the invitee's consent policy turned into an invitation. */
+export interface GroupInvitation {
+  conversationId: string;
+  uid: string;
+  name: string | null;
+  invitedBy: string;
+  invitedAt: number;
+}
+
+export interface ServerToClientEvents {
+  /** Someone who may not add you directly invited you to a group: accept_invitation or decline_invitation. */
+  group_invitation: (invitation: GroupInvitation) => void;
+}
+
+export interface ClientToServerEvents {
+  list_invitations: (payload: Record<string, never>, ack: AckCallback<{ invitations: GroupInvitation[] }>) => void;
+  accept_invitation: (payload: { conversationId: string }, ack: AckCallback<{ conversation: ConversationSummary }>) => void;
+  decline_invitation: (payload: { conversationId: string }, ack: AckCallback) => void;
 }

@@ -2,7 +2,7 @@
  * The client library's helpers against a real gateway: typing, presence, groups, people, emergency broadcasts.
  */
 import { expect } from "chai";
-import type { TalowaError, TypingPayload, UserPresence } from "../../client/src/index.js";
+import type { GroupInvitation, TalowaError, TypingPayload, UserPresence } from "../../client/src/index.js";
 import { appInbox, holds, started, talowaClient } from "./support/client";
 import { connectAs, startGateway } from "./support/gateway";
 import { collect } from "./support/messaging";
@@ -54,6 +54,7 @@ describe("client library: typing, presence, groups, people, broadcasts", functio
 
     await b.updatePresence({ status: "busy", customStatus: "in a meeting" });
     await holds(() => a.presenceOf(bob.uid)?.status === "busy", "bob busy");
+    await a.send({ recipientId: carol.uid, content: "hi carol" }); // only contacts' presence can be followed (issue 12)
     const followed = await a.subscribePresence([carol.uid]);
     a.reconnect();
     await a.ready();
@@ -143,5 +144,23 @@ describe("client library: typing, presence, groups, people, broadcasts", functio
     expect(await b.listBlocked()).to.deep.equal([alice.uid]);
     expect((refused as TalowaError).code).to.equal("PERMISSION_DENIED");
     expect(a.pendingSends()).to.deep.equal([]);
+  });
+
+  it("consent and privacy (issue 12): an invitation arrives as an event, accepting it adds the group; presence privacy is set and read", async () => {
+    const [alice, carol] = await Promise.all([createUser({ name: "alice" }), createUser({ name: "carol" })]);
+    const { url } = await startGateway({ consentGroupAdds: "contacts" });
+    const a = await started(talowaClient(url, alice));
+    const c = await started(talowaClient(url, carol));
+    const invitations: GroupInvitation[] = [];
+    c.on("invitation", (invitation) => invitations.push(invitation));
+
+    const group = await a.createGroup({ name: "field team", memberIds: [carol.uid] });
+    await holds(() => invitations.length === 1, "carol's invitation");
+    expect((await c.listInvitations()).map((i) => i.conversationId)).to.deep.equal([group.id]);
+    await c.acceptInvitation(group.id);
+
+    expect(c.conversations.map((conv) => conv.id)).to.include(group.id);
+    expect(await c.setPresencePrivacy({ lastSeen: "nobody" })).to.deep.equal({ lastSeen: "nobody", customStatus: "everyone" });
+    expect(await c.setPresencePrivacy()).to.deep.equal({ lastSeen: "nobody", customStatus: "everyone" });
   });
 });

@@ -50,6 +50,19 @@ describe("firestore.rules", function () {
     await assertFails(rulesEnv.unauthenticatedContext().firestore().doc("users/alice").get());
   });
 
+  it("hides from a member added later the messages before its join (historyVisibility joined, issue 12)", async () => {
+    await rulesEnv.withSecurityRulesDisabled(async (context) => {
+      const db = context.firestore();
+      await db.doc("conversations/c1").set({ type: "group", members: ["alice", "bob", "dave"], updatedAt: 1 });
+      await db.doc("conversations/c1/messages/m2").set({ seq: 2, content: "after the join", senderId: "alice" });
+      await db.doc("conversation_history/c1/joins/dave").set({ afterSeq: 1 });
+    });
+    await assertFails(as("dave").doc("conversations/c1/messages/m1").get());
+    await assertSucceeds(as("dave").doc("conversations/c1/messages/m2").get());
+    await assertSucceeds(as("alice").doc("conversations/c1/messages/m1").get());
+    await assertFails(as("dave").doc("conversation_history/c1/joins/dave").get());
+  });
+
   it("lets members read their conversations and messages, and nobody else", async () => {
     await assertSucceeds(as("alice").doc("conversations/c1").get());
     await assertSucceeds(as("alice").doc("conversations/c1/messages/m1").get());

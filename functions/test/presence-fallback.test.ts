@@ -6,6 +6,7 @@ import { LocalRedis } from "../tools/redis-server";
 import { gatewayWith } from "./support/fixture";
 import { connectAs, startGateway } from "./support/gateway";
 import { createConversation, fastPresence, nextPresence, presenceReady, statusOf } from "./support/presence";
+import { sendOk } from "./support/messaging";
 import { eventually, settle } from "./support/wait";
 
 async function presenceMode(gateway: Gateway): Promise<string> {
@@ -35,6 +36,7 @@ describe("presence when Redis goes away", () => {
     const redisUrl = privateRedis.url;
     const { gateway, connect, users: [alice, bob, carol] } = await gatewayWith(["alice", "bob", "carol"], { ...fastPresence, redisUrl });
     await createConversation([alice.uid, bob.uid]);
+    await createConversation([alice.uid, carol.uid]); // carol may see alice's presence (issue 12: contacts only)
     const [bobClient, aliceClient] = await connect(bob, alice);
     await presenceReady(bobClient.socket);
     await presenceReady(aliceClient.socket);
@@ -87,7 +89,7 @@ describe("presence when Redis goes away", () => {
   it("runs in memory alone when no Redis is configured", async () => {
     const { gateway, connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"], { ...fastPresence, redisUrl: "", messageStore: "memory" });
     const [bobClient] = await connect(bob);
-    await bobClient.socket.timeout(5_000).emitWithAck("presence_subscribe", { userIds: [alice.uid] });
+    await sendOk(bobClient.socket, { recipientId: alice.uid, content: "hi" }); // contacts see each other's presence (issue 12)
 
     const online = nextPresence(bobClient.socket, alice.uid, "online");
     const [aliceClient] = await connect(alice);

@@ -184,7 +184,7 @@ describe("presence: statuses", () => {
 });
 
 describe("presence: who is told", () => {
-  it("tells conversation members and explicit subscribers, nobody else", async () => {
+  it("tells conversation members, nobody else: a stranger's presence_subscribe answers offline and hears nothing (issue 12)", async () => {
     const { connect, users: [alice, bob, carol, dave] } = await gatewayWith(["alice", "bob", "carol", "dave"], fastPresence);
     await createConversation([alice.uid, bob.uid, "someone-else"], "group");
     const [bobClient, carolClient, daveClient] = await connect(bob, carol, dave);
@@ -192,21 +192,20 @@ describe("presence: who is told", () => {
     expect(subscribed).to.deep.equal({ ok: true, presence: [{ userId: alice.uid, status: "offline" }] });
     await Promise.all([bobClient, carolClient].map((c) => presenceReady(c.socket)));
     const carolHeard: PresenceUpdatePayload[] = recordUpdates(carolClient.socket);
+    const daveHeard: PresenceUpdatePayload[] = recordUpdates(daveClient.socket);
 
     const bobHears = nextPresence(bobClient.socket, alice.uid, "online");
-    const daveHears = nextPresence(daveClient.socket, alice.uid, "online");
     const [{ socket }] = await connect(alice);
-    await Promise.all([bobHears, daveHears]);
-
-    await daveClient.socket.timeout(5_000).emitWithAck("presence_unsubscribe", { userIds: [alice.uid] });
-    const daveHeard = recordUpdates(daveClient.socket);
+    await bobHears;
     const bobHearsBusy = nextPresence(bobClient.socket, alice.uid, "busy");
-    await socket.timeout(5_000).emitWithAck("update_presence", { status: "busy" });
+    await socket.timeout(5_000).emitWithAck("update_presence", { status: "busy", customStatus: "at the clinic, room 4" });
     await bobHearsBusy;
+    const daveAsks = await daveClient.socket.timeout(5_000).emitWithAck("get_presence", { userIds: [alice.uid] });
     await settle(300);
 
     expect(carolHeard).to.deep.equal([]);
     expect(daveHeard).to.deep.equal([]);
+    expect(daveAsks).to.deep.equal({ ok: true, presence: [{ userId: alice.uid, status: "offline" }] });
   });
 
   it("answers the presence of a few hundred users in one call, in the order asked", async () => {
@@ -237,7 +236,8 @@ describe("presence: who is told", () => {
   });
 
   it("gives lastSeen from users/{uid} when the presence store no longer has it", async () => {
-    const { watcher } = await pair();
+    const { watcher, bob } = await pair();
+    await createConversation([bob.uid, "long-gone"]);
     await firestore().collection("users").doc("long-gone").set({ lastSeen: 1_700_000_000_000 });
 
     expect(await presenceOf(watcher, ["long-gone"])).to.deep.equal([{ userId: "long-gone", status: "offline", lastSeen: 1_700_000_000_000 }]);

@@ -224,6 +224,8 @@ async function startGateway(i: number, input: FleetInput): Promise<{ process: Ow
         MESSAGE_STORE: "memory",
         CHECK_REVOKED: "false",
         RATE_LIMITS,
+        // every simulated user connects from loopback: the per-IP admission rate would measure itself
+        RATE_LIMIT_MAX_CONNECTIONS_PER_IP: "1000000000",
         FIREBASE_PROJECT_ID: input.projectId,
         FIREBASE_AUTH_EMULATOR_HOST: input.authHost,
         INSTANCE_ID: `scale-${input.adapter}-${input.instances}-${i}`,

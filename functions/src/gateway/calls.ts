@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { z } from "zod";
 import { GatewayError, type ErrorCode } from "../errors";
 import type { Clock } from "../ports/clock";
@@ -42,6 +43,13 @@ type Ack = (response: unknown) => void;
  * the process or touch other sockets. Every answer is counted by event and code.
  */
 export class CallRegistry {
+  /**
+   * Budgets known to be spent, by `rule:uid`, until their window frees a slot (issue 12): a flood past its
+   * budget is refused here without a Redis round trip per call (the limiter's windows are fixed, so nothing
+   * frees earlier than `retryAfterMs`, on any instance).
+   */
+  private readonly spent = new LRUCache<string, number>({ max: 100_000 });
+
   constructor(private readonly deps: CallRegistryDeps) {}
 
   register<S extends z.ZodType>(socket: GatewaySocket, event: string, spec: CallSpec<S>): void {
@@ -73,7 +81,17 @@ export class CallRegistry {
     const rule = spec.rateLimit ?? event;
     const name = typeof rule === "function" ? rule(payload) : rule;
     const limit = this.deps.rateLimits[name];
-    if (limit) await requireWithinLimit(this.deps.rateLimiter, `${name}:${uid}`, limit, `${name} calls`);
+    if (!limit) return;
+    const key = `${name}:${uid}`;
+    const retryAfterMs = (this.spent.get(key) ?? 0) - this.deps.clock.now();
+    if (retryAfterMs > 0) throw new GatewayError("RATE_LIMITED", `At most ${limit.limit} ${name} calls per ${limit.windowMs / 1000} s; retry in ${Math.ceil(retryAfterMs / 1000)} s.`, { retryAfterMs });
+    try {
+      await requireWithinLimit(this.deps.rateLimiter, key, limit, `${name} calls`);
+    } catch (error) {
+      const after = error instanceof GatewayError ? error.data.retryAfterMs : undefined;
+      if (after) this.spent.set(key, this.deps.clock.now() + after);
+      throw error;
+    }
   }
 
   private count(event: string, code: ErrorCode | "OK"): void {

@@ -44,7 +44,10 @@ import { BatchedUserRecords } from "../ports/user-records/batched-user-records";
 import { CachedUserRecords } from "../ports/user-records/cached-user-records";
 import { MemoryUserRecords } from "../ports/user-records/memory-user-records";
 import type { UserRecords } from "../ports/user-records/user-records";
+import { ConnectionSlotsFacade } from "../ports/connection-slots";
+import { CachedPresencePrivacy, FirestorePresencePrivacy, MemoryPresencePrivacy } from "../ports/presence-privacy";
 import { activityFeature } from "./activity";
+import { connectionBudgetFeature } from "./connection-budget";
 import { activityLogFeature } from "./activity-log";
 import { backpressureFeature } from "./backpressure";
 import { emergencyBroadcastsFeature } from "./emergency-broadcasts";
@@ -58,6 +61,8 @@ import { reactionsFeature } from "./messaging/reactions";
 import { conversationListFeature } from "./messaging/conversation-list";
 import { ConversationDirectory } from "./messaging/conversation-directory";
 import { groupsFeature } from "./messaging/groups";
+import { ConsentPolicy, invitationsFeature } from "./messaging/consent";
+import { FirestoreConsentStore, MemoryConsentStore } from "../ports/consent";
 import { historyFeature } from "./messaging/history";
 import { offlineQueueFeature } from "./messaging/offline-queue";
 import { receiptsFeature } from "./messaging/receipts";
@@ -97,17 +102,20 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
   const verifier = options.verifier ?? new FirebaseTokenVerifier(firebaseAuth(config.projectId), config.checkRevoked);
   const accounts = options.accounts ?? new FirebaseAccountState(firebaseAuth(config.projectId));
   const conversations = perGateway((ctx) => new ConversationDirectory(ctx, { store: ports.store, users: ports.users }));
+  const consent = perGateway((ctx) => new ConsentPolicy(ctx, { store: ports.store, consent: ports.consent }));
   const features: FeatureFactory[] = [
+    connectionBudgetFeature({ slots: ports.slots, rateLimiter: ports.rateLimiter }),
     heartbeatFeature,
     backpressureFeature,
     activityFeature,
     offlineQueueFeature({ store: ports.store, conversations, markers: ports.markers }),
-    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, markers: ports.markers, conversations, blocks: ports.blocks }),
+    sendingFeature({ store: ports.store, rateLimiter: ports.rateLimiter, sequences: ports.sequences, routed: ports.routed, online: ports.presence, markers: ports.markers, conversations, blocks: ports.blocks, consent }),
     receiptsFeature({ store: ports.store, conversations }),
-    historyFeature({ store: ports.store, conversations }),
-    groupsFeature({ store: ports.store, conversations, blocks: ports.blocks }),
+    historyFeature({ store: ports.store, conversations, consent: ports.consent }),
+    groupsFeature({ store: ports.store, conversations, blocks: ports.blocks, consent }),
+    invitationsFeature({ store: ports.store, consent: ports.consent, conversations }, consent),
     typingFeature({ conversations }),
-    presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records, blocks: ports.blocks }),
+    presenceFeature({ store: ports.presence, contacts: ports.contacts, records: ports.records, blocks: ports.blocks, privacy: ports.privacy }),
     // --- conversation features (issue 14) ---
     blockingFeature({ blocks: ports.blocks, conversations }),
     activeMembersFeature({ presence: ports.presence, blocks: ports.blocks, conversations }),
@@ -181,6 +189,9 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     presence,
     sequences: new SequenceFacade(db ? new FirestoreSequenceAllocator(db) : new MemorySequenceAllocator(), logger, redis),
     rateLimiter: new RateLimiterFacade(clock, redis),
+    slots: new ConnectionSlotsFacade(redis, config.presenceRedisTimeoutMs),
+    consent: db ? new FirestoreConsentStore(db) : new MemoryConsentStore(),
+    privacy: new CachedPresencePrivacy(db ? new FirestorePresencePrivacy(db) : new MemoryPresencePrivacy(), config.presenceLookupCacheMs),
     users: new FirebaseUserDirectory(firebaseAuth(config.projectId)),
     routed: createRoutedLedger(redis),
     markers: createQueueMarkers(redis, logger),

@@ -111,38 +111,23 @@ export class Gateway implements GatewayControl {
       allowTokenInQuery: this.config.allowTokenInQuery,
     });
     // One admission: within the bound on admissions in progress (else refused at once, UNAVAILABLE with
-    // retryAfterMs), then the token check, then what the features load before the socket connects.
+    // retryAfterMs), then the screens and the token check, then what the features load before the socket connects.
     this.io.use((socket, next) => {
       const refusal = this.load.startAdmission();
       if (refusal) {
         this.metrics.connectionsRefused.inc({ reason: "OVERLOADED" });
         return next(refusal);
       }
-      void authenticate(socket, (error) => {
-        if (error) {
+      void this.admission(socket, authenticate).then(
+        () => {
           this.load.endAdmission();
-          return next(error);
-        }
-        // Fail closed (issue 12): a feature that cannot load what the socket needs refuses it (connect_error).
-        // Bounded: a backend that never answers must not hold an admission slot (load shedding) forever.
-        const ready = withTimeout(this.prepare(socket), this.config.storeTimeoutMs + 5_000, () => {
-          this.metrics.connectionsRefused.inc({ reason: "PREPARE_TIMEOUT" });
-          return new GatewayError("UNAVAILABLE", "Loading this connection's conversations and queue took too long; reconnect shortly.", {
-            reason: "NOT_READY",
-            retryAfterMs: this.config.shedRetryAfterMs,
-          });
-        });
-        void ready.then(
-          () => {
-            this.load.endAdmission();
-            next();
-          },
-          (refusal: GatewayError) => {
-            this.load.endAdmission();
-            next(refusal);
-          },
-        );
-      });
+          next();
+        },
+        (error: Error) => {
+          this.load.endAdmission();
+          next(error);
+        },
+      );
     });
     this.io.on("connection", (socket) => this.admit(socket));
   }
@@ -299,6 +284,44 @@ export class Gateway implements GatewayControl {
     socket.onAny((event: string, ...args: unknown[]) => this.refuseUnknownEvent(socket, event, args));
   }
 
+  /** Screens (connection budgets) → token → screens with the uid → every feature's `prepare`, bounded. */
+  private async admission(socket: GatewaySocket, authenticate: ReturnType<typeof createAuthMiddleware>): Promise<void> {
+    await this.screen(socket, "screenHandshake");
+    await new Promise<void>((resolve, reject) => void authenticate(socket, (error) => (error ? reject(error) : resolve())));
+    await this.screen(socket, "screen");
+    // Fail closed (issue 12): a feature that cannot load what the socket needs refuses it (connect_error).
+    // Bounded: a backend that never answers must not hold an admission slot (load shedding) forever.
+    const ready = withTimeout(this.prepare(socket), this.config.storeTimeoutMs + 5_000, () => {
+      this.metrics.connectionsRefused.inc({ reason: "PREPARE_TIMEOUT" });
+      return new GatewayError("UNAVAILABLE", "Loading this connection's conversations and queue took too long; reconnect shortly.", {
+        reason: "NOT_READY",
+        retryAfterMs: this.config.shedRetryAfterMs,
+      });
+    });
+    await ready.catch((refusal: GatewayError) => {
+      for (const feature of this.features) this.runHook(feature, "abandon", () => feature.abandon?.(socket));
+      throw refusal;
+    });
+  }
+
+  /** One feature's screen after the other; a GatewayError refuses the socket (counted by its reason or code), other failures are logged. */
+  private async screen(socket: GatewaySocket, stage: "screenHandshake" | "screen"): Promise<void> {
+    for (const feature of this.features) {
+      if (!feature[stage]) continue;
+      try {
+        await feature[stage]!(socket);
+      } catch (error) {
+        if (!(error instanceof GatewayError)) {
+          this.logger.error("feature hook failed", { feature: feature.name, hook: stage, error: String(error) });
+          continue;
+        }
+        this.metrics.connectionsRefused.inc({ reason: error.data.reason ?? error.code });
+        if (stage === "screen") for (const other of this.features) this.runHook(other, "abandon", () => other.abandon?.(socket));
+        throw error;
+      }
+    }
+  }
+
   private countConnected(uid: string): void {
     const m = this.metrics;
     m.connectionsAdmitted.inc();
@@ -336,7 +359,8 @@ export class Gateway implements GatewayControl {
   }
 
   private refuseUnknownEvent(socket: GatewaySocket, event: string, args: unknown[]): void {
-    if (socket.listenerCount(event as never) > 0) return;
+    // "error" always has socket.io's own no-op listener, yet no call answers it (found by test/fuzz.test.ts).
+    if (event !== "error" && socket.listenerCount(event as never) > 0) return;
     this.metrics.unknownEvents.inc();
     const error = new GatewayError("INVALID_ARGUMENT", `Unknown event "${String(event).slice(0, 64)}".`);
     this.logUnknownEvent(socket, event);

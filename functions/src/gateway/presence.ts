@@ -6,6 +6,8 @@ import type { ContactDirectory } from "../ports/contact-directory/contact-direct
 import type { ConnectionRef, PresenceChange, PresenceStore } from "../ports/presence-store/presence-store";
 import type { UserRecords } from "../ports/user-records/user-records";
 import type { BlockChecks } from "../ports/block-list";
+import { allowedDetails, PresencePrivacy, PresencePrivacyStore, PRIVACY_AUDIENCES } from "../ports/presence-privacy";
+import { presenceVisibility, PresenceVisibility } from "../ports/presence-visibility";
 import { GatewayContext, GatewayFeature, GatewayServer, GatewaySocket, presenceRoom, userRoom } from "./types";
 
 export { presenceRoom };
@@ -28,6 +30,8 @@ export interface PresenceDeps {
   records: UserRecords;
   /** Users who blocked a viewer see it offline and are not watched by it (issue 14). */
   blocks?: BlockChecks;
+  /** Who sees a user's last seen and custom status (issue 12); without it everyone who sees the presence. */
+  privacy?: PresencePrivacyStore;
 }
 
 export function presenceFeature(deps: PresenceDeps) {
@@ -60,6 +64,7 @@ const updateSchema = z
     customStatus: z.string().max(MAX_CUSTOM_STATUS).nullable().optional(),
     appState: z.enum(["foreground", "background"]).optional(),
   });
+const privacySchema = z.object({ lastSeen: z.enum(PRIVACY_AUDIENCES).optional(), customStatus: z.enum(PRIVACY_AUDIENCES).optional() });
 
 /**
  * Presence: every admitted connection is written to the presence store with an expiry that heartbeats
@@ -74,6 +79,9 @@ class PresenceFeature implements GatewayFeature {
   private readonly timer: NodeJS.Timeout;
   private ticking = false;
   private lastSweepAt = 0;
+  private readonly visibility: PresenceVisibility;
+  /** Per user, the last announcement in flight: announcements of one user leave in the order they were made. */
+  private readonly announcing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -86,7 +94,27 @@ class PresenceFeature implements GatewayFeature {
       const conn = this.local.get(socket.id);
       if (conn) this.noteActivity(conn);
     });
-    ctx.hooks.on("conversationChanged", ({ conversation, added }) => watchEachOther(ctx.io, conversation.members, added));
+    this.visibility = presenceVisibility(deps.contacts, deps.blocks);
+    ctx.hooks.on("conversationChanged", ({ conversation, added, removed }) => {
+      watchEachOther(ctx.io, conversation.members, added);
+      if (removed.length > 0) void this.stopWatching(conversation.members, removed).catch((error) => this.warn("removal", error));
+    });
+  }
+
+  /**
+   * Removal stops the group's presence flow at once on every instance (adapter broadcasts): the removed
+   * users' sockets leave the remaining members' presence rooms and the other way round; pairs that still
+   * share another conversation watch each other again.
+   */
+  private async stopWatching(members: string[], removed: string[]): Promise<void> {
+    const { io } = this.ctx;
+    io.in(removed.map(userRoom)).socketsLeave(members.map(presenceRoom));
+    io.in(members.map(userRoom)).socketsLeave(removed.map(presenceRoom));
+    for (const uid of removed) {
+      const contacts = new Set(await this.deps.contacts.contactsOf(uid));
+      const still = members.filter((m) => contacts.has(m));
+      if (still.length > 0) watchEachOther(io, [uid, ...still], [uid]);
+    }
   }
 
   /** Looks the user's contacts up before the socket connects, so it watches them from its first moment. */
@@ -157,6 +185,16 @@ class PresenceFeature implements GatewayFeature {
     calls.register(socket, "get_presence", { schema: userIdsSchema, handle: (p) => afterReady(() => this.query(p.userIds, socket.data.uid)) });
     calls.register(socket, "presence_subscribe", { schema: userIdsSchema, handle: (p) => afterReady(() => this.subscribe(conn, p.userIds)) });
     calls.register(socket, "presence_unsubscribe", { schema: userIdsSchema, handle: (p) => afterReady(() => this.unsubscribe(conn, p.userIds)) });
+    calls.register(socket, "set_presence_privacy", { schema: privacySchema, handle: (p) => this.setPrivacy(socket.data.uid, p) });
+  }
+
+  /** Changes (or, with no field, reads) who sees the caller's last seen and custom status. */
+  private async setPrivacy(uid: string, change: Partial<PresencePrivacy>): Promise<{ privacy: PresencePrivacy }> {
+    const store = this.deps.privacy;
+    if (!store) throw new GatewayError("UNAVAILABLE", "Presence privacy settings are not configured on this gateway.");
+    const given = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) as Partial<PresencePrivacy>;
+    const privacy = Object.keys(given).length > 0 ? await store.update(uid, given) : (await store.settingsOf([uid])).get(uid)!;
+    return { privacy };
   }
 
   private async update(conn: LocalConnection, { status, customStatus, appState }: z.output<typeof updateSchema>): Promise<{ presence: UserPresence }> {
@@ -179,13 +217,31 @@ class PresenceFeature implements GatewayFeature {
     return { presence: await this.presenceFor(viewer, this.bounded(userIds)) };
   }
 
-  /** Presence as `viewer` may see it: users who blocked the viewer are shown offline, without lastSeen. */
+  /**
+   * Presence as `viewer` may see it (issue 12): users it shares no conversation with, and users who blocked
+   * it, are answered `offline` without details, exactly like an unknown id (ports/presence-visibility.ts, as
+   * the HTTP API); the details of the others follow their privacy settings.
+   */
   async presenceFor(viewer: string, uids: string[]): Promise<UserPresence[]> {
-    const blockers = this.deps.blocks ? await this.deps.blocks.blockersOf(viewer) : new Set<string>();
-    if (blockers.size === 0) return this.presenceOf(uids);
-    const visible = await this.presenceOf(uids.filter((u) => !blockers.has(u)));
-    const byUser = new Map(visible.map((p) => [p.userId, p]));
+    const shown = await this.shownTo(viewer, uids);
+    const presence = await this.redactFor(viewer, await this.presenceOf(shown));
+    const byUser = new Map(presence.map((p) => [p.userId, p]));
     return uids.map((u): UserPresence => byUser.get(u) ?? { userId: u, status: "offline" });
+  }
+
+  /** The users among `uids` whose presence `viewer` may see: itself and its contacts, minus who blocked it. */
+  private async shownTo(viewer: string, uids: string[]): Promise<string[]> {
+    const [visible, blockers] = await Promise.all([this.visibility.visibleAmong(viewer, uids), this.visibility.maskedFor(viewer)]);
+    return uids.filter((u) => visible.has(u) && !blockers.has(u));
+  }
+
+  /** Drops last seen / custom status the user shows only to direct contacts (when the viewer is not one) or to nobody. */
+  private async redactFor(viewer: string, presence: UserPresence[]): Promise<UserPresence[]> {
+    const detailed = presence.filter((p) => p.userId !== viewer && (p.lastSeen !== undefined || p.customStatus !== undefined));
+    if (detailed.length === 0 || !this.deps.privacy) return presence;
+    const contacts = this.deps.contacts;
+    const allowed = await allowedDetails(viewer, detailed.map((p) => p.userId), this.deps.privacy, contacts.directContactsOf?.bind(contacts));
+    return presence.map((p) => (allowed.has(p.userId) ? withoutHidden(p, allowed.get(p.userId)!) : p));
   }
 
   private async withoutBlockers(viewer: string, uids: string[]): Promise<string[]> {
@@ -200,7 +256,7 @@ class PresenceFeature implements GatewayFeature {
     const max = this.ctx.config.presenceMaxQueryUsers;
     if (total > max) throw new GatewayError("INVALID_ARGUMENT", `userIds: a connection may follow at most ${max} users`);
     uids.forEach((uid) => conn.subscriptions.add(uid));
-    const watchable = await this.withoutBlockers(conn.socket.data.uid, uids);
+    const watchable = (await this.shownTo(conn.socket.data.uid, uids)).filter((u) => u !== conn.socket.data.uid);
     if (watchable.length > 0) conn.socket.join(watchable.map(presenceRoom));
     return { presence: await this.presenceFor(conn.socket.data.uid, uids) };
   }
@@ -309,9 +365,30 @@ class PresenceFeature implements GatewayFeature {
       payload.lastSeen = change.lastSeen;
       this.background(this.deps.records.wentOffline(change.uid, change.lastSeen), "lastSeen");
     }
-    // `except` keeps the user's own sockets out (watchEachOther may put them in their own room); the
-    // emit still names one room, so it keeps that room's own channel.
-    this.ctx.io.to(presenceRoom(change.uid)).except(userRoom(change.uid)).emit("presence_update", payload);
+    this.emitAnnouncement(payload);
+  }
+
+  /**
+   * `except` keeps the user's own sockets out (watchEachOther may put them in their own room); the emit
+   * still names one room, so it keeps that room's own channel. A detail the user shows to fewer people than
+   * everyone (privacy) is left out of the broadcast; those allowed read it with get_presence.
+   */
+  private emitAnnouncement(payload: PresenceUpdatePayload): void {
+    const uid = payload.userId;
+    const previous = this.announcing.get(uid) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.publicDetails(payload))
+      .then((shown) => void this.ctx.io.to(presenceRoom(uid)).except(userRoom(uid)).emit("presence_update", shown));
+    this.announcing.set(uid, next);
+    void next.finally(() => this.announcing.get(uid) === next && this.announcing.delete(uid));
+  }
+
+  private async publicDetails(payload: PresenceUpdatePayload): Promise<PresenceUpdatePayload> {
+    if (!this.deps.privacy || (payload.lastSeen === undefined && payload.customStatus === undefined)) return payload;
+    const settings = await this.deps.privacy.settingsOf([payload.userId]).catch(() => undefined);
+    const privacy = settings?.get(payload.userId);
+    // Settings unreadable: fail closed, no details.
+    return withoutHidden(payload, { lastSeen: privacy?.lastSeen === "everyone", customStatus: privacy?.customStatus === "everyone" });
   }
 
   /** Heartbeats and pongs both refresh; more than a few writes per TTL add nothing. */
@@ -335,4 +412,11 @@ class PresenceFeature implements GatewayFeature {
   private now(): number {
     return this.ctx.clock.now();
   }
+}
+
+function withoutHidden<P extends UserPresence>(presence: P, allowed: { lastSeen: boolean; customStatus: boolean }): P {
+  const shown = { ...presence };
+  if (!allowed.lastSeen) delete shown.lastSeen;
+  if (!allowed.customStatus) delete shown.customStatus;
+  return shown;
 }

@@ -54,6 +54,15 @@ export interface GatewayFeature {
    * with it (`connect_error`, e.g. UNAVAILABLE + retryAfterMs): do so when the socket would otherwise be
    * admitted deaf. Any other failure is logged and the socket admitted.
    */
+  /**
+   * Admission screens (issue 12, connection budgets), run one feature after the other before anything is
+   * loaded: `screenHandshake` before the token is verified (only the handshake is known: address, headers),
+   * `screen` after it (socket.data.uid is set). Throwing a GatewayError refuses the socket with it.
+   */
+  screenHandshake?(socket: GatewaySocket): Promise<void>;
+  screen?(socket: GatewaySocket): Promise<void>;
+  /** The socket passed `screen` but was refused later in admission (a `prepare` failed or timed out). */
+  abandon?(socket: GatewaySocket): void;
   prepare?(socket: GatewaySocket): Promise<void>;
   onConnection?(socket: GatewaySocket): void | Promise<void>;
   /** Runs after the socket is gone, whatever the reason. */

@@ -11,6 +11,7 @@ import type { Logger } from "../ports/logger";
 import { createMessageStore } from "../ports/message-store";
 import { RedisPresenceStore } from "../ports/presence-store/redis-presence-store";
 import { presenceVisibility } from "../ports/presence-visibility";
+import { CachedPresencePrivacy, FirestorePresencePrivacy } from "../ports/presence-privacy";
 import { RateLimiterFacade } from "../ports/rate-limiter";
 import { BoundedRateLimiter } from "../ports/rate-limiter/bounded-rate-limiter";
 import { FirebaseTokenVerifier } from "../ports/token-verifier/firebase-token-verifier";
@@ -36,6 +37,8 @@ export function createApiDeps(config: GatewayConfig, options: { redis?: Redis; l
     verifier: new FirebaseTokenVerifier(firebaseAuth(config.projectId), config.checkRevoked),
     presence: options.redis ? new RedisPresenceStore(options.redis) : undefined,
     visibility: presenceVisibility(contacts, blocks),
+    privacy: new CachedPresencePrivacy(new FirestorePresencePrivacy(db), config.httpContactsCacheMs),
+    directContactsOf: (uid) => contacts.directContactsOf(uid),
     records: new FirestoreUserRecordReader(db),
     recordWriter: new BatchedUserRecords(db, config.userRecordsFlushMs),
     profiles: new FirebaseUserProfiles(firebaseAuth(config.projectId)),

@@ -1,6 +1,7 @@
 import type { PresenceStatus, UserPresence } from "../protocol";
 import { firestoreCall, redisCall, unavailable } from "./backend";
 import type { ApiDeps } from "./types";
+import { allowedDetails } from "../ports/presence-privacy";
 
 /**
  * One user's presence over HTTP: the same status, custom status and last seen as the socket's
@@ -24,10 +25,11 @@ export interface PresenceView {
  */
 export async function presenceViews(deps: ApiDeps, viewer: string, uids: string[], required: boolean): Promise<{ views: PresenceView[]; available: boolean }> {
   if (uids.length === 0) return { views: [], available: !!deps.presence };
-  const [records, live, masked] = await Promise.all([
+  const [records, live, masked, details] = await Promise.all([
     firestoreCall(deps, deps.records.recordsOf(uids), "Firestore (user records)"),
     livePresence(deps, uids, required),
     firestoreCall(deps, deps.visibility.maskedFor(viewer), "Firestore (blocks)"),
+    deps.privacy ? firestoreCall(deps, allowedDetails(viewer, uids, deps.privacy, deps.directContactsOf), "Firestore (presence privacy)") : undefined,
   ]);
   const views = uids.map((userId, i): PresenceView => {
     if (masked.has(userId)) return { userId, isOnline: false, status: "offline", lastSeen: null, lastActiveAt: null };
@@ -41,6 +43,13 @@ export async function presenceViews(deps: ApiDeps, viewer: string, uids: string[
     view.lastSeen = presence.status === "offline" ? (presence.lastSeen ?? record?.lastSeen ?? null) : null;
     return view;
   });
+  // Presence privacy (issue 12), as on the socket: last seen (and last active) and custom status only to whom the user allows.
+  for (const view of views) {
+    const allowed = details?.get(view.userId);
+    if (!allowed) continue;
+    if (!allowed.lastSeen) Object.assign(view, { lastSeen: null, lastActiveAt: null });
+    if (!allowed.customStatus) delete view.customStatus;
+  }
   return { views, available: !!live };
 }
 

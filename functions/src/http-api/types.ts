@@ -7,6 +7,7 @@ import type { Logger } from "../ports/logger";
 import type { MessageStore } from "../ports/message-store";
 import type { PresenceStore } from "../ports/presence-store";
 import type { PresenceVisibility } from "../ports/presence-visibility";
+import type { PresencePrivacyStore } from "../ports/presence-privacy";
 import type { RateLimiter } from "../ports/rate-limiter";
 import type { TokenVerifier, VerifiedIdentity } from "../ports/token-verifier/token-verifier";
 import type { UserProfiles } from "../ports/user-directory/user-profiles";
@@ -36,6 +37,10 @@ export interface ApiDeps {
   /** Redis presence, as the gateway writes it; undefined without Redis (presence answers 503 then). */
   presence?: PresenceStore;
   visibility: PresenceVisibility;
+  /** Presence privacy (issue 12): who sees a user's last seen and custom status; the same store as the socket's. */
+  privacy?: PresencePrivacyStore;
+  /** Direct-conversation partners of a user (`contacts` in presence privacy). */
+  directContactsOf?: (uid: string) => Promise<string[]>;
   records: UserRecordReader;
   recordWriter: UserRecords;
   profiles: UserProfiles;

@@ -3,7 +3,7 @@ import type { ContactDirectory } from "./contact-directory/contact-directory";
 
 /**
  * Who may see whose presence (status, custom status, last seen, last active, last login): one rule for
- * the HTTP API and, once adopted there, the socket.
+ * the HTTP API and the socket (gateway/presence.ts, issue 12).
  *
  * The rule: a viewer sees its own presence and the presence of the users it shares a conversation with
  * (direct or group; from the contact directory, cached by the caller's adapter). Nobody else: not

@@ -15,7 +15,8 @@ const clients: ClientSocket[] = [];
 export async function startGateway(overrides: Partial<GatewayConfig> = {}, options: CreateGatewayOptions = {}) {
   const env = environment();
   const gateway = createGateway(
-    { port: 0, projectId: env.projectId, redisUrl: env.redis.url, shutdownTimeoutMs: 1_000, controlSecret: TEST_CONTROL_SECRET, ...overrides },
+    // consentGroupAdds "anyone": most tests are about groups, not consent (test/consent.test.ts sets "contacts", the default).
+    { port: 0, projectId: env.projectId, redisUrl: env.redis.url, shutdownTimeoutMs: 1_000, controlSecret: TEST_CONTROL_SECRET, consentGroupAdds: "anyone", ...overrides },
     options,
   );
   gateways.push(gateway);

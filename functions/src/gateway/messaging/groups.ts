@@ -7,12 +7,15 @@ import { conversationRoom } from "./rooms";
 import { createGroupSchema, membersChangeSchema } from "./schemas";
 import { storeCall } from "./store-calls";
 import type { BlockChecks } from "../../ports/block-list";
+import type { ConsentPolicy } from "./consent";
 
 export interface GroupsPorts {
   store: MessageStore;
   conversations: (ctx: GatewayContext) => ConversationDirectory;
   /** A user cannot add someone who blocked it (issue 14). */
   blocks?: BlockChecks;
+  /** Consent (issue 12): adds the policy does not allow become invitations; history from the join. */
+  consent?: (ctx: GatewayContext) => ConsentPolicy;
 }
 
 /** Groups: `create_group`, `add_members`, `remove_members`. */
@@ -23,12 +26,14 @@ export function groupsFeature(ports: GroupsPorts) {
 class Groups implements GatewayFeature {
   readonly name = "groups";
   private readonly conversations: ConversationDirectory;
+  private readonly consent?: ConsentPolicy;
 
   constructor(
     private readonly ctx: GatewayContext,
     private readonly ports: GroupsPorts,
   ) {
     this.conversations = ports.conversations(ctx);
+    this.consent = ports.consent?.(ctx);
   }
 
   onConnection(socket: GatewaySocket): void {
@@ -39,7 +44,7 @@ class Groups implements GatewayFeature {
     // list_conversations: the conversation-list feature (issue 14).
   }
 
-  private async create(socket: GatewaySocket, payload: { name: string; memberIds: string[]; announcement: boolean; postingRoles: string[] }) {
+  private async create(socket: GatewaySocket, payload: { name: string; memberIds: string[]; announcement: boolean; postingRoles: string[]; historyVisibility: "joined" | "all" }) {
     const { uid, roles } = socket.data;
     const { announcementRoles } = this.ctx.config;
     if (payload.announcement && !hasAnyRole(roles, announcementRoles)) {
@@ -49,6 +54,8 @@ class Groups implements GatewayFeature {
     this.checkGroupSize(members.length);
     await this.conversations.requireUsers(members.filter((m) => m !== uid));
     await this.requireNotBlockedBy(uid, payload.memberIds);
+    const { now, invited } = await this.splitAdds(socket, members.filter((m) => m !== uid));
+    members.splice(0, members.length, uid, ...now);
     const conversation = await storeCall(
       this.ctx,
       this.ports.store.createConversation({
@@ -64,10 +71,17 @@ class Groups implements GatewayFeature {
       }),
       "creating the group",
     );
+    await this.consent?.setHistoryVisibility(conversation, payload.historyVisibility);
     this.joinRooms(conversation, members);
     this.conversations.changed(conversation, { added: members, removed: [], created: true, by: uid });
     notifyMembers(this.ctx, conversation, members);
-    return { conversation: summary(conversation) };
+    await this.consent?.invite(conversation, invited, uid);
+    return { conversation: summary(conversation), invited };
+  }
+
+  /** Consent (issue 12): who is added now and who is invited instead. */
+  private async splitAdds(socket: GatewaySocket, uids: string[]): Promise<{ now: string[]; invited: string[] }> {
+    return this.consent ? this.consent.splitAdds(socket.data.uid, socket.data.roles, uids) : { now: uids, invited: [] };
   }
 
   private async change(socket: GatewaySocket, { conversationId, memberIds }: { conversationId: string; memberIds: string[] }, change: "add" | "remove") {
@@ -83,13 +97,20 @@ class Groups implements GatewayFeature {
       await this.conversations.requireUsers(memberIds);
       await this.requireNotBlockedBy(uid, memberIds);
     }
-    const delta = change === "add" ? { add: memberIds, remove: [] } : { add: [], remove: memberIds };
+    const { now: adding, invited } = change === "add" ? await this.splitAdds(socket, memberIds.filter((m) => !current.members.includes(m))) : { now: [], invited: [] };
+    if (change === "add" && adding.length === 0) {
+      await this.consent?.invite(current, invited, uid);
+      return { conversation: summary(current), invited };
+    }
+    if (change === "add") await this.consent?.recordJoins(conversationId, adding);
+    const delta = change === "add" ? { add: adding, remove: [] } : { add: [], remove: memberIds };
     const updated = await storeCall(this.ctx, this.ports.store.updateMembers(conversationId, delta, this.ctx.clock.now()), "updating members");
-    if (change === "add") this.joinRooms(updated, memberIds);
+    if (change === "add") this.joinRooms(updated, delta.add);
     else this.leaveRooms(updated, memberIds);
     this.conversations.changed(updated, { added: delta.add, removed: delta.remove, created: false, by: uid });
     notifyMembers(this.ctx, updated, updated.members);
-    return { conversation: summary(updated) };
+    await this.consent?.invite(updated, invited, uid);
+    return { conversation: summary(updated), invited };
   }
 
   private async requireNotBlockedBy(uid: string, memberIds: string[]): Promise<void> {

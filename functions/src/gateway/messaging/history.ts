@@ -1,3 +1,4 @@
+import type { ConsentStore } from "../../ports/consent";
 import { publicCopy, type MessageStore, type StoredMessage } from "../../ports/message-store";
 import type { GatewayContext, GatewayFeature } from "../types";
 import type { ConversationDirectory } from "./conversation-directory";
@@ -7,6 +8,8 @@ import { storeCall } from "./store-calls";
 export interface HistoryPorts {
   store: MessageStore;
   conversations: (ctx: GatewayContext) => ConversationDirectory;
+  /** Per-group history visibility (issue 12): members added later read from their join. */
+  consent?: Pick<ConsentStore, "historyFloor">;
 }
 
 /** `fetch_history`: a page of a conversation's messages in seq order, before or after a seq; members only. */
@@ -28,11 +31,14 @@ export function historyFeature(ports: HistoryPorts) {
           async handle(query) {
             await conversations.requireMember(query.conversationId, socket.data.uid);
             const limit = Math.min(query.limit ?? 50, ctx.config.historyPageMax);
-            const page = await storeCall(
+            const floor = ports.consent ? await storeCall(ctx, ports.consent.historyFloor(query.conversationId, socket.data.uid), "reading the join") : 0;
+            const afterSeq = floor > 0 && query.afterSeq !== undefined ? Math.max(query.afterSeq, floor) : query.afterSeq;
+            const read = await storeCall(
               ctx,
-              ports.store.history(query.conversationId, { beforeSeq: query.beforeSeq, afterSeq: query.afterSeq, limit: limit + 1 }),
+              ports.store.history(query.conversationId, { beforeSeq: query.beforeSeq, afterSeq, limit: limit + 1 }),
               "reading history",
             );
+            const page = fromJoin(read, floor);
             const hasMore = page.length > limit;
             const messages = query.afterSeq !== undefined ? page.slice(0, limit) : page.slice(page.length - Math.min(limit, page.length));
             return { messages: await readerCopies(messages, socket.data.uid), hasMore };
@@ -41,4 +47,9 @@ export function historyFeature(ports: HistoryPorts) {
       },
     };
   };
+}
+
+/** Only what a member added later may read: messages after its join (floor 0: everything). */
+function fromJoin(messages: StoredMessage[], floor: number): StoredMessage[] {
+  return floor > 0 ? messages.filter((m) => m.seq > floor) : messages;
 }

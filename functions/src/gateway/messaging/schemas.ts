@@ -40,6 +40,7 @@ export const createGroupSchema = z
     memberIds: z.array(id),
     announcement: z.boolean().default(false),
     postingRoles: z.array(z.string().min(1).max(64)).max(20).default([]),
+    historyVisibility: z.enum(["joined", "all"]).default("joined"),
   });
 
 export const membersChangeSchema = z.object({ conversationId: id, memberIds: z.array(id).min(1) });

@@ -20,6 +20,7 @@ import { replyRefFor } from "./replies";
 import { checkAnonymous, messageIdFor, messageIdKey, sharedCopy } from "./message-ids";
 import { RateWindow } from "../../util/rate-window";
 import { BlockChecks, requireNoBlockBetween } from "../../ports/block-list";
+import type { ConsentPolicy } from "./consent";
 
 export interface SendingPorts {
   store: MessageStore;
@@ -32,6 +33,8 @@ export interface SendingPorts {
   conversations: (ctx: GatewayContext) => ConversationDirectory;
   /** Direct messages across a block are refused (issue 14). */
   blocks?: BlockChecks;
+  /** Who may message a user first (issue 12). */
+  consent?: (ctx: GatewayContext) => Pick<ConsentPolicy, "requireMayMessageFirst">;
 }
 
 /** Results of recent sends by (sender, clientId): a resend answers at once, without a store call. */
@@ -114,6 +117,7 @@ class Sending implements GatewayFeature {
     }
     await withinLimit();
     if (payload.recipientId && this.ports.blocks) await requireNoBlockBetween(this.ports.blocks, uid, payload.recipientId);
+    if (payload.recipientId) await this.requireMayMessageFirst(uid, payload.recipientId);
     const conversation = payload.recipientId
       ? await this.conversations.direct(uid, payload.recipientId)
       : await this.conversations.requireMember(payload.conversationId!, uid);
@@ -126,6 +130,13 @@ class Sending implements GatewayFeature {
     const result = await this.store(socket, conversation, payload, prepared);
     timer();
     return result;
+  }
+
+  /** Issue 12 (consent): opening a direct conversation follows the recipient's consent policy; replies never ask. */
+  private async requireMayMessageFirst(uid: string, recipientId: string): Promise<void> {
+    if (!this.ports.consent || recipientId === uid) return;
+    if (await this.conversations.get(directConversationId(uid, recipientId))) return;
+    await this.ports.consent(this.ctx).requireMayMessageFirst(uid, recipientId);
   }
 
   /** Issue 14: a direct conversation across a block (either direction) is closed. */

@@ -21,4 +21,8 @@ export class CachedContactDirectory implements ContactDirectory {
     contacts.catch(() => this.cache.delete(uid));
     return contacts;
   }
+
+  directContactsOf(uid: string): Promise<string[]> {
+    return this.inner.directContactsOf ? this.inner.directContactsOf(uid) : Promise.resolve([]);
+  }
 }

@@ -2,7 +2,7 @@ import type { ContactDirectory } from "./contact-directory";
 
 /** Anything that lists a user's conversations (the message store does). */
 export interface ConversationSource {
-  conversationsOf(uid: string): Promise<Array<{ members: string[] }>>;
+  conversationsOf(uid: string): Promise<Array<{ members: string[]; type?: string }>>;
 }
 
 /** Contacts from the conversations a store holds: the adapter for the in-memory message store. */
@@ -15,5 +15,10 @@ export class StoreContactDirectory implements ContactDirectory {
       for (const member of members) if (member !== uid) contacts.add(member);
     }
     return [...contacts];
+  }
+
+  async directContactsOf(uid: string): Promise<string[]> {
+    const conversations = await this.conversations.conversationsOf(uid);
+    return conversations.filter((c) => c.type === "direct").flatMap((c) => c.members.filter((m) => m !== uid));
   }
 }

@@ -1,0 +1,38 @@
+import { expect } from "chai";
+import { EventEmitter } from "node:events";
+import { z } from "zod";
+import { CallRegistry } from "../src/gateway/calls";
+import { GatewayHooks } from "../src/gateway/hooks";
+import { GatewayMetrics } from "../src/gateway/metrics";
+import type { GatewaySocket } from "../src/gateway/types";
+import { silentLogger } from "../src/ports/logger";
+import { MemoryRateLimiter } from "../src/ports/rate-limiter/memory-rate-limiter";
+
+/** Issue 12: a flood past its budget is refused without asking the (shared, Redis) limiter for every call. */
+describe("call budgets: a spent budget is refused locally until its window frees", () => {
+  it("asks the limiter once per refused window, answers RATE_LIMITED with a shrinking retryAfterMs, and asks again after it", async () => {
+    let now = 1_000_000;
+    const clock = { now: () => now };
+    const inner = new MemoryRateLimiter(clock);
+    let asked = 0;
+    const rateLimiter = { consume: (key: string, limit: number, windowMs: number) => ((asked += 1), inner.consume(key, limit, windowMs)) };
+    const registry = new CallRegistry({ logger: silentLogger, clock, rateLimiter, rateLimits: { ping_me: { limit: 2, windowMs: 10_000 } }, hooks: new GatewayHooks(silentLogger), metrics: new GatewayMetrics() });
+    const socket = Object.assign(new EventEmitter(), { data: { uid: "flooder" } }) as unknown as GatewaySocket & EventEmitter;
+    registry.register(socket, "ping_me", { schema: z.unknown(), handle: () => ({ pong: true }) });
+    const callOnce = () => new Promise<{ ok: boolean; error?: { code: string; retryAfterMs?: number } }>((resolve) => socket.emit("ping_me", {}, resolve));
+
+    const answers = [];
+    for (let i = 0; i < 50; i += 1) answers.push(await callOnce());
+    now += 4_000;
+    const later = await callOnce();
+    const askedDuringFlood = asked;
+    now += 7_000;
+    const afterWindow = await callOnce();
+
+    expect(answers.slice(0, 2).every((a) => a.ok)).to.equal(true);
+    expect(answers.slice(2).every((a) => a.error?.code === "RATE_LIMITED")).to.equal(true);
+    expect(askedDuringFlood).to.equal(3);
+    expect(later.error?.retryAfterMs).to.be.within(1, 6_000);
+    expect(afterWindow.ok).to.equal(true);
+  });
+});
