@@ -132,6 +132,9 @@ describe("control routes: no credential, no control (issue 11)", function () {
       await redis.publish(FLEET_KEYS.channel, signed);
       await redis.publish(FLEET_KEYS.channel, signed); // replayed
       for (let i = 0; i < 50 && (await valueOf(gateway.metrics.fleetCommandsRejected)) < 4; i++) await new Promise((r) => setTimeout(r, 50));
+      // The accepted command's broadcast travels on to the client after it was counted.
+      for (let i = 0; i < 50 && received < 1; i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 200)); // a replayed one would arrive by now
 
       expect(await valueOf(gateway.metrics.fleetCommandsRejected)).to.equal(4);
       expect(await valueOf(gateway.metrics.fleetCommands)).to.equal(1);

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { firestore } from "../src/firebase";
 import type { PresenceUpdatePayload } from "../src/protocol";
 import { expectError } from "./support/expect-error";
+import { sendOk } from "./support/messaging";
 import { gatewayWith } from "./support/fixture";
 import { createConversation, fastPresence, nextPresence, presenceOf, presenceReady, recordUpdates, statusOf, userRecord, vanish } from "./support/presence";
 import { eventually, settle } from "./support/wait";
@@ -206,6 +207,20 @@ describe("presence: who is told", () => {
     expect(carolHeard).to.deep.equal([]);
     expect(daveHeard).to.deep.equal([]);
     expect(daveAsks).to.deep.equal({ ok: true, presence: [{ userId: alice.uid, status: "offline" }] });
+  });
+
+  it("two strangers who start a conversation see each other online at once, without any presence change", async () => {
+    const { connect, users: [alice, bob] } = await gatewayWith(["alice", "bob"], fastPresence);
+    const [a, b] = await connect(alice, bob);
+    await Promise.all([a, b].map((c) => presenceReady(c.socket)));
+    const before = await a.socket.timeout(5_000).emitWithAck("presence_subscribe", { userIds: [bob.uid] });
+    const aliceSeesBob = nextPresence(a.socket, bob.uid, "online");
+    const bobSeesAlice = nextPresence(b.socket, alice.uid, "online");
+
+    await sendOk(a.socket, { recipientId: bob.uid, content: "hello" });
+
+    expect(before).to.deep.equal({ ok: true, presence: [{ userId: bob.uid, status: "offline" }] });
+    await Promise.all([aliceSeesBob, bobSeesAlice]);
   });
 
   it("answers the presence of a few hundred users in one call, in the order asked", async () => {

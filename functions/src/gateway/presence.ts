@@ -24,6 +24,9 @@ export function watchEachOther(io: GatewayServer, members: string[], added: stri
   io.in(members.map(userRoom)).socketsJoin(added.map(presenceRoom));
 }
 
+/** Conversations up to this size introduce new members' presence live (larger ones: get_presence). */
+const INTRODUCED_GROUP_MAX = 50;
+
 export interface PresenceDeps {
   store: PresenceStore;
   contacts: ContactDirectory;
@@ -97,8 +100,28 @@ class PresenceFeature implements GatewayFeature {
     this.visibility = presenceVisibility(deps.contacts, deps.blocks);
     ctx.hooks.on("conversationChanged", ({ conversation, added, removed }) => {
       watchEachOther(ctx.io, conversation.members, added);
+      if (added.length > 0) void this.introduce(conversation.members, added).catch((error) => this.warn("introduction", error));
       if (removed.length > 0) void this.stopWatching(conversation.members, removed).catch((error) => this.warn("removal", error));
     });
+  }
+
+  /**
+   * People who now share a conversation for the first time learn each other's current presence at once
+   * (a presence_update to their user rooms, on every instance): before, each was invisible to the other
+   * and nothing would tell them until the next change. Online users only; large groups ask get_presence.
+   */
+  private async introduce(members: string[], added: string[]): Promise<void> {
+    if (members.length > INTRODUCED_GROUP_MAX) return;
+    const newcomers = new Set(added);
+    for (const presence of await this.presenceOf(members)) {
+      if (presence.status === "offline") continue;
+      const viewers = (newcomers.has(presence.userId) ? members : added).filter((v) => v !== presence.userId);
+      const shown = await this.publicDetails({ ...presence, timestamp: this.now() });
+      for (const viewer of viewers) {
+        if ((await this.withoutBlockers(viewer, [presence.userId])).length === 0) continue;
+        this.ctx.io.to(userRoom(viewer)).emit("presence_update", shown);
+      }
+    }
   }
 
   /**
