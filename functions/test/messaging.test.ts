@@ -81,7 +81,8 @@ describe("conversations and presence", () => {
 
     await callOk(a.socket, "update_presence", { status: "busy" });
 
-    const [update] = await arrived(bobSees, 1);
+    const [introduced, update] = await arrived(bobSees, 2);
+    expect(introduced).to.include({ userId: alice.uid, status: "online" }); // told when the conversation began
     expect(update).to.include({ userId: alice.uid, status: "busy" });
   });
 });
