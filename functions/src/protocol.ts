@@ -407,6 +407,13 @@ export const NOTIFICATION_KINDS = ["mention", "added_to_group", "missed_call", "
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 /** One entry of a user's notification center. `data` says what to open (conversationId, messageId, callId, broadcastId ...). */
+export interface NotificationsChangedPayload {
+  change: "read" | "cleared" | "cleared_all";
+  /** The notification read or cleared; null for cleared_all. */
+  id: string | null;
+  unreadCount: number;
+}
+
 export interface NotificationItem {
   id: string;
   kind: NotificationKind;
@@ -436,6 +443,8 @@ export interface ChatMessage {
 export interface ServerToClientEvents {
   /** A new entry of your notification center (every device of yours gets it). */
   notification_new: (notification: NotificationItem) => void;
+  /** Another device of yours read, cleared one or cleared all notifications. */
+  notifications_changed: (payload: NotificationsChangedPayload) => void;
 }
 
 export interface ClientToServerEvents {

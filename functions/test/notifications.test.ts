@@ -149,6 +149,33 @@ describe("notification center", function () {
     expect(toAlice.filter((n) => n.data.broadcastId === broadcast.id)).to.have.length(1);
   });
 
+  it("reading or clearing on one device updates the user's other devices live, not anyone else's", async () => {
+    const [alice, bob] = await createUsers("alice", "bob");
+    const { url } = await startGateway();
+    const a = await connectAs(url, alice.idToken);
+    const phone = await connectAs(url, bob.idToken);
+    const laptop = await connectAs(url, bob.idToken);
+    const onLaptop = collect<{ change: string; id: string | null; unreadCount: number }>(laptop.socket, "notifications_changed");
+    const onPhone = collect(phone.socket, "notifications_changed");
+    const onAlice = collect(a.socket, "notifications_changed");
+    await groupOf(a.socket, "first", [bob.uid]);
+    await groupOf(a.socket, "second", [bob.uid]);
+    const page = await eventually(() => list(phone.socket), { accept: (p) => p.unreadCount === 2 });
+
+    await callOk(phone.socket, "mark_notification_read", { id: page.notifications[0].id });
+    await callOk(phone.socket, "clear_notification", { id: page.notifications[1].id });
+    await callOk(phone.socket, "clear_all_notifications", {});
+
+    expect(await arrived(onLaptop, 3)).to.deep.equal([
+      { change: "read", id: page.notifications[0].id, unreadCount: 1 },
+      { change: "cleared", id: page.notifications[1].id, unreadCount: 0 },
+      { change: "cleared_all", id: null, unreadCount: 0 },
+    ]);
+    await settle(200);
+    expect(onPhone).to.deep.equal([]);
+    expect(onAlice).to.deep.equal([]);
+  });
+
   it("pages unread first, clears one or all, and refuses a cursor it never gave", async () => {
     const [alice, bob] = await createUsers("alice", "bob");
     const { url } = await startGateway({}, { pushSender: new RecordingPushSender() });

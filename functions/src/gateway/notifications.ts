@@ -3,7 +3,7 @@ import { GatewayError } from "../errors";
 import type { BlockChecks } from "../ports/block-list/block-list";
 import type { Conversation } from "../ports/message-store";
 import { decodeCursor, NewNotification, NotificationStore } from "../ports/notification-store";
-import type { ChatMessage, EmergencyBroadcastPayload, NotificationItem } from "../protocol";
+import type { ChatMessage, EmergencyBroadcastPayload, NotificationItem, NotificationsChangedPayload } from "../protocol";
 import { withTimeout } from "../util/with-timeout";
 import { GatewayContext, GatewayFeature, GatewaySocket, userRoom } from "./types";
 
@@ -69,7 +69,7 @@ class Notifications {
       userAction: true,
       handle: async ({ id: notificationId }) => {
         await this.require(this.stored(this.ports.store.markRead(uid, notificationId, this.ctx.clock.now())), notificationId);
-        return { id: notificationId, unreadCount: await this.stored(this.ports.store.unreadCount(uid)) };
+        return this.tellOtherDevices(socket, { change: "read", id: notificationId, unreadCount: await this.stored(this.ports.store.unreadCount(uid)) });
       },
     });
     calls.register(socket, "clear_notification", {
@@ -77,14 +77,24 @@ class Notifications {
       userAction: true,
       handle: async ({ id: notificationId }) => {
         await this.require(this.stored(this.ports.store.clear(uid, notificationId)), notificationId);
-        return { id: notificationId, unreadCount: await this.stored(this.ports.store.unreadCount(uid)) };
+        return this.tellOtherDevices(socket, { change: "cleared", id: notificationId, unreadCount: await this.stored(this.ports.store.unreadCount(uid)) });
       },
     });
     calls.register(socket, "clear_all_notifications", {
       schema: noPayload,
       userAction: true,
-      handle: async () => ({ cleared: await this.stored(this.ports.store.clearAll(uid)), unreadCount: 0 }),
+      handle: async () => {
+        const cleared = await this.stored(this.ports.store.clearAll(uid));
+        this.tellOtherDevices(socket, { change: "cleared_all", id: null, unreadCount: 0 });
+        return { cleared, unreadCount: 0 };
+      },
     });
+  }
+
+  /** The user's other devices (on every instance) update their notification center without listing again. */
+  private tellOtherDevices(socket: GatewaySocket, change: NotificationsChangedPayload): { id: string | null; unreadCount: number } {
+    this.ctx.io.to(userRoom(socket.data.uid)).except(socket.id).emit("notifications_changed", change);
+    return { id: change.id, unreadCount: change.unreadCount };
   }
 
   private async list(uid: string, limit: number | undefined, before: string | undefined) {
