@@ -159,7 +159,7 @@ export interface ServerToClientEvents {
   session_ended: (payload: { reason: SessionEndReason; message: string }) => void;
 }
 
-export type SessionEndReason = "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_INVALID" | "USER_DISABLED" | "USER_NOT_FOUND" | "IDLE_TIMEOUT";
+export type SessionEndReason = "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_INVALID" | "USER_DISABLED" | "USER_NOT_FOUND" | "IDLE_TIMEOUT" | "CALL_FLOOD";
 
 export interface ClientToServerEvents {
   heartbeat: (ack?: AckCallback<{ serverTime: number }>) => void;

@@ -7,6 +7,10 @@ import { GatewayMetrics } from "../src/gateway/metrics";
 import type { GatewaySocket } from "../src/gateway/types";
 import { silentLogger } from "../src/ports/logger";
 import { MemoryRateLimiter } from "../src/ports/rate-limiter/memory-rate-limiter";
+import { defaultConfig } from "../src/config";
+import { gatewayWith } from "./support/fixture";
+import { nextEvent } from "./support/gateway";
+import { call, sendOk } from "./support/messaging";
 
 /** Issue 12: a flood past its budget is refused without asking the (shared, Redis) limiter for every call. */
 describe("call budgets: a spent budget is refused locally until its window frees", () => {
@@ -16,7 +20,7 @@ describe("call budgets: a spent budget is refused locally until its window frees
     const inner = new MemoryRateLimiter(clock);
     let asked = 0;
     const rateLimiter = { consume: (key: string, limit: number, windowMs: number) => ((asked += 1), inner.consume(key, limit, windowMs)) };
-    const registry = new CallRegistry({ logger: silentLogger, clock, rateLimiter, rateLimits: { ping_me: { limit: 2, windowMs: 10_000 } }, hooks: new GatewayHooks(silentLogger), metrics: new GatewayMetrics() });
+    const registry = new CallRegistry({ logger: silentLogger, clock, rateLimiter, rateLimits: { ping_me: { limit: 2, windowMs: 10_000 } }, hooks: new GatewayHooks(silentLogger), metrics: new GatewayMetrics(), maxRefusedCallsPerMinute: 0 });
     const socket = Object.assign(new EventEmitter(), { data: { uid: "flooder" } }) as unknown as GatewaySocket & EventEmitter;
     registry.register(socket, "ping_me", { schema: z.unknown(), handle: () => ({ pong: true }) });
     const callOnce = () => new Promise<{ ok: boolean; error?: { code: string; retryAfterMs?: number } }>((resolve) => socket.emit("ping_me", {}, resolve));
@@ -34,5 +38,31 @@ describe("call budgets: a spent budget is refused locally until its window frees
     expect(askedDuringFlood).to.equal(3);
     expect(later.error?.retryAfterMs).to.be.within(1, 6_000);
     expect(afterWindow.ok).to.equal(true);
+  });
+});
+
+describe("call floods: a socket that keeps calling while refused is cut off", () => {
+  it("ends the flooder's session with CALL_FLOOD after the allowed refusals; its other device and a bystander pair keep working", async () => {
+    const { connect, users: [mallory, alice, bob] } = await gatewayWith(["mallory", "alice", "bob"], {
+      maxRefusedCallsPerMinute: 20,
+      rateLimits: { ...defaultConfig.rateLimits, fetch_history: { limit: 2, windowMs: 60_000 } },
+    });
+    const [flooder, calm, a] = await connect(mallory, mallory, alice, bob);
+    const conversation = await sendOk(a.socket, { recipientId: bob.uid, content: "before" });
+    const ended = nextEvent<{ reason: string }>(flooder.socket, "session_ended", 10_000);
+    const gone = nextEvent(flooder.socket, "disconnect", 10_000);
+
+    const codes: string[] = [];
+    for (let i = 0; i < 40 && flooder.socket.connected; i++) {
+      const answer = await call(flooder.socket, "fetch_history", { conversationId: "c_nothing" }).catch(() => undefined);
+      if (answer && !answer.ok) codes.push(answer.error.code);
+    }
+
+    expect((await ended).reason).to.equal("CALL_FLOOD");
+    await gone;
+    expect(codes.filter((c) => c === "RATE_LIMITED").length).to.be.within(20, 21);
+    expect((await call(calm.socket, "heartbeat")).ok).to.equal(true);
+    const after = await sendOk(a.socket, { recipientId: bob.uid, content: "after" });
+    expect(after.seq).to.be.above(conversation.seq);
   });
 });

@@ -32,7 +32,13 @@ export interface CallRegistryDeps {
   rateLimits: Record<string, RateRule>;
   hooks: GatewayHooks;
   metrics: GatewayMetrics;
+  /** Refusals (RATE_LIMITED) a socket may collect per minute before it is disconnected as a flood; 0: never. */
+  maxRefusedCallsPerMinute: number;
 }
+
+const REFUSAL_WINDOW_MS = 60_000;
+/** Per socket: RATE_LIMITED answers in the current minute (a WeakMap: nothing to clean up when the socket goes). */
+const refusals = new WeakMap<GatewaySocket, { since: number; count: number }>();
 
 type Ack = (response: unknown) => void;
 
@@ -74,7 +80,24 @@ export class CallRegistry {
       this.count(event, failure.code);
       if (ack) ack({ ok: false, error: failure.data });
       else socket.emit("error", failure.data);
+      if (failure.code === "RATE_LIMITED") this.noteRefusal(socket);
     }
+  }
+
+  /** A client that keeps calling while told to wait is not a client following the protocol: it is cut off. */
+  private noteRefusal(socket: GatewaySocket): void {
+    const max = this.deps.maxRefusedCallsPerMinute;
+    if (max === 0 || !socket.connected) return;
+    const now = this.deps.clock.now();
+    const seen = refusals.get(socket);
+    const window = seen && now - seen.since < REFUSAL_WINDOW_MS ? seen : { since: now, count: 0 };
+    window.count += 1;
+    refusals.set(socket, window);
+    if (window.count <= max) return;
+    this.deps.metrics.sessionsEnded.inc({ reason: "CALL_FLOOD" });
+    this.deps.logger.warn("socket cut off: calls kept coming while refused", { uid: socket.data.uid, refused: window.count });
+    socket.emit("session_ended", { reason: "CALL_FLOOD", message: "Too many calls after RATE_LIMITED; wait retryAfterMs before calling again." });
+    socket.disconnect(true);
   }
 
   private async enforceRate<S extends z.ZodType>(uid: string, event: string, spec: CallSpec<S>, payload: z.output<S>): Promise<void> {

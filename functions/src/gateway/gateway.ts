@@ -85,7 +85,7 @@ export class Gateway implements GatewayControl {
       ...(deps.adapter ? { adapter: deps.adapter } : {}),
     });
     this.hooks = new GatewayHooks(this.logger);
-    const calls = new CallRegistry({ logger: this.logger, clock: this.clock, rateLimiter: deps.rateLimiter, rateLimits: config.rateLimits, hooks: this.hooks, metrics: this.metrics });
+    const calls = new CallRegistry({ logger: this.logger, clock: this.clock, rateLimiter: deps.rateLimiter, rateLimits: config.rateLimits, hooks: this.hooks, metrics: this.metrics, maxRefusedCallsPerMinute: config.maxRefusedCallsPerMinute });
     this.load = new LoadShedder(
       {
         maxInFlightStoreOps: config.maxInFlightStoreOps,
