@@ -21,7 +21,7 @@ type ReactionPayload = z.output<typeof reactionSchema>;
 /**
  * Issue 14: `add_reaction` / `remove_reaction`: one reaction per value per user on a message of a
  * conversation the user belongs to; members see `reaction_updated` live; history and offline-queue copies
- * carry `reactions: [{ emoji, count, me }]`. Counted atomically in the store (one transaction), so two
+ * carry `reactions: [{ emoji, count, me }]`. Counted atomically in the store (a per-user reaction record created or deleted with an exists check in one batch with the count increment), so two
  * instances reacting at once count right. Budget: the shared rule `reaction` (50/min).
  */
 export function reactionsFeature(ports: ReactionsPorts) {
