@@ -21,9 +21,12 @@ describe("call budgets: a spent budget is refused locally until its window frees
     let asked = 0;
     const rateLimiter = { consume: (key: string, limit: number, windowMs: number) => ((asked += 1), inner.consume(key, limit, windowMs)) };
     const registry = new CallRegistry({ logger: silentLogger, clock, rateLimiter, rateLimits: { ping_me: { limit: 2, windowMs: 10_000 } }, hooks: new GatewayHooks(silentLogger), metrics: new GatewayMetrics(), maxRefusedCallsPerMinute: 0 });
-    const socket = Object.assign(new EventEmitter(), { data: { uid: "flooder" } }) as unknown as GatewaySocket & EventEmitter;
-    registry.register(socket, "ping_me", { schema: z.unknown(), handle: () => ({ pong: true }) });
-    const callOnce = () => new Promise<{ ok: boolean; error?: { code: string; retryAfterMs?: number } }>((resolve) => socket.emit("ping_me", {}, resolve));
+    // A socket stand-in: socket.io calls `onAny` listeners with the socket as `this`.
+    let dispatch: (this: unknown, ...args: unknown[]) => void = () => undefined;
+    const socket = Object.assign(new EventEmitter(), { data: { uid: "flooder" }, onAny: (listener: typeof dispatch) => (dispatch = listener) }) as unknown as GatewaySocket;
+    registry.define("ping_me", { schema: z.unknown(), handle: () => ({ pong: true }) });
+    registry.attach(socket);
+    const callOnce = () => new Promise<{ ok: boolean; error?: { code: string; retryAfterMs?: number } }>((resolve) => dispatch.call(socket, "ping_me", {}, resolve));
 
     const answers = [];
     for (let i = 0; i < 50; i += 1) answers.push(await callOnce());

@@ -68,6 +68,16 @@ class CallSignaling {
   ) {
     const { callRingTimeoutMs, callMaxDurationMs, callDisconnectGraceMs } = ctx.config;
     this.ttls = { ringingMs: callRingTimeoutMs + callDisconnectGraceMs + 5_000, activeMs: callMaxDurationMs, endedMs: 60_000 };
+    this.defineCalls();
+  }
+
+  private defineCalls(): void {
+    const { calls } = this.ctx;
+    calls.define("call_initiate", { schema: initiateSchema, userAction: true, handle: (p, socket) => this.initiate(socket, p) });
+    calls.define("call_answer", { schema: answerSchema, userAction: true, handle: (p, socket) => this.answer(socket, p.callId, p.sdpAnswer) });
+    calls.define("call_reject", { schema: callRefSchema, userAction: true, handle: (p, socket) => this.reject(socket, p.callId) });
+    calls.define("call_end", { schema: callRefSchema, userAction: true, handle: (p, socket) => this.hangUp(socket, p.callId) });
+    calls.define("call_ice_candidate", { schema: iceSchema, handle: (p, socket) => this.relayIce(socket, p.callId, p.candidate) });
   }
 
   feature(): GatewayFeature {
@@ -83,12 +93,6 @@ class CallSignaling {
   }
 
   private onConnection(socket: GatewaySocket): Promise<void> {
-    const { calls } = this.ctx;
-    calls.register(socket, "call_initiate", { schema: initiateSchema, userAction: true, handle: (p) => this.initiate(socket, p) });
-    calls.register(socket, "call_answer", { schema: answerSchema, userAction: true, handle: (p) => this.answer(socket, p.callId, p.sdpAnswer) });
-    calls.register(socket, "call_reject", { schema: callRefSchema, userAction: true, handle: (p) => this.reject(socket, p.callId) });
-    calls.register(socket, "call_end", { schema: callRefSchema, userAction: true, handle: (p) => this.hangUp(socket, p.callId) });
-    calls.register(socket, "call_ice_candidate", { schema: iceSchema, handle: (p) => this.relayIce(socket, p.callId, p.candidate) });
     return this.resume(socket).catch((error) => this.ctx.logger.warn("call resume failed", { uid: socket.data.uid, error: String(error) }));
   }
 

@@ -41,6 +41,8 @@ const REFUSAL_WINDOW_MS = 60_000;
 const refusals = new WeakMap<GatewaySocket, { since: number; count: number }>();
 
 type Ack = (response: unknown) => void;
+/** Unknown events are logged at most once per connection in this interval. */
+const UNKNOWN_EVENT_LOG_MS = 60_000;
 
 /**
  * The one way features register client calls. Each call is parsed, rate-limited, run, and answered
@@ -56,16 +58,39 @@ export class CallRegistry {
    */
   private readonly spent = new LRUCache<string, number>({ max: 100_000 });
 
-  constructor(private readonly deps: CallRegistryDeps) {}
+  /** Every call, defined once per gateway: a socket holds no handler of its own, only the one dispatcher. */
+  private readonly specs = new Map<string, CallSpec<z.ZodType>>();
+  private readonly unknownEventLog = new WeakMap<GatewaySocket, { at: number; suppressed: number }>();
+  /** One function for every socket (socket.io calls `onAny` listeners with the socket as `this`). */
+  private readonly dispatch: (this: GatewaySocket, event: string, ...args: unknown[]) => void;
 
-  register<S extends z.ZodType>(socket: GatewaySocket, event: string, spec: CallSpec<S>): void {
-    (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(event, (...args) => {
-      const ack = typeof args[args.length - 1] === "function" ? (args.pop() as Ack) : undefined;
-      void this.run(socket, event, spec, args[0], ack);
-    });
+  constructor(private readonly deps: CallRegistryDeps) {
+    const registry = this;
+    this.dispatch = function (this: GatewaySocket, event: string, ...args: unknown[]) {
+      registry.receive(this, event, args);
+    };
   }
 
-  private async run<S extends z.ZodType>(socket: GatewaySocket, event: string, spec: CallSpec<S>, raw: unknown, ack: Ack | undefined): Promise<void> {
+  /** Declares a client call; features define theirs when they are built, before any socket connects. */
+  define<S extends z.ZodType>(event: string, spec: CallSpec<S>): void {
+    if (this.specs.has(event)) throw new Error(`call ${event} is defined twice`);
+    this.specs.set(event, spec as unknown as CallSpec<z.ZodType>);
+  }
+
+  /** The admitted socket's events reach their calls from now on. */
+  attach(socket: GatewaySocket): void {
+    socket.onAny(this.dispatch);
+  }
+
+  private receive(socket: GatewaySocket, event: string, args: unknown[]): void {
+    const ack = typeof args[args.length - 1] === "function" ? (args.pop() as Ack) : undefined;
+    const spec = this.specs.get(event);
+    if (spec) void this.run(socket, event, spec, args[0], ack);
+    // "error" always has socket.io's own no-op listener, yet no call answers it (found by test/fuzz.test.ts).
+    else if (event === "error" || socket.listenerCount(event as never) === 0) this.refuseUnknown(socket, event, ack);
+  }
+
+  private async run(socket: GatewaySocket, event: string, spec: CallSpec<z.ZodType>, raw: unknown, ack: Ack | undefined): Promise<void> {
     try {
       guardPayload(raw);
       const payload = parsePayload(spec.schema, raw);
@@ -115,6 +140,26 @@ export class CallRegistry {
       if (after) this.spent.set(key, this.deps.clock.now() + after);
       throw error;
     }
+  }
+
+  private refuseUnknown(socket: GatewaySocket, event: string, ack: Ack | undefined): void {
+    this.deps.metrics.unknownEvents.inc();
+    const error = new GatewayError("INVALID_ARGUMENT", `Unknown event "${String(event).slice(0, 64)}".`);
+    this.logUnknown(socket, event);
+    if (ack) ack({ ok: false, error: error.data });
+    else socket.emit("error", error.data);
+  }
+
+  /** At most one log line per connection per minute (issue 12: unknown events were a log-flooding path); all are counted. */
+  private logUnknown(socket: GatewaySocket, event: string): void {
+    const now = this.deps.clock.now();
+    const last = this.unknownEventLog.get(socket);
+    if (last && now - last.at < UNKNOWN_EVENT_LOG_MS) {
+      last.suppressed += 1;
+      return;
+    }
+    this.deps.logger.info("unknown event", { uid: socket.data.uid, event: String(event).slice(0, 64), suppressedSinceLast: last?.suppressed ?? 0 });
+    this.unknownEventLog.set(socket, { at: now, suppressed: 0 });
   }
 
   private count(event: string, code: ErrorCode | "OK"): void {

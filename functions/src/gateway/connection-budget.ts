@@ -31,6 +31,11 @@ export function connectionBudgetFeature(ports: ConnectionBudgetPorts) {
 class ConnectionBudget implements GatewayFeature {
   readonly name = "connection-budget";
   private readonly lastActivity = new WeakMap<GatewaySocket, number>();
+  /** One listener for every socket (socket.io calls `onAny` listeners with the socket as `this`). */
+  private readonly noteActivity = ((budget: ConnectionBudget) =>
+    function (this: GatewaySocket, event: string) {
+      if (!NOT_ACTIVITY.has(event)) budget.lastActivity.set(this, budget.ctx.clock.now());
+    })(this);
   private readonly refreshTimer: NodeJS.Timeout;
   private readonly idleTimer?: NodeJS.Timeout;
 
@@ -69,9 +74,7 @@ class ConnectionBudget implements GatewayFeature {
 
   onConnection(socket: GatewaySocket): void {
     this.lastActivity.set(socket, this.ctx.clock.now());
-    socket.onAny((event: string) => {
-      if (!NOT_ACTIVITY.has(event)) this.lastActivity.set(socket, this.ctx.clock.now());
-    });
+    socket.onAny(this.noteActivity);
   }
 
   onDisconnect(socket: GatewaySocket): void {

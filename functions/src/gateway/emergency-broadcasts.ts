@@ -52,17 +52,17 @@ export function emergencyBroadcastsFeature(store: BroadcastStore, receipts: Broa
       return missed.filter((b) => isForEveryone(b) || mine.includes(b.id));
     };
 
+    ctx.calls.define("ack_broadcast", {
+      schema: ackSchema,
+      handle: async ({ id }, socket) => {
+        if (!(await receipts.acknowledge(id, socket.data.uid, ctx.clock.now()))) throw new GatewayError("NOT_FOUND", `No broadcast ${id} for you.`);
+        return { id };
+      },
+    });
     return {
       name: "broadcasts",
       async onConnection(socket: GatewaySocket) {
         const { uid } = socket.data;
-        ctx.calls.register(socket, "ack_broadcast", {
-          schema: ackSchema,
-          handle: async ({ id }) => {
-            if (!(await receipts.acknowledge(id, uid, ctx.clock.now()))) throw new GatewayError("NOT_FOUND", `No broadcast ${id} for you.`);
-            return { id };
-          },
-        });
         const windowStart = ctx.clock.now() - BROADCAST_REPLAY_WINDOW_MS;
         const latest = await newestBroadcast();
         if (latest === null || latest <= windowStart) return;

@@ -39,8 +39,6 @@ export type { GatewayState };
 
 /** Listen backlog: the default 511 overflows with ~1,000 handshakes in flight (measured), and clients then wait 1 s. */
 const LISTEN_BACKLOG = 4096;
-/** Unknown events are logged at most once per connection in this interval. */
-const UNKNOWN_EVENT_LOG_MS = 60_000;
 
 /**
  * The Socket.IO messaging gateway. It knows nothing of Cloud Functions: a host (standalone process,
@@ -57,10 +55,10 @@ export class Gateway implements GatewayControl {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly hooks: GatewayHooks;
+  private readonly calls: CallRegistry;
   private readonly features: GatewayFeature[];
   private readonly closers: Array<() => Promise<unknown> | unknown>;
   private readonly socketsByUser = new Map<string, number>();
-  private readonly unknownEventLog = new WeakMap<GatewaySocket, { at: number; suppressed: number }>();
   private peak = 0;
   private state: GatewayState = "idle";
   private startedAt = 0;
@@ -85,7 +83,7 @@ export class Gateway implements GatewayControl {
       ...(deps.adapter ? { adapter: deps.adapter } : {}),
     });
     this.hooks = new GatewayHooks(this.logger);
-    const calls = new CallRegistry({ logger: this.logger, clock: this.clock, rateLimiter: deps.rateLimiter, rateLimits: config.rateLimits, hooks: this.hooks, metrics: this.metrics, maxRefusedCallsPerMinute: config.maxRefusedCallsPerMinute });
+    const calls = (this.calls = new CallRegistry({ logger: this.logger, clock: this.clock, rateLimiter: deps.rateLimiter, rateLimits: config.rateLimits, hooks: this.hooks, metrics: this.metrics, maxRefusedCallsPerMinute: config.maxRefusedCallsPerMinute }));
     this.load = new LoadShedder(
       {
         maxInFlightStoreOps: config.maxInFlightStoreOps,
@@ -278,10 +276,9 @@ export class Gateway implements GatewayControl {
       ...welcomeExtras(socket),
     });
     void this.hooks.emit("userConnected", { uid, socket, at: this.clock.now() });
-    // Started together: each feature registers its handlers synchronously before its first await,
-    // so no client event can arrive before its handler exists.
+    // Started together; the socket's calls (defined once per gateway) reach it from here on.
     for (const feature of this.features) void this.runHook(feature, "onConnection", () => feature.onConnection?.(socket));
-    socket.onAny((event: string, ...args: unknown[]) => this.refuseUnknownEvent(socket, event, args));
+    this.calls.attach(socket);
   }
 
   /** Screens (connection budgets) → token → screens with the uid → every feature's `prepare`, bounded. */
@@ -356,29 +353,6 @@ export class Gateway implements GatewayControl {
     this.metrics.connectionsRefused.inc({ reason: "PREPARE_FAILED" });
     this.logger.warn("connection refused: not ready", { uid: socket.data.uid, code: refusal.code, message: refusal.message });
     throw refusal;
-  }
-
-  private refuseUnknownEvent(socket: GatewaySocket, event: string, args: unknown[]): void {
-    // "error" always has socket.io's own no-op listener, yet no call answers it (found by test/fuzz.test.ts).
-    if (event !== "error" && socket.listenerCount(event as never) > 0) return;
-    this.metrics.unknownEvents.inc();
-    const error = new GatewayError("INVALID_ARGUMENT", `Unknown event "${String(event).slice(0, 64)}".`);
-    this.logUnknownEvent(socket, event);
-    const ack = args[args.length - 1];
-    if (typeof ack === "function") ack({ ok: false, error: error.data });
-    else socket.emit("error", error.data);
-  }
-
-  /** At most one log line per connection per minute (issue 12: unknown events were a log-flooding path); all are counted. */
-  private logUnknownEvent(socket: GatewaySocket, event: string): void {
-    const now = this.clock.now();
-    const last = this.unknownEventLog.get(socket);
-    if (last && now - last.at < UNKNOWN_EVENT_LOG_MS) {
-      last.suppressed += 1;
-      return;
-    }
-    this.logger.info("unknown event", { uid: socket.data.uid, event: String(event).slice(0, 64), suppressedSinceLast: last?.suppressed ?? 0 });
-    this.unknownEventLog.set(socket, { at: now, suppressed: 0 });
   }
 
   private async runHook(feature: GatewayFeature, hook: string, run: () => unknown): Promise<void> {

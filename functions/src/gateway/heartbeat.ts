@@ -7,10 +7,6 @@ import type { GatewayContext, GatewayFeature } from "./types";
  * Any payload is accepted (older clients send one) and the ack is always answered.
  */
 export function heartbeatFeature(ctx: GatewayContext): GatewayFeature {
-  return {
-    name: "heartbeat",
-    onConnection(socket) {
-      ctx.calls.register(socket, "heartbeat", { schema: z.unknown(), handle: () => ({ serverTime: ctx.clock.now() }) });
-    },
-  };
+  ctx.calls.define("heartbeat", { schema: z.unknown(), handle: () => ({ serverTime: ctx.clock.now() }) });
+  return { name: "heartbeat" };
 }

@@ -42,13 +42,13 @@ class Notifications {
     ctx.hooks.on("callMissed", (missed) => this.onMissedCall(missed));
     ctx.hooks.on("broadcastDelivered", ({ broadcast, uids }) => this.onBroadcast(broadcast, uids));
     ctx.hooks.on("broadcastReplayed", ({ broadcasts, uid }) => Promise.all(broadcasts.map((b) => this.onBroadcast(b, [uid]))).then(() => undefined));
+    this.defineCalls();
   }
 
   feature(): GatewayFeature {
     return {
       name: "notifications",
       prepare: (socket) => this.prepare(socket),
-      onConnection: (socket) => this.onConnection(socket),
     };
   }
 
@@ -60,30 +60,32 @@ class Notifications {
     if (unread !== undefined) socket.data.prepared = { ...socket.data.prepared, unreadNotifications: unread };
   }
 
-  private onConnection(socket: GatewaySocket): void {
-    const { uid } = socket.data;
+  private defineCalls(): void {
     const { calls } = this.ctx;
-    calls.register(socket, "get_notifications", { schema: listSchema, handle: (p) => this.list(uid, p.limit, p.before) });
-    calls.register(socket, "mark_notification_read", {
+    calls.define("get_notifications", { schema: listSchema, handle: (p, socket) => this.list(socket.data.uid, p.limit, p.before) });
+    calls.define("mark_notification_read", {
       schema: notificationRefSchema,
       userAction: true,
-      handle: async ({ id: notificationId }) => {
+      handle: async ({ id: notificationId }, socket) => {
+        const { uid } = socket.data;
         await this.require(this.stored(this.ports.store.markRead(uid, notificationId, this.ctx.clock.now())), notificationId);
         return this.tellOtherDevices(socket, { change: "read", id: notificationId, unreadCount: await this.stored(this.ports.store.unreadCount(uid)) });
       },
     });
-    calls.register(socket, "clear_notification", {
+    calls.define("clear_notification", {
       schema: notificationRefSchema,
       userAction: true,
-      handle: async ({ id: notificationId }) => {
+      handle: async ({ id: notificationId }, socket) => {
+        const { uid } = socket.data;
         await this.require(this.stored(this.ports.store.clear(uid, notificationId)), notificationId);
         return this.tellOtherDevices(socket, { change: "cleared", id: notificationId, unreadCount: await this.stored(this.ports.store.unreadCount(uid)) });
       },
     });
-    calls.register(socket, "clear_all_notifications", {
+    calls.define("clear_all_notifications", {
       schema: noPayload,
       userAction: true,
-      handle: async () => {
+      handle: async (_, socket) => {
+        const { uid } = socket.data;
         const cleared = await this.stored(this.ports.store.clearAll(uid));
         this.tellOtherDevices(socket, { change: "cleared_all", id: null, unreadCount: 0 });
         return { cleared, unreadCount: 0 };

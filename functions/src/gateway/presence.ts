@@ -103,6 +103,7 @@ class PresenceFeature implements GatewayFeature {
       if (added.length > 0) void this.introduce(conversation.members, added).catch((error) => this.warn("introduction", error));
       if (removed.length > 0) void this.stopWatching(conversation.members, removed).catch((error) => this.warn("removal", error));
     });
+    this.defineCalls();
   }
 
   /**
@@ -202,13 +203,23 @@ class PresenceFeature implements GatewayFeature {
     const { socket } = conn;
     socket.on("heartbeat", () => void this.refresh(conn));
     socket.conn.on("heartbeat", () => void this.refresh(conn));
-    const calls = this.ctx.calls;
-    const afterReady = <T>(work: () => Promise<T>) => conn.ready.then(work);
-    calls.register(socket, "update_presence", { schema: updateSchema, handle: (p) => afterReady(() => this.update(conn, p)) });
-    calls.register(socket, "get_presence", { schema: userIdsSchema, handle: (p) => afterReady(() => this.query(p.userIds, socket.data.uid)) });
-    calls.register(socket, "presence_subscribe", { schema: userIdsSchema, handle: (p) => afterReady(() => this.subscribe(conn, p.userIds)) });
-    calls.register(socket, "presence_unsubscribe", { schema: userIdsSchema, handle: (p) => afterReady(() => this.unsubscribe(conn, p.userIds)) });
-    calls.register(socket, "set_presence_privacy", { schema: privacySchema, handle: (p) => this.setPrivacy(socket.data.uid, p) });
+  }
+
+  private defineCalls(): void {
+    const { calls } = this.ctx;
+    calls.define("update_presence", { schema: updateSchema, handle: (p, socket) => this.whenReady(socket, (conn) => this.update(conn, p)) });
+    calls.define("get_presence", { schema: userIdsSchema, handle: (p, socket) => this.whenReady(socket, () => this.query(p.userIds, socket.data.uid)) });
+    calls.define("presence_subscribe", { schema: userIdsSchema, handle: (p, socket) => this.whenReady(socket, (conn) => this.subscribe(conn, p.userIds)) });
+    calls.define("presence_unsubscribe", { schema: userIdsSchema, handle: (p, socket) => this.whenReady(socket, (conn) => this.unsubscribe(conn, p.userIds)) });
+    calls.define("set_presence_privacy", { schema: privacySchema, handle: (p, socket) => this.setPrivacy(socket.data.uid, p) });
+  }
+
+  /** A connection's presence calls wait until it is in the store. */
+  private async whenReady<T>(socket: GatewaySocket, work: (conn: LocalConnection) => Promise<T>): Promise<T> {
+    const conn = this.local.get(socket.id);
+    if (!conn) throw new GatewayError("UNAVAILABLE", "This connection is closing; reconnect.", { retryAfterMs: 1_000 });
+    await conn.ready;
+    return work(conn);
   }
 
   /** Changes (or, with no field, reads) who sees the caller's last seen and custom status. */

@@ -3,7 +3,7 @@ import { DEVICE_PLATFORMS, DeviceRegistry } from "../ports/device-registry/devic
 import type { PushDispatcher } from "../ports/push-sender/push-dispatcher";
 import type { PushNotification } from "../ports/push-sender/push-sender";
 import type { ChatMessage, ConversationSummary } from "../protocol";
-import type { GatewayContext, GatewayFeature, GatewaySocket } from "./types";
+import type { GatewayContext, GatewayFeature } from "./types";
 
 const registerSchema = z.object({
   token: z.string().min(10).max(4_096),
@@ -63,34 +63,29 @@ export function pushFeature(deps: { devices: DeviceRegistry; push: PushDispatche
       })();
     });
 
-    return {
-      name: "push",
-      onConnection(socket: GatewaySocket) {
-        const { uid } = socket.data;
-        ctx.calls.register(socket, "register_device", {
-          schema: registerSchema,
-          handle: async ({ token, platform, appVersion }) => {
-            await deps.devices.register({ uid, token, platform, appVersion: appVersion ?? null, lastSeen: ctx.clock.now() }, ctx.config.maxDevicesPerUser);
-            return {};
-          },
-        });
-        ctx.calls.register(socket, "unregister_device", {
-          schema: unregisterSchema,
-          handle: async ({ token }) => {
-            await deps.devices.unregister(uid, token);
-            return {};
-          },
-        });
-        ctx.calls.register(socket, "mute_conversation", {
-          schema: muteSchema,
-          handle: async ({ conversationId, until }) => {
-            const now = ctx.clock.now();
-            const value = until === undefined ? 0 : until === null || until <= now ? null : until;
-            await deps.devices.mute(uid, conversationId, value);
-            return { conversationId, muted: value !== null, until: value || null };
-          },
-        });
+    ctx.calls.define("register_device", {
+      schema: registerSchema,
+      handle: async ({ token, platform, appVersion }, socket) => {
+        await deps.devices.register({ uid: socket.data.uid, token, platform, appVersion: appVersion ?? null, lastSeen: ctx.clock.now() }, ctx.config.maxDevicesPerUser);
+        return {};
       },
-    };
+    });
+    ctx.calls.define("unregister_device", {
+      schema: unregisterSchema,
+      handle: async ({ token }, socket) => {
+        await deps.devices.unregister(socket.data.uid, token);
+        return {};
+      },
+    });
+    ctx.calls.define("mute_conversation", {
+      schema: muteSchema,
+      handle: async ({ conversationId, until }, socket) => {
+        const now = ctx.clock.now();
+        const value = until === undefined ? 0 : until === null || until <= now ? null : until;
+        await deps.devices.mute(socket.data.uid, conversationId, value);
+        return { conversationId, muted: value !== null, until: value || null };
+      },
+    });
+    return { name: "push" };
   };
 }

@@ -40,13 +40,10 @@ class SessionLifetime implements GatewayFeature {
   ) {
     this.recheck = setInterval(() => void this.recheckAll(), ctx.config.sessionRecheckMs);
     this.recheck.unref();
+    ctx.calls.define("refresh_token", { schema: refreshSchema, handle: ({ token }, socket) => this.refresh(socket, token) });
   }
 
   onConnection(socket: GatewaySocket): void {
-    this.ctx.calls.register(socket, "refresh_token", {
-      schema: refreshSchema,
-      handle: ({ token }) => this.refresh(socket, token),
-    });
     this.schedule(socket);
   }
 

@@ -23,24 +23,20 @@ export function userLookupFeature(ports: { users: UserDirectory }): FeatureFacto
         ctx.logger.warn("user lookup failed", { error: String(error) });
         throw new GatewayError("UNAVAILABLE", "The user directory failed; retry later.");
       });
-    return {
-      name: "user-lookup",
-      onConnection(socket) {
-        ctx.calls.register(socket, "find_user", {
-          schema: findUserSchema,
-          rateLimit: "lookup",
-          async handle({ email }) {
-            const user = await directory(ports.users.findByEmail(email));
-            if (!user || user.uid === socket.data.uid) throw new GatewayError("NOT_FOUND", "No other user has this email.");
-            return { user };
-          },
-        });
-        ctx.calls.register(socket, "get_profiles", {
-          schema: profilesSchema,
-          rateLimit: "lookup",
-          handle: async ({ userIds }) => ({ profiles: await directory(ports.users.profiles(userIds)) }),
-        });
+    ctx.calls.define("find_user", {
+      schema: findUserSchema,
+      rateLimit: "lookup",
+      async handle({ email }, socket) {
+        const user = await directory(ports.users.findByEmail(email));
+        if (!user || user.uid === socket.data.uid) throw new GatewayError("NOT_FOUND", "No other user has this email.");
+        return { user };
       },
-    };
+    });
+    ctx.calls.define("get_profiles", {
+      schema: profilesSchema,
+      rateLimit: "lookup",
+      handle: async ({ userIds }) => ({ profiles: await directory(ports.users.profiles(userIds)) }),
+    });
+    return { name: "user-lookup" };
   };
 }

@@ -17,19 +17,15 @@ export interface ActiveMembersPorts {
 export function activeMembersFeature(ports: ActiveMembersPorts) {
   return (ctx: GatewayContext): GatewayFeature => {
     const conversations = ports.conversations(ctx);
-    return {
-      name: "active-members",
-      onConnection(socket) {
-        ctx.calls.register(socket, "get_active_members", {
-          schema: conversationRefSchema,
-          async handle({ conversationId }) {
-            const { uid } = socket.data;
-            const conversation = await conversations.requireMember(conversationId, uid);
-            const [presence, blockers] = await Promise.all([ports.presence.get(conversation.members), ports.blocks.blockersOf(uid)]);
-            return { members: presence.filter((p) => p.status !== "offline" && !blockers.has(p.userId)) };
-          },
-        });
+    ctx.calls.define("get_active_members", {
+      schema: conversationRefSchema,
+      async handle({ conversationId }, socket) {
+        const { uid } = socket.data;
+        const conversation = await conversations.requireMember(conversationId, uid);
+        const [presence, blockers] = await Promise.all([ports.presence.get(conversation.members), ports.blocks.blockersOf(uid)]);
+        return { members: presence.filter((p) => p.status !== "offline" && !blockers.has(p.userId)) };
       },
-    };
+    });
+    return { name: "active-members" };
   };
 }

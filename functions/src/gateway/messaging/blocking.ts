@@ -46,17 +46,13 @@ export function blockingFeature(ports: BlockingPorts) {
       return { userId, blocked: false };
     };
 
-    return {
-      name: "blocking",
-      onConnection(socket) {
-        const { calls } = ctx;
-        calls.register(socket, "block_user", { schema: userRefSchema, rateLimit: "block", userAction: true, handle: (p) => block(socket, p.userId) });
-        calls.register(socket, "unblock_user", { schema: userRefSchema, rateLimit: "block", userAction: true, handle: (p) => unblock(socket, p.userId) });
-        calls.register(socket, "list_blocked", {
-          schema: z.object({}).optional(),
-          handle: async () => ({ userIds: await storeCall(ctx, ports.blocks.store.blockedBy(socket.data.uid), "listing blocks") }),
-        });
-      },
-    };
+    const { calls } = ctx;
+    calls.define("block_user", { schema: userRefSchema, rateLimit: "block", userAction: true, handle: (p, socket) => block(socket, p.userId) });
+    calls.define("unblock_user", { schema: userRefSchema, rateLimit: "block", userAction: true, handle: (p, socket) => unblock(socket, p.userId) });
+    calls.define("list_blocked", {
+      schema: z.object({}).optional(),
+      handle: async (_, socket) => ({ userIds: await storeCall(ctx, ports.blocks.store.blockedBy(socket.data.uid), "listing blocks") }),
+    });
+    return { name: "blocking" };
   };
 }

@@ -90,24 +90,21 @@ export function invitationsFeature(ports: ConsentPorts, policy: (ctx: GatewayCon
       notifyMembers(ctx, updated, updated.members);
       return { conversation: summary(updated) };
     };
+    ctx.calls.define("list_invitations", {
+      schema: emptySchema,
+      handle: async (_, socket) => ({ invitations: await storeCall(ctx, ports.consent.invitationsOf(socket.data.uid, LISTED_INVITATIONS), "listing invitations") }),
+    });
+    ctx.calls.define("accept_invitation", { schema: conversationRefSchema, userAction: true, handle: ({ conversationId }, socket) => accept(socket, conversationId) });
+    ctx.calls.define("decline_invitation", {
+      schema: conversationRefSchema,
+      userAction: true,
+      handle: async ({ conversationId }, socket) => {
+        await storeCall(ctx, ports.consent.removeInvitation(conversationId, socket.data.uid), "removing the invitation");
+        return {};
+      },
+    });
     return {
       name: "invitations",
-      onConnection(socket) {
-        const uid = socket.data.uid;
-        ctx.calls.register(socket, "list_invitations", {
-          schema: emptySchema,
-          handle: async () => ({ invitations: await storeCall(ctx, ports.consent.invitationsOf(uid, LISTED_INVITATIONS), "listing invitations") }),
-        });
-        ctx.calls.register(socket, "accept_invitation", { schema: conversationRefSchema, userAction: true, handle: ({ conversationId }) => accept(socket, conversationId) });
-        ctx.calls.register(socket, "decline_invitation", {
-          schema: conversationRefSchema,
-          userAction: true,
-          handle: async ({ conversationId }) => {
-            await storeCall(ctx, ports.consent.removeInvitation(conversationId, uid), "removing the invitation");
-            return {};
-          },
-        });
-      },
     };
   };
 }

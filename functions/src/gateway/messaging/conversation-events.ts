@@ -58,11 +58,12 @@ class ConversationEvents implements GatewayFeature {
     private readonly ports: ConversationEventsPorts,
   ) {
     this.conversations = ports.conversations(ctx);
+    this.defineCalls();
   }
 
-  onConnection(socket: GatewaySocket): void {
-    this.ctx.calls.register(socket, "edit_message", { schema: editMessageSchema, userAction: true, handle: (p) => this.edit(socket, p) });
-    this.ctx.calls.register(socket, "delete_message", { schema: messageRefSchema, userAction: true, handle: (p) => this.remove(socket, p) });
+  private defineCalls(): void {
+    this.ctx.calls.define("edit_message", { schema: editMessageSchema, userAction: true, handle: (p, socket) => this.edit(socket, p) });
+    this.ctx.calls.define("delete_message", { schema: messageRefSchema, userAction: true, handle: (p, socket) => this.remove(socket, p) });
   }
 
   private async edit(socket: GatewaySocket, payload: EditPayload): Promise<ConversationEventResult> {

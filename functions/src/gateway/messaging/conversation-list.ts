@@ -52,10 +52,11 @@ class ConversationList implements GatewayFeature {
     ctx.hooks.on("readAdvanced", (read) => this.announceUnread(read.uid, read.conversationId, read.readSeq));
     this.timer = setInterval(() => void this.flushActivity(), ACTIVITY_FLUSH_MS);
     this.timer.unref();
+    this.defineCalls();
   }
 
-  onConnection(socket: GatewaySocket): void {
-    this.ctx.calls.register(socket, "list_conversations", { schema: listConversationsSchema, handle: (p) => this.list(socket, p) });
+  private defineCalls(): void {
+    this.ctx.calls.define("list_conversations", { schema: listConversationsSchema, handle: (p, socket) => this.list(socket, p) });
   }
 
   async stop(): Promise<void> {

@@ -34,13 +34,14 @@ class Groups implements GatewayFeature {
   ) {
     this.conversations = ports.conversations(ctx);
     this.consent = ports.consent?.(ctx);
+    this.defineCalls();
   }
 
-  onConnection(socket: GatewaySocket): void {
+  private defineCalls(): void {
     const { calls } = this.ctx;
-    calls.register(socket, "create_group", { schema: createGroupSchema, userAction: true, handle: (p) => this.create(socket, p) });
-    calls.register(socket, "add_members", { schema: membersChangeSchema, userAction: true, handle: (p) => this.change(socket, p, "add") });
-    calls.register(socket, "remove_members", { schema: membersChangeSchema, userAction: true, handle: (p) => this.change(socket, p, "remove") });
+    calls.define("create_group", { schema: createGroupSchema, userAction: true, handle: (p, socket) => this.create(socket, p) });
+    calls.define("add_members", { schema: membersChangeSchema, userAction: true, handle: (p, socket) => this.change(socket, p, "add") });
+    calls.define("remove_members", { schema: membersChangeSchema, userAction: true, handle: (p, socket) => this.change(socket, p, "remove") });
     // list_conversations: the conversation-list feature (issue 14).
   }
 

@@ -22,29 +22,27 @@ export function historyFeature(ports: HistoryPorts) {
       const mine = reacted.size === 0 ? new Map<string, string[]>() : await storeCall(ctx, ports.store.reactionsOf(messages[0].conversationId, uid, reacted), "reading reactions");
       return messages.map((m) => publicCopy(m, mine.get(m.id) ?? []));
     };
+    ctx.calls.define("fetch_history", {
+      schema: historySchema,
+      userAction: true,
+      async handle(query, socket) {
+        await conversations.requireMember(query.conversationId, socket.data.uid);
+        const limit = Math.min(query.limit ?? 50, ctx.config.historyPageMax);
+        const floor = ports.consent ? await storeCall(ctx, ports.consent.historyFloor(query.conversationId, socket.data.uid), "reading the join") : 0;
+        const afterSeq = floor > 0 && query.afterSeq !== undefined ? Math.max(query.afterSeq, floor) : query.afterSeq;
+        const read = await storeCall(
+          ctx,
+          ports.store.history(query.conversationId, { beforeSeq: query.beforeSeq, afterSeq, limit: limit + 1 }),
+          "reading history",
+        );
+        const page = fromJoin(read, floor);
+        const hasMore = page.length > limit;
+        const messages = query.afterSeq !== undefined ? page.slice(0, limit) : page.slice(page.length - Math.min(limit, page.length));
+        return { messages: await readerCopies(messages, socket.data.uid), hasMore };
+      },
+    });
     return {
       name: "history",
-      onConnection(socket) {
-        ctx.calls.register(socket, "fetch_history", {
-          schema: historySchema,
-          userAction: true,
-          async handle(query) {
-            await conversations.requireMember(query.conversationId, socket.data.uid);
-            const limit = Math.min(query.limit ?? 50, ctx.config.historyPageMax);
-            const floor = ports.consent ? await storeCall(ctx, ports.consent.historyFloor(query.conversationId, socket.data.uid), "reading the join") : 0;
-            const afterSeq = floor > 0 && query.afterSeq !== undefined ? Math.max(query.afterSeq, floor) : query.afterSeq;
-            const read = await storeCall(
-              ctx,
-              ports.store.history(query.conversationId, { beforeSeq: query.beforeSeq, afterSeq, limit: limit + 1 }),
-              "reading history",
-            );
-            const page = fromJoin(read, floor);
-            const hasMore = page.length > limit;
-            const messages = query.afterSeq !== undefined ? page.slice(0, limit) : page.slice(page.length - Math.min(limit, page.length));
-            return { messages: await readerCopies(messages, socket.data.uid), hasMore };
-          },
-        });
-      },
     };
   };
 }

@@ -37,11 +37,12 @@ class Reactions implements GatewayFeature {
     private readonly ports: ReactionsPorts,
   ) {
     this.conversations = ports.conversations(ctx);
+    this.defineCalls();
   }
 
-  onConnection(socket: GatewaySocket): void {
+  private defineCalls(): void {
     for (const [event, add] of [["add_reaction", true], ["remove_reaction", false]] as const) {
-      this.ctx.calls.register(socket, event, { schema: reactionSchema, rateLimit: "reaction", userAction: true, handle: (p) => this.react(socket, p, add) });
+      this.ctx.calls.define(event, { schema: reactionSchema, rateLimit: "reaction", userAction: true, handle: (p, socket) => this.react(socket, p, add) });
     }
   }
 

@@ -59,28 +59,26 @@ export function receiptsFeature(ports: ReceiptsPorts) {
       return { upToSeq: after };
     };
 
+    ctx.calls.define("mark_delivered", { schema: receiptSchema, handle: (p, socket) => mark(socket, p, "delivered") });
+    ctx.calls.define("mark_read", { schema: receiptSchema, userAction: true, handle: (p, socket) => mark(socket, p, "read") });
+    ctx.calls.define("get_receipts", {
+      schema: getReceiptsSchema,
+      async handle({ conversationId, messageId }, socket) {
+        const conversation = await conversations.requireMember(conversationId, socket.data.uid);
+        const [stored, message] = await Promise.all([
+          call(ports.store.receipts(conversationId), "reading receipts"),
+          messageId ? call(ports.store.getMessage(conversationId, messageId), "reading the message") : undefined,
+        ]);
+        if (messageId && !message) throw new GatewayError("NOT_FOUND", `messageId: no message ${messageId} in this conversation.`);
+        const byUser = new Map(stored.map((r) => [r.userId, r]));
+        const receipts = conversation.members.map((m) => byUser.get(m) ?? { userId: m, deliveredSeq: 0, readSeq: 0 });
+        if (!message) return { receipts };
+        const others = receipts.filter((r) => r.userId !== message.senderId);
+        return { receipts, deliveredTo: others.filter((r) => r.deliveredSeq >= message.seq).map((r) => r.userId), readBy: others.filter((r) => r.readSeq >= message.seq).map((r) => r.userId) };
+      },
+    });
     return {
       name: "receipts",
-      onConnection(socket) {
-        ctx.calls.register(socket, "mark_delivered", { schema: receiptSchema, handle: (p) => mark(socket, p, "delivered") });
-        ctx.calls.register(socket, "mark_read", { schema: receiptSchema, userAction: true, handle: (p) => mark(socket, p, "read") });
-        ctx.calls.register(socket, "get_receipts", {
-          schema: getReceiptsSchema,
-          async handle({ conversationId, messageId }) {
-            const conversation = await conversations.requireMember(conversationId, socket.data.uid);
-            const [stored, message] = await Promise.all([
-              call(ports.store.receipts(conversationId), "reading receipts"),
-              messageId ? call(ports.store.getMessage(conversationId, messageId), "reading the message") : undefined,
-            ]);
-            if (messageId && !message) throw new GatewayError("NOT_FOUND", `messageId: no message ${messageId} in this conversation.`);
-            const byUser = new Map(stored.map((r) => [r.userId, r]));
-            const receipts = conversation.members.map((m) => byUser.get(m) ?? { userId: m, deliveredSeq: 0, readSeq: 0 });
-            if (!message) return { receipts };
-            const others = receipts.filter((r) => r.userId !== message.senderId);
-            return { receipts, deliveredTo: others.filter((r) => r.deliveredSeq >= message.seq).map((r) => r.userId), readBy: others.filter((r) => r.readSeq >= message.seq).map((r) => r.userId) };
-          },
-        });
-      },
     };
   };
 }

@@ -63,14 +63,7 @@ class Sending implements GatewayFeature {
   ) {
     this.conversations = ports.conversations(ctx);
     this.perSecond = new RateWindow(() => ctx.clock.now());
-  }
-
-  onConnection(socket: GatewaySocket): void {
-    this.ctx.calls.register(socket, "send_message", {
-      schema: sendMessageSchema,
-      userAction: true,
-      handle: (payload) => this.send(socket, payload),
-    });
+    ctx.calls.define("send_message", { schema: sendMessageSchema, userAction: true, handle: (payload, socket) => this.send(socket, payload) });
   }
 
   async figures() {

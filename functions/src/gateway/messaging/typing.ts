@@ -31,30 +31,28 @@ export function typingFeature(ports: { conversations: (ctx: GatewayContext) => C
       announce(socket, conversation, false);
     };
 
+    ctx.calls.define("typing_start", {
+      schema: typingStartSchema,
+      rateLimit: "typing",
+      userAction: true,
+      async handle({ conversationId, anonymous }, socket) {
+        if (anonymous) throw new GatewayError("INVALID_ARGUMENT", "anonymous: typing is never relayed for anonymous composing (it would name the typist); do not send typing_start then.");
+        const conversation = await conversations.requireMember(conversationId, socket.data.uid);
+        const key = keyOf(socket, conversationId);
+        clearTimeout(timers.get(key));
+        timers.set(key, setTimeout(() => stop(socket, conversation), ctx.config.typingTtlMs));
+        announce(socket, conversation, true);
+      },
+    });
+    ctx.calls.define("typing_stop", {
+      schema: conversationRefSchema,
+      userAction: true,
+      async handle({ conversationId }, socket) {
+        stop(socket, await conversations.requireMember(conversationId, socket.data.uid));
+      },
+    });
     return {
       name: "typing",
-      onConnection(socket) {
-        ctx.calls.register(socket, "typing_start", {
-          schema: typingStartSchema,
-          rateLimit: "typing",
-          userAction: true,
-          async handle({ conversationId, anonymous }) {
-            if (anonymous) throw new GatewayError("INVALID_ARGUMENT", "anonymous: typing is never relayed for anonymous composing (it would name the typist); do not send typing_start then.");
-            const conversation = await conversations.requireMember(conversationId, socket.data.uid);
-            const key = keyOf(socket, conversationId);
-            clearTimeout(timers.get(key));
-            timers.set(key, setTimeout(() => stop(socket, conversation), ctx.config.typingTtlMs));
-            announce(socket, conversation, true);
-          },
-        });
-        ctx.calls.register(socket, "typing_stop", {
-          schema: conversationRefSchema,
-          userAction: true,
-          async handle({ conversationId }) {
-            stop(socket, await conversations.requireMember(conversationId, socket.data.uid));
-          },
-        });
-      },
       onDisconnect(socket) {
         for (const [key, timer] of timers) {
           if (!key.startsWith(`${socket.id}:`)) continue;
