@@ -68,4 +68,23 @@ describe("call floods: a socket that keeps calling while refused is cut off", ()
     const after = await sendOk(a.socket, { recipientId: bob.uid, content: "after" });
     expect(after.seq).to.be.above(conversation.seq);
   });
+
+  it("counts malformed and unknown calls toward the cutoff: a fuzzer is cut off, a client with a few bad calls is not", async () => {
+    const { connect, users: [mallory, alice] } = await gatewayWith(["mallory", "alice"], { maxRefusedCallsPerMinute: 20 });
+    const [fuzzer, sloppy] = await connect(mallory, alice);
+    const ended = nextEvent<{ reason: string }>(fuzzer.socket, "session_ended", 10_000);
+
+    const codes: string[] = [];
+    for (let i = 0; i < 40 && fuzzer.socket.connected; i++) {
+      const answer = await call(fuzzer.socket, i % 2 ? "send_message" : `no_such_call_${i}`, { recipientId: 42 }).catch(() => undefined);
+      if (answer && !answer.ok) codes.push(answer.error.code);
+    }
+    for (let i = 0; i < 15; i++) await call(sloppy.socket, "send_message", { content: "" });
+
+    expect((await ended).reason).to.equal("CALL_FLOOD");
+    expect(codes.length).to.be.within(20, 21);
+    expect(new Set(codes)).to.deep.equal(new Set(["INVALID_ARGUMENT"]));
+    expect(sloppy.socket.connected, "15 refusals stay under the budget of 20").to.equal(true);
+    expect((await call(sloppy.socket, "heartbeat")).ok).to.equal(true);
+  });
 });

@@ -32,11 +32,13 @@ export interface CallRegistryDeps {
   rateLimits: Record<string, RateRule>;
   hooks: GatewayHooks;
   metrics: GatewayMetrics;
-  /** Refusals (RATE_LIMITED) a socket may collect per minute before it is disconnected as a flood; 0: never. */
+  /** Refusals (RATE_LIMITED, INVALID_ARGUMENT, PAYLOAD_TOO_LARGE, unknown events) a socket may collect per minute before it is disconnected as a flood; 0: never. */
   maxRefusedCallsPerMinute: number;
 }
 
 const REFUSAL_WINDOW_MS = 60_000;
+/** Answers a client following the protocol does not collect by the hundred: told to wait, or sent what no call accepts. */
+const FLOOD_CODES = new Set<ErrorCode>(["RATE_LIMITED", "INVALID_ARGUMENT", "PAYLOAD_TOO_LARGE"]);
 /** Per socket: RATE_LIMITED answers in the current minute (a WeakMap: nothing to clean up when the socket goes). */
 const refusals = new WeakMap<GatewaySocket, { since: number; count: number }>();
 
@@ -105,11 +107,14 @@ export class CallRegistry {
       this.count(event, failure.code);
       if (ack) ack({ ok: false, error: failure.data });
       else socket.emit("error", failure.data);
-      if (failure.code === "RATE_LIMITED") this.noteRefusal(socket);
+      if (FLOOD_CODES.has(failure.code)) this.noteRefusal(socket);
     }
   }
 
-  /** A client that keeps calling while told to wait is not a client following the protocol: it is cut off. */
+  /**
+   * A client that keeps calling while told to wait, or keeps sending malformed or unknown calls, is not a
+   * client following the protocol: it is cut off (each refusal still costs parsing and an answer, issue 12).
+   */
   private noteRefusal(socket: GatewaySocket): void {
     const max = this.deps.maxRefusedCallsPerMinute;
     if (max === 0 || !socket.connected) return;
@@ -120,8 +125,8 @@ export class CallRegistry {
     refusals.set(socket, window);
     if (window.count <= max) return;
     this.deps.metrics.sessionsEnded.inc({ reason: "CALL_FLOOD" });
-    this.deps.logger.warn("socket cut off: calls kept coming while refused", { uid: socket.data.uid, refused: window.count });
-    socket.emit("session_ended", { reason: "CALL_FLOOD", message: "Too many calls after RATE_LIMITED; wait retryAfterMs before calling again." });
+    this.deps.logger.warn("socket cut off: refused calls kept coming", { uid: socket.data.uid, refused: window.count });
+    socket.emit("session_ended", { reason: "CALL_FLOOD", message: "Too many refused calls (RATE_LIMITED, malformed or unknown); wait retryAfterMs before calling again and send only valid calls." });
     socket.disconnect(true);
   }
 
@@ -148,6 +153,7 @@ export class CallRegistry {
     this.logUnknown(socket, event);
     if (ack) ack({ ok: false, error: error.data });
     else socket.emit("error", error.data);
+    this.noteRefusal(socket);
   }
 
   /** At most one log line per connection per minute (issue 12: unknown events were a log-flooding path); all are counted. */
