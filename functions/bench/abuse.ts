@@ -38,36 +38,28 @@ async function main(): Promise<void> {
   const started = Date.now();
   const stack = await startStack();
   try {
-    const [abuser, alice, bob, victim, friend, forcer] = await createUsers(stack.auth.host, 6, { prefix: `abuse-${Date.now().toString(36)}` });
-    const a = await connect(stack.url, abuser);
-    // A second account (accounts are free): create_group_flood has spent the first one's create_group budget.
-    const f = await connect(stack.url, forcer);
-    const [x, y] = [await connect(stack.url, alice), await connect(stack.url, bob)];
-    // Connected now: after sockets_1000 this address has spent its connection-attempt budget for a minute.
-    const victimSocket = await connect(stack.url, victim);
-    const own = (await ask(a, "send_message", { clientId: "abuser-0", type: "text", recipientId: friend.uid, content: "mine" })) as Answer & { conversationId?: string };
-    const abuses: Array<[string, string, () => Promise<Record<string, number>>]> = [
-      ["baseline", "no abuse", async () => (await new Promise((r) => setTimeout(r, SECONDS * 1000)), {})],
-      ["presence_queries", "get_presence of 500 unknown ids, 10 calls in flight", () => flood(() => ask(a, "get_presence", { userIds: ids("unknown", 500) }), 10)],
-      ["history_flood", "fetch_history of its own conversation, 10 in flight", () => flood(() => ask(a, "fetch_history", { conversationId: own.conversationId, limit: 100 }), 10)],
-      ["mark_read_flood", "mark_read, 20 in flight", () => flood(() => ask(a, "mark_read", { conversationId: own.conversationId, upToSeq: 1 }), 20)],
-      ["create_group_flood", "create_group naming 50 unknown users, 10 in flight", () => flood(() => ask(a, "create_group", { name: "flood", memberIds: ids("ghost", 50) }), 10)],
-      ["sockets_1000", "1,000 sockets of one user, 50 opening at once", () => manySockets(stack.url, abuser, 1_000, 50)],
-      ["forced_groups", "create_group with the victim as member, 10 in flight", () => flood(() => ask(f, "create_group", { name: "forced", memberIds: [victim.uid] }), 10)],
-      ["fuzz", "seeded malformed events, 64 in flight", () => fuzz(a)],
-    ];
+    const users = await createUsers(stack.auth.host, 4 + ABUSES.length, { prefix: `abuse-${Date.now().toString(36)}` });
+    const [alice, bob, victim, friend] = users;
+    const [x, y] = [await connect(stack.url, alice, BYSTANDER_ADDRESS), await connect(stack.url, bob, BYSTANDER_ADDRESS)];
+    const victimSocket = await connect(stack.url, victim, BYSTANDER_ADDRESS);
     const rows: Row[] = [];
-    for (const [abuse, what, run] of abuses) {
+    for (const [i, [abuse, what, run]] of ABUSES.entries()) {
+      // Accounts are free: each abuse comes from an account and an address of its own, so the budgets one
+      // abuse spent do not decide the next; within its phase the abuser reconnects whenever it is cut off.
+      const abuser = new Abuser(stack.url, users[4 + i], `127.0.0.${10 + i}`);
+      const context = { url: stack.url, abuser, friend, victim };
+      await abuser.prepare(context);
       const bystander = measureBystander(x, y, bob);
-      const abuser = await run();
-      rows.push({ abuse, what, bystander: await bystander.stop(), abuser });
-      process.stdout.write(`${abuse}: bystander p50 ${rows.at(-1)!.bystander.p50} ms, p99 ${rows.at(-1)!.bystander.p99} ms; abuser ${JSON.stringify(abuser)}\n`);
+      await run(context);
+      abuser.close();
+      rows.push({ abuse, what, bystander: await bystander.stop(), abuser: abuser.codes });
+      process.stdout.write(`${abuse}: bystander p50 ${rows.at(-1)!.bystander.p50} ms, p99 ${rows.at(-1)!.bystander.p99} ms; abuser ${JSON.stringify(abuser.codes)}\n`);
     }
     const victimConversations = (await ask(victimSocket, "list_conversations", {})) as Answer & { conversations?: unknown[] };
     const victimInvitations = (await ask(victimSocket, "list_invitations", {})) as Answer & { invitations?: unknown[] };
     const report = {
       machine: { nproc: cpus().length, cpu: cpus()[0]?.model ?? "unknown", memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-      settings: { secondsPerAbuse: SECONDS, bystanderEveryMs: BYSTANDER_EVERY_MS, gatewayEnv: GATEWAY_ENV, defaultsOtherwise: true },
+      settings: { secondsPerAbuse: SECONDS, bystanderEveryMs: BYSTANDER_EVERY_MS, gatewayEnv: GATEWAY_ENV, defaultsOtherwise: true, abuserReconnects: true },
       rows,
       victimAfterForcedGroups: { conversations: victimConversations.conversations?.length ?? null, invitations: victimInvitations.invitations?.length ?? null },
       durationS: Math.round((Date.now() - started) / 1000),
@@ -79,6 +71,91 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${markdown(report)}`);
   } finally {
     await stack.stop();
+  }
+}
+
+interface AbuseContext {
+  url: string;
+  abuser: Abuser;
+  friend: BenchUser;
+  victim: BenchUser;
+}
+
+const ABUSES: Array<[string, string, (c: AbuseContext) => Promise<unknown>]> = [
+  ["baseline", "no abuse", async () => new Promise((r) => setTimeout(r, SECONDS * 1000))],
+  ["presence_queries", "get_presence of 500 unknown ids, 10 calls in flight", ({ abuser }) => flood(() => abuser.ask("get_presence", { userIds: ids("unknown", 500) }), 10)],
+  ["history_flood", "fetch_history of its own conversation, 10 in flight", ({ abuser }) => flood(() => abuser.ask("fetch_history", { conversationId: abuser.conversationId, limit: 100 }), 10)],
+  ["mark_read_flood", "mark_read, 20 in flight", ({ abuser }) => flood(() => abuser.ask("mark_read", { conversationId: abuser.conversationId, upToSeq: 1 }), 20)],
+  ["create_group_flood", "create_group naming 50 unknown users, 10 in flight", ({ abuser }) => flood(() => abuser.ask("create_group", { name: "flood", memberIds: ids("ghost", 50) }), 10)],
+  ["forced_groups", "create_group with the victim as member, 10 in flight", ({ abuser, victim }) => flood(() => abuser.ask("create_group", { name: "forced", memberIds: [victim.uid] }), 10)],
+  ["fuzz", "seeded malformed events, 64 in flight", ({ abuser }) => fuzz(abuser)],
+  ["sockets_1000", "1,000 sockets of one user, 50 opening at once", ({ url, abuser }) => manySockets(url, abuser, 1_000, 50)],
+];
+/** The bystanders' address; each abuser has one of its own (127.0.0.10 and up). */
+const BYSTANDER_ADDRESS = "127.0.0.2";
+/** An abuser refused at reconnect tries again after this long (it ignores retryAfterMs). */
+const RECONNECT_PAUSE_MS = 100;
+
+/**
+ * One abusive account that does not give up: whenever the gateway cuts it off (session_ended CALL_FLOOD), it
+ * reconnects at once, and keeps trying while refused. Every answer, cut-off and refused reconnect is counted.
+ */
+class Abuser {
+  readonly codes: Record<string, number> = {};
+  conversationId?: string;
+  private socket?: Socket;
+  private connecting?: Promise<Socket | undefined>;
+  private closed = false;
+
+  constructor(
+    private readonly url: string,
+    readonly user: BenchUser,
+    private readonly address: string,
+  ) {}
+
+  /** Connects and starts a conversation of its own (for the history and mark_read floods). */
+  async prepare({ friend }: AbuseContext): Promise<void> {
+    const socket = await this.connected();
+    if (!socket) throw new Error("the abuser could not connect before its abuse");
+    const own = (await ask(socket, "send_message", { clientId: `abuser-${this.user.uid}`, type: "text", recipientId: friend.uid, content: "mine" })) as Answer & { conversationId?: string };
+    this.conversationId = own.conversationId;
+  }
+
+  async ask(event: string, ...args: unknown[]): Promise<void> {
+    const socket = await this.connected();
+    if (!socket) return;
+    const answer = await ask(socket, event, ...args);
+    count(this.codes, !answer.ok && !socket.connected ? { ok: false, error: { code: "CUT_OFF_IN_FLIGHT" } } : answer);
+  }
+
+  /** A connection of this account from its own address (for sockets_1000): the connect answer. */
+  connectAnother(): Promise<Socket> {
+    return connect(this.url, this.user, this.address);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket?.disconnect();
+  }
+
+  private connected(): Promise<Socket | undefined> {
+    if (this.socket?.connected) return Promise.resolve(this.socket);
+    this.connecting ??= this.reconnect().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async reconnect(): Promise<Socket | undefined> {
+    if (this.closed) return undefined;
+    try {
+      const socket = await connect(this.url, this.user, this.address);
+      socket.on("session_ended", ({ reason }: { reason: string }) => count(this.codes, { ok: false, error: { code: `session_ended ${reason}` } }));
+      if (this.socket) count(this.codes, { ok: false, error: { code: "reconnected" } });
+      return (this.socket = socket);
+    } catch (error) {
+      count(this.codes, { ok: false, error: { code: `reconnect refused ${(error as { data?: { code?: string } }).data?.code ?? "CONNECT_ERROR"}` } });
+      await new Promise((r) => setTimeout(r, RECONNECT_PAUSE_MS));
+      return undefined;
+    }
   }
 }
 
@@ -119,8 +196,8 @@ async function startStack() {
   };
 }
 
-function connect(url: string, user: BenchUser): Promise<Socket> {
-  const socket = io(url, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { token: user.token } });
+function connect(url: string, user: BenchUser, localAddress: string): Promise<Socket> {
+  const socket = io(url, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { token: user.token }, localAddress } as Parameters<typeof io>[1]);
   return new Promise((resolve, reject) => {
     socket.once("auth_success", () => resolve(socket));
     socket.once("connect_error", (error) => reject(error));
@@ -136,25 +213,23 @@ function count(codes: Record<string, number>, answer: Answer): void {
   codes[code] = (codes[code] ?? 0) + 1;
 }
 
-/** `inFlight` lanes calling `call` back to back for SECONDS; the answer codes. */
-async function flood(call: () => Promise<Answer>, inFlight: number): Promise<Record<string, number>> {
+/** `inFlight` lanes calling `call` back to back for SECONDS (the abuser counts the answers). */
+async function flood(call: () => Promise<void>, inFlight: number): Promise<void> {
   const until = Date.now() + SECONDS * 1000;
-  const codes: Record<string, number> = {};
   await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (Date.now() < until) count(codes, await call());
+    while (Date.now() < until) await call();
   }));
-  return codes;
 }
 
-async function manySockets(url: string, user: BenchUser, total: number, atOnce: number): Promise<Record<string, number>> {
-  const codes: Record<string, number> = {};
+async function manySockets(_url: string, abuser: Abuser, total: number, atOnce: number): Promise<void> {
+  const codes = abuser.codes;
   const open: Socket[] = [];
   let next = 0;
   await Promise.all(Array.from({ length: atOnce }, async () => {
     while (next < total) {
       next += 1;
       try {
-        open.push(await connect(url, user));
+        open.push(await abuser.connectAnother());
         count(codes, { ok: true });
       } catch (error) {
         count(codes, { ok: false, error: { code: (error as { data?: { code?: string } }).data?.code ?? "CONNECT_ERROR" } });
@@ -164,12 +239,11 @@ async function manySockets(url: string, user: BenchUser, total: number, atOnce: 
   const hold = Math.max(0, SECONDS * 1000 - 2_000);
   await new Promise((r) => setTimeout(r, hold));
   for (const socket of open) socket.disconnect();
-  return codes;
 }
 
-async function fuzz(socket: Socket): Promise<Record<string, number>> {
+function fuzz(abuser: Abuser): Promise<void> {
   const junk = junkGenerator(prng(20261202));
-  return flood(() => ask(socket, junk.event(), ...junk.args()), 64);
+  return flood(() => abuser.ask(junk.event(), ...junk.args()), 64);
 }
 
 /** Alice sends Bob a text every 100 ms; send → ack latency. */

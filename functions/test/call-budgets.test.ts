@@ -9,7 +9,7 @@ import { silentLogger } from "../src/ports/logger";
 import { MemoryRateLimiter } from "../src/ports/rate-limiter/memory-rate-limiter";
 import { defaultConfig } from "../src/config";
 import { gatewayWith } from "./support/fixture";
-import { nextEvent } from "./support/gateway";
+import { connectAs, connectError, createClient, nextEvent } from "./support/gateway";
 import { call, sendOk } from "./support/messaging";
 
 /** Issue 12: a flood past its budget is refused without asking the (shared, Redis) limiter for every call. */
@@ -19,7 +19,7 @@ describe("call budgets: a spent budget is refused locally until its window frees
     const clock = { now: () => now };
     const inner = new MemoryRateLimiter(clock);
     let asked = 0;
-    const rateLimiter = { consume: (key: string, limit: number, windowMs: number) => ((asked += 1), inner.consume(key, limit, windowMs)) };
+    const rateLimiter = { consume: (key: string, limit: number, windowMs: number) => ((asked += 1), inner.consume(key, limit, windowMs)), block: () => Promise.resolve() };
     const registry = new CallRegistry({ logger: silentLogger, clock, rateLimiter, rateLimits: { ping_me: { limit: 2, windowMs: 10_000 } }, hooks: new GatewayHooks(silentLogger), metrics: new GatewayMetrics(), maxRefusedCallsPerMinute: 0 });
     // A socket stand-in: socket.io calls `onAny` listeners with the socket as `this`.
     let dispatch: (this: unknown, ...args: unknown[]) => void = () => undefined;
@@ -86,5 +86,19 @@ describe("call floods: a socket that keeps calling while refused is cut off", ()
     expect(new Set(codes)).to.deep.equal(new Set(["INVALID_ARGUMENT"]));
     expect(sloppy.socket.connected, "15 refusals stay under the budget of 20").to.equal(true);
     expect((await call(sloppy.socket, "heartbeat")).ok).to.equal(true);
+  });
+
+  it("refuses the cut-off account's reconnections for CALL_FLOOD_PENALTY (RATE_LIMITED, retryAfterMs), not anyone else's", async () => {
+    const { url, connect, users: [mallory, alice] } = await gatewayWith(["mallory", "alice"], { maxRefusedCallsPerMinute: 5, callFloodPenaltyMs: 30_000 });
+    const [flooder] = await connect(mallory);
+    const ended = nextEvent<{ reason: string }>(flooder.socket, "session_ended", 10_000);
+    for (let i = 0; i < 10 && flooder.socket.connected; i++) await call(flooder.socket, "no_such_call").catch(() => undefined);
+    expect((await ended).reason).to.equal("CALL_FLOOD");
+
+    const refused = await connectError(createClient(url, { auth: { token: mallory.idToken } }));
+    expect(refused.data).to.include({ code: "RATE_LIMITED", reason: "CONNECTION_RATE" });
+    expect((refused.data as { retryAfterMs?: number }).retryAfterMs).to.be.within(20_000, 30_000);
+    const other = await connectAs(url, alice.idToken);
+    expect(other.welcome.uid).to.equal(alice.uid);
   });
 });

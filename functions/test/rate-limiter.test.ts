@@ -47,6 +47,19 @@ function behavesAsAFixedWindow(make: () => Promise<RateLimiter>) {
 
     expect((await limiter.consume("k", 1, 150)).allowed).to.equal(true);
   });
+
+  it("a blocked key is refused whatever its limit until the block ends, with the time left", async () => {
+    const limiter = await make();
+    await limiter.block("k", 150);
+    const refused = await limiter.consume("k", 1_000, 60_000);
+    expect(refused.allowed).to.equal(false);
+    expect(refused.retryAfterMs).to.be.within(1, 150);
+    expect((await limiter.consume("other", 1, 60_000)).allowed).to.equal(true);
+
+    await settle(200);
+
+    expect((await limiter.consume("k", 1, 60_000)).allowed).to.equal(true);
+  });
 }
 
 describe("rate limiter port (memory, Redis, fallback)", () => {

@@ -125,6 +125,7 @@ export class CallRegistry {
     refusals.set(socket, window);
     if (window.count <= max) return;
     this.deps.metrics.sessionsEnded.inc({ reason: "CALL_FLOOD" });
+    void this.deps.hooks.emit("callFlood", { uid: socket.data.uid, socket, refused: window.count, at: now });
     this.deps.logger.warn("socket cut off: refused calls kept coming", { uid: socket.data.uid, refused: window.count });
     socket.emit("session_ended", { reason: "CALL_FLOOD", message: "Too many refused calls (RATE_LIMITED, malformed or unknown); wait retryAfterMs before calling again and send only valid calls." });
     socket.disconnect(true);

@@ -43,6 +43,8 @@ class ConnectionBudget implements GatewayFeature {
     private readonly ctx: GatewayContext,
     private readonly ports: ConnectionBudgetPorts,
   ) {
+    // A flooder cut off would otherwise be back at once with a fresh refusal budget (issue 12, abuse run).
+    ctx.hooks.on("callFlood", ({ uid }) => ports.rateLimiter.block(userAttemptsKey(uid), ctx.config.callFloodPenaltyMs));
     this.refreshTimer = setInterval(() => void this.refreshSlots(), SLOT_TTL_MS / 3);
     this.refreshTimer.unref();
     const idleMs = ctx.config.maxIdleTimeMs;
@@ -59,7 +61,7 @@ class ConnectionBudget implements GatewayFeature {
 
   async screen(socket: GatewaySocket): Promise<void> {
     const { rateLimitMaxConnections: limit, rateLimitWindowMs: windowMs, maxSocketsPerUser } = this.ctx.config;
-    await this.withinRate(`connect_user:${socket.data.uid}`, { limit, windowMs }, "connection attempts by this account");
+    await this.withinRate(userAttemptsKey(socket.data.uid), { limit, windowMs }, "connection attempts by this account");
     const claim = await this.ports.slots.claim(slotOf(socket), maxSocketsPerUser, this.ctx.clock.now(), SLOT_TTL_MS);
     if (claim.admitted) return;
     this.ctx.logger.info("connection refused: too many sockets", { uid: socket.data.uid, live: claim.live });
@@ -123,4 +125,8 @@ export function clientAddress(socket: Pick<GatewaySocket, "handshake">, trustedH
   const header = socket.handshake.headers["x-forwarded-for"];
   const entries = (Array.isArray(header) ? header.join(",") : header ?? "").split(",").map((e) => e.trim()).filter(Boolean);
   return entries[entries.length - trustedHops] ?? entries[0] ?? peer;
+}
+
+function userAttemptsKey(uid: string): string {
+  return `connect_user:${uid}`;
 }

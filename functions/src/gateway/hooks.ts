@@ -29,6 +29,8 @@ export interface GatewayHookPayloads {
   broadcastReplayed: { broadcasts: EmergencyBroadcastPayload[]; uid: string; at: number };
   /** Issue 14: a member's readSeq moved forward (mark_read on any of its devices). */
   readAdvanced: { uid: string; socket: GatewaySocket; conversationId: string; readSeq: number };
+  /** A socket was cut off for calling on while refused (session_ended CALL_FLOOD). */
+  callFlood: { uid: string; socket: GatewaySocket; refused: number; at: number };
   /** The gateway's Redis connection failed (`up: false`, once per outage) or is back (`up: true`). */
   redisHealth: { up: boolean };
 }

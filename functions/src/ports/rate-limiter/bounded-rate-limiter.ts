@@ -26,4 +26,8 @@ export class BoundedRateLimiter implements RateLimiter {
     const shared = this.inner.consume(key, limit, windowMs).catch(() => this.local.consume(key, limit, windowMs));
     return Promise.race([shared, fallback]).finally(() => clearTimeout(timer));
   }
+
+  async block(key: string, ms: number): Promise<void> {
+    await Promise.all([this.local.block(key, ms), this.inner.block(key, ms).catch(() => undefined)]);
+  }
 }

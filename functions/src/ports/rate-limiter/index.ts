@@ -35,6 +35,11 @@ export class RateLimiterFacade implements RateLimiter {
     }
     return this.memory.consume(key, limit, windowMs);
   }
+
+  /** In both: the penalty holds while Redis is away too. */
+  async block(key: string, ms: number): Promise<void> {
+    await Promise.all([this.memory.block(key, ms), this.redis?.block(key, ms).catch(() => undefined)]);
+  }
 }
 
 /**

@@ -21,6 +21,10 @@ export class MemoryRateLimiter implements RateLimiter {
     return { allowed, retryAfterMs: allowed ? 0 : window.resetAt - now, remaining: Math.max(0, limit - window.count) };
   }
 
+  async block(key: string, ms: number): Promise<void> {
+    this.windows.set(key, { count: Number.MAX_SAFE_INTEGER, resetAt: this.clock.now() + ms });
+  }
+
   /** Forget expired windows now and then so idle keys do not pile up. */
   private sweep(now: number): void {
     if (now - this.lastSweep < 10_000) return;

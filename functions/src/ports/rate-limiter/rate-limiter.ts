@@ -8,4 +8,6 @@ export interface RateDecision {
 /** The rate limiter port: at most `limit` calls per `windowMs` for a key (fixed window). */
 export interface RateLimiter {
   consume(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /** Spends `key`'s budget for `ms` whatever its limit: every `consume` of it is refused until then (a penalty). */
+  block(key: string, ms: number): Promise<void>;
 }

@@ -10,6 +10,9 @@ if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1])
 return { count, ttl }
 `;
 
+/** A counter past any limit: the window's TTL is then the penalty left. */
+const SPENT = 2 ** 40;
+
 type WithConsume = Redis & { talowaRateConsume(key: string, windowMs: number): Promise<[number, number]> };
 
 /** Fixed windows in Redis, shared by every gateway instance (the script runs by its SHA: EVALSHA). */
@@ -28,5 +31,9 @@ export class RedisRateLimiter implements RateLimiter {
     const [count, ttl] = await this.redis.talowaRateConsume(this.prefix + key, windowMs);
     const allowed = count <= limit;
     return { allowed, retryAfterMs: allowed ? 0 : Math.max(1, ttl), remaining: Math.max(0, limit - count) };
+  }
+
+  async block(key: string, ms: number): Promise<void> {
+    await this.redis.set(this.prefix + key, SPENT, "PX", ms);
   }
 }
