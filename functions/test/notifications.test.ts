@@ -1,6 +1,9 @@
 import { expect } from "chai";
 import { randomUUID } from "node:crypto";
+import Redis from "ioredis";
 import { firestore } from "../src/firebase";
+import { valueOf } from "../src/gateway/metrics";
+import { environment } from "./support/environment";
 import { FirestoreBroadcastStore } from "../src/ports/broadcast-store/firestore-broadcast-store";
 import { FirestoreNotificationStore, MemoryNotificationStore, NotificationStore } from "../src/ports/notification-store";
 import { RecordingPushSender } from "../src/ports/push-sender/recording-push-sender";
@@ -60,6 +63,35 @@ describe("notification center", function () {
     // someone else's notification does not exist for you
     expectError(await call(c.socket, "mark_notification_read", { id: mention.id }), "NOT_FOUND");
     expectError(await call(c.socket, "clear_notification", { id: mention.id }), "NOT_FOUND");
+  });
+
+  it("admission counts no unread notifications when the user is known to have none, and counts again once one is added or the marks are lost", async () => {
+    const [alice, bob] = await createUsers("alice", "bob");
+    const { url, gateway } = await startGateway();
+    const skipped = () => valueOf(gateway.metrics.unreadCountsSkipped);
+    const admit = async () => {
+      const bobNow = await connectAs(url, bob.idToken);
+      bobNow.socket.disconnect();
+      return bobNow.welcome.unreadNotifications;
+    };
+    const a = await connectAs(url, alice.idToken);
+
+    expect(await admit()).to.equal(0); // counted once, then known to have none
+    await eventually(async () => expect(await admit()).to.equal(0) && expect(await skipped()).to.be.at.least(1));
+
+    await groupOf(a.socket, "new group", [bob.uid]); // bob is told he was added: one unread notification
+    await eventually(async () => expect(await admit()).to.equal(1));
+    const before = await skipped();
+    expect(await admit()).to.equal(1);
+    expect(await skipped(), "a user with something unread is always counted").to.equal(before);
+
+    await callOk(await connectAs(url, bob.idToken).then((b) => b.socket), "clear_all_notifications", {});
+    expect(await admit()).to.equal(0);
+    const redis = new Redis(environment().redis.url);
+    await redis.flushall(); // every mark lost: counted again, never a wrong 0
+    redis.disconnect();
+    await groupOf(a.socket, "second group", [bob.uid]);
+    await eventually(async () => expect(await admit()).to.equal(1));
   });
 
   it("a mention of an offline member pushes once, even when the conversation is muted", async () => {

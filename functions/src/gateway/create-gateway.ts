@@ -126,7 +126,7 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     pushFeature({ devices: ports.devices, push: ports.push }),
     // --- reach: call signaling (issue 15) ---
     callSignalingFeature({ calls: ports.calls, store: ports.store, conversations, blocks: ports.blocks, online: ports.presence, push: ports.push }),
-    notificationsFeature({ store: ports.notifications, blocks: ports.blocks }),
+    notificationsFeature({ store: ports.notifications, blocks: ports.blocks, markers: ports.notificationMarkers }),
     // --- directory: find a user by email, display names (client apps) ---
     userLookupFeature({ users: ports.users }),
     sessionLifetimeFeature({ verifier, accounts }),
@@ -195,6 +195,7 @@ function storePorts(config: GatewayConfig, logger: Logger, clock: Clock, redis: 
     users: new FirebaseUserDirectory(firebaseAuth(config.projectId)),
     routed: createRoutedLedger(redis),
     markers: createQueueMarkers(redis, logger),
+    notificationMarkers: createQueueMarkers(redis, logger, "notifications"),
     contacts: new StoreContactDirectory(store),
     records: new CachedUserRecords(db ? new BatchedUserRecords(db, config.userRecordsFlushMs) : new MemoryUserRecords(), {
       ttlMs: config.presenceLookupCacheMs,

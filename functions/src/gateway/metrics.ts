@@ -23,6 +23,7 @@ export class GatewayMetrics {
   readonly recipientsTargeted = this.counter("talowa_message_recipients_total", "Recipients of stored messages.");
   readonly deliveriesConfirmed = this.counter("talowa_deliveries_confirmed_total", "Messages confirmed delivered by a recipient (mark_delivered).");
   readonly queueWrites = this.counter("talowa_offline_queue_writes_total", "Offline-queue entries written.");
+  readonly unreadCountsSkipped = this.counter("talowa_notification_counts_skipped_total", "Admissions that counted no unread notifications because the user was known to have none (notification markers).");
   readonly queueReadsSkipped = this.counter("talowa_offline_queue_reads_skipped_total", "Admissions that read no offline queue because it was known to be empty (queue markers).");
   readonly queueFlushes = this.counter("talowa_offline_queue_flushes_total", "Offline-queue flushes to a connecting or confirming socket.");
   readonly queueFlushedEntries = this.counter("talowa_offline_queue_flushed_entries_total", "Offline-queue entries handed to sockets.");

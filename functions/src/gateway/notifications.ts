@@ -4,6 +4,7 @@ import type { BlockChecks } from "../ports/block-list/block-list";
 import type { Conversation } from "../ports/message-store";
 import { decodeCursor, NewNotification, NotificationStore } from "../ports/notification-store";
 import type { ChatMessage, EmergencyBroadcastPayload, NotificationItem, NotificationsChangedPayload } from "../protocol";
+import type { QueueMarkers } from "../ports/queue-markers";
 import { withTimeout } from "../util/with-timeout";
 import { GatewayContext, GatewayFeature, GatewaySocket, userRoom } from "./types";
 
@@ -19,6 +20,8 @@ const noPayload = z.object({}).optional();
 export interface NotificationPorts {
   store: NotificationStore;
   blocks: BlockChecks;
+  /** "No unread notification" marks (Redis), so most admissions count nothing (issue 13); same rules as the queue's. */
+  markers: QueueMarkers;
 }
 
 /**
@@ -41,6 +44,7 @@ class Notifications {
     ctx.hooks.on("conversationChanged", ({ conversation, added, by }) => this.onAdded(conversation, added, by));
     ctx.hooks.on("callMissed", (missed) => this.onMissedCall(missed));
     ctx.hooks.on("broadcastDelivered", ({ broadcast, uids }) => this.onBroadcast(broadcast, uids));
+    ctx.hooks.on("redisHealth", ({ up }) => (up ? ports.markers.repair() : undefined));
     ctx.hooks.on("broadcastReplayed", ({ broadcasts, uid }) => Promise.all(broadcasts.map((b) => this.onBroadcast(b, [uid]))).then(() => undefined));
     this.defineCalls();
   }
@@ -53,11 +57,23 @@ class Notifications {
   }
 
   private async prepare(socket: GatewaySocket): Promise<void> {
-    const unread = await withTimeout(this.ports.store.unreadCount(socket.data.uid), UNREAD_AT_ADMISSION_MS, () => new Error("unread count timed out")).catch((error) => {
+    const unread = await withTimeout(this.unreadAtAdmission(socket.data.uid), UNREAD_AT_ADMISSION_MS, () => new Error("unread count timed out")).catch((error) => {
       this.ctx.logger.warn("unread notification count failed", { uid: socket.data.uid, error: String(error) });
       return undefined;
     });
     if (unread !== undefined) socket.data.prepared = { ...socket.data.prepared, unreadNotifications: unread };
+  }
+
+  /** No count query when the user is known to have nothing unread (the common case); marked so when counted 0. */
+  private async unreadAtAdmission(uid: string): Promise<number> {
+    const { knownEmpty, generation } = await this.ports.markers.check(uid);
+    if (knownEmpty) {
+      this.ctx.metrics.unreadCountsSkipped.inc();
+      return 0;
+    }
+    const unread = await this.ports.store.unreadCount(uid);
+    if (unread === 0 && generation !== null) void this.ports.markers.markEmpty(uid, generation);
+    return unread;
   }
 
   private defineCalls(): void {
@@ -175,9 +191,13 @@ class Notifications {
   private async deliver(notifications: NewNotification[]): Promise<void> {
     if (notifications.length === 0) return;
     const expireAt = this.ctx.clock.now() + this.ctx.config.notificationRetentionDays * DAY_MS;
+    // Before the write and again once it is stored: an admission counting meanwhile cannot mark the user empty.
+    const owners = [...new Set(notifications.map((n) => n.uid))];
+    await this.ports.markers.queueing(owners);
     const created = await this.ports.store.add(notifications, expireAt);
-    const owners = new Map(notifications.map((n) => [n.id, n.uid]));
-    for (const item of created) this.ctx.io.to(userRoom(owners.get(item.id)!)).emit("notification_new", item as NotificationItem);
+    void this.ports.markers.queueing(owners);
+    const ownerOf = new Map(notifications.map((n) => [n.id, n.uid]));
+    for (const item of created) this.ctx.io.to(userRoom(ownerOf.get(item.id)!)).emit("notification_new", item as NotificationItem);
   }
 }
 

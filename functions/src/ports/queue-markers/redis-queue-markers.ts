@@ -2,9 +2,8 @@ import type Redis from "ioredis";
 import type { Logger } from "../logger";
 import type { QueueMarkers } from "./queue-markers";
 
-const PREFIX = "talowa:queue:";
-/** Bumped when this instance lost track of whom it queued for: every "known empty" mark becomes stale. */
-const EPOCH_KEY = "talowa:queue-epoch";
+/** What is marked empty: the offline queue, or the unread notifications (the same rules, their own keys). */
+export type MarkedCollection = "queue" | "notifications";
 /** A mark lives this long without a refresh (it then expires: the next admission reads the queue). */
 const MARK_TTL_MS = 7 * 86_400_000;
 /** Users queued for while Redis was unreachable, remembered for repair; past this the epoch is bumped. */
@@ -40,11 +39,17 @@ export class RedisQueueMarkers implements QueueMarkers {
   private readonly redis: WithScripts;
   private readonly unmarked = new Set<string>();
   private overflowed = false;
+  private readonly prefix: string;
+  /** Bumped when this instance lost track of whom it queued for: every "known empty" mark becomes stale. */
+  private readonly epochKey: string;
 
   constructor(
     redis: Redis,
     private readonly logger: Logger,
+    collection: MarkedCollection = "queue",
   ) {
+    this.prefix = `talowa:${collection}:`;
+    this.epochKey = `talowa:${collection}-epoch`;
     if (!("talowaQueueing" in redis)) redis.defineCommand("talowaQueueing", { lua: QUEUEING, numberOfKeys: 1 });
     if (!("talowaQueueMarkEmpty" in redis)) redis.defineCommand("talowaQueueMarkEmpty", { lua: MARK_EMPTY, numberOfKeys: 2 });
     this.redis = redis as WithScripts;
@@ -52,7 +57,7 @@ export class RedisQueueMarkers implements QueueMarkers {
 
   async check(uid: string) {
     try {
-      const [[gen, empty], epoch] = await Promise.all([this.redis.hmget(PREFIX + uid, "gen", "empty"), this.redis.get(EPOCH_KEY)]);
+      const [[gen, empty], epoch] = await Promise.all([this.redis.hmget(this.prefix + uid, "gen", "empty"), this.redis.get(this.epochKey)]);
       const generation = gen ?? "0";
       return { knownEmpty: empty !== null && empty === `${epoch ?? "0"}:${generation}`, generation };
     } catch {
@@ -62,20 +67,20 @@ export class RedisQueueMarkers implements QueueMarkers {
 
   async queueing(uids: string[]) {
     if (uids.length === 0) return;
-    const results = await Promise.allSettled(uids.map((uid) => this.redis.talowaQueueing(PREFIX + uid, MARK_TTL_MS)));
+    const results = await Promise.allSettled(uids.map((uid) => this.redis.talowaQueueing(this.prefix + uid, MARK_TTL_MS)));
     results.forEach((r, i) => {
       if (r.status === "rejected") this.remember(uids[i]);
     });
   }
 
   async markEmpty(uid: string, generation: string) {
-    await this.redis.talowaQueueMarkEmpty(PREFIX + uid, EPOCH_KEY, generation, MARK_TTL_MS).catch(() => undefined);
+    await this.redis.talowaQueueMarkEmpty(this.prefix + uid, this.epochKey, generation, MARK_TTL_MS).catch(() => undefined);
   }
 
   async repair() {
     if (this.overflowed) {
       try {
-        await this.redis.incr(EPOCH_KEY);
+        await this.redis.incr(this.epochKey);
         this.overflowed = false;
         this.unmarked.clear();
       } catch {
