@@ -23,6 +23,11 @@ export type Call = <T extends object>(event: string, payload: unknown) => Promis
 
 export interface CallsOptions {
   call: Call;
+  /**
+   * After a lost connection, how long a call this device is a party of waits for `call_resumed` on the next
+   * connection before it is ended here (`disconnected`): the gateway's end goes to the socket that is gone.
+   */
+  resumeGraceMs: number;
   uid: () => string | undefined;
   /** Any change of a call's state (ringing, active, ended). */
   changed: (call: CallInfo) => void;
@@ -47,6 +52,7 @@ export class Calls {
   private readonly calls = new Map<string, CallInfo>();
   private readonly pendingIce = new Map<string, IceCandidate[]>();
   private readonly flushing = new Set<string>();
+  private readonly resumeTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly ended: string[] = [];
 
   constructor(private readonly options: CallsOptions) {}
@@ -133,6 +139,7 @@ export class Calls {
   }
 
   resumed(payload: { callId: string; callerId: string; peerId: string | null; media: CallMedia; state: "ringing" | "active" }): void {
+    this.stopResumeTimer(payload.callId);
     const known = this.calls.get(payload.callId);
     const role = payload.callerId === this.options.uid() ? "caller" : "callee";
     const call: CallInfo = { conversationId: null, calleeIds: [], ...known, callId: payload.callId, role, state: payload.state, media: payload.media, callerId: payload.callerId, peerId: payload.peerId };
@@ -140,11 +147,26 @@ export class Calls {
     this.options.resumed({ ...call });
   }
 
+  /** The connection was lost: calls tied to this device's socket end here unless resumed in time. */
+  connectionLost(): void {
+    for (const call of this.calls.values()) {
+      if (call.role === "callee" && call.state === "ringing") continue; // its end reaches every device of yours
+      if (this.resumeTimers.has(call.callId)) continue;
+      this.resumeTimers.set(call.callId, setTimeout(() => this.end(call.callId, "disconnected", this.options.uid() ?? null), this.options.resumeGraceMs));
+    }
+  }
+
+  close(): void {
+    for (const timer of this.resumeTimers.values()) clearTimeout(timer);
+    this.resumeTimers.clear();
+  }
+
   // --- inside --------------------------------------------------------------------------------
 
   private end(callId: string, reason: CallEndedReason, by: string | null): void {
     const call = this.calls.get(callId);
     this.pendingIce.delete(callId);
+    this.stopResumeTimer(callId);
     if (!call) return;
     this.calls.delete(callId);
     this.ended.push(callId);
@@ -167,6 +189,11 @@ export class Calls {
       this.flushing.delete(callId);
       this.pendingIce.delete(callId);
     }
+  }
+
+  private stopResumeTimer(callId: string): void {
+    clearTimeout(this.resumeTimers.get(callId));
+    this.resumeTimers.delete(callId);
   }
 
   private set(call: CallInfo): void {

@@ -54,6 +54,8 @@ export interface TalowaClientOptions extends ConnectionOptions {
   autoAckBroadcasts?: boolean;
   /** Messages kept per conversation for messages() (the newest by seq); default 500. */
   messagesKept?: number;
+  /** After a lost connection, how long a call waits for call_resumed before it ends here; default 15 s (the gateway's grace is 10 s). */
+  callResumeGraceMs?: number;
 }
 
 /**
@@ -210,6 +212,7 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     });
     this.callsState = new Calls({
       call: (event, payload) => this.call(event, payload),
+      resumeGraceMs: options.callResumeGraceMs ?? 15_000,
       uid: () => this.uid,
       changed: (call) => this.emit("call", call),
       incoming: (call) => this.emit("call_incoming", call),
@@ -732,6 +735,7 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
   private lost(reason: string): void {
     this.inbox.connectionClosed();
     this.typingWatcher.clear();
+    this.callsState.connectionLost();
     if (this.isFinal()) return;
     this.setState("connecting");
     this.emit("disconnected", reason);
@@ -884,6 +888,7 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     this.outbox.close();
     this.inbox.close();
     this.typingSender.close();
+    this.callsState.close();
     const error = TalowaError.unavailable(`The client is ${state}.`);
     for (const waiter of this.readyWaiters.splice(0)) waiter.reject(error);
     announce();
