@@ -63,6 +63,33 @@ describe("client library: calls and the notification center", function () {
     expect(phone.calls).to.deep.equal([]);
   });
 
+  it("a caller whose connection drops during a call is resumed on the next connection (call_resumed) and can still hang up", async () => {
+    const [alice, bob] = await createUsers("alice", "bob");
+    const { url } = await startGateway({}, { pushSender: new RecordingPushSender() });
+    const a = await started(talowaClient(url, alice));
+    const b = await started(talowaClient(url, bob));
+    const { conversationId } = await a.send({ recipientId: bob.uid, content: "calling you" });
+    const rang: CallInfo[] = [];
+    b.on("call_incoming", (call) => rang.push(call));
+    const resumed: CallInfo[] = [];
+    a.on("call_resumed", (call) => resumed.push(call));
+    const bobEnded: CallInfo[] = [];
+    b.on("call_ended", (call) => bobEnded.push(call));
+
+    const { callId } = await a.startCall({ conversationId, media: "audio", sdpOffer: "v=0" });
+    await holds(() => rang.length === 1, "bob's phone to ring");
+    await b.answerCall(callId, "v=0 answer");
+    await holds(() => a.callInfo(callId)?.state === "active", "the answer");
+    a.reconnect();
+    await holds(() => resumed.length === 1, "call_resumed on alice's new connection");
+    await a.endCall(callId);
+    await holds(() => bobEnded.length === 1, "the end on bob's side");
+
+    expect(resumed[0]).to.deep.include({ callId, role: "caller", state: "active", peerId: bob.uid });
+    expect(bobEnded[0]).to.deep.include({ endedReason: "ended", endedBy: alice.uid });
+    expect(a.calls).to.deep.equal([]);
+  });
+
   it("refusals reach the app as typed errors: calling a stranger is PERMISSION_DENIED, answering an unknown call NOT_FOUND", async () => {
     const [alice, stranger] = await createUsers("alice", "stranger");
     const { url } = await startGateway({}, { pushSender: new RecordingPushSender() });
