@@ -5,6 +5,8 @@
  */
 import { expect } from "chai";
 import type { MessageDeletion, MessageEdit, ReceiptSummaryPayload } from "../../client/src/index.js";
+import { freePort } from "../tools/free-port";
+import { TcpProxy } from "../tools/tcp-proxy";
 import { appInbox, holds, started, talowaClient } from "./support/client";
 import { startGateway } from "./support/gateway";
 import { createUsers } from "./support/users";
@@ -53,6 +55,47 @@ describe("client library: edits, deletions, reactions, unread counts", function 
     expect(a.message(conversationId, question.messageId)?.deleted).to.equal(true);
     expect(a.reactionsOf(news.messageId)).to.deep.equal([{ emoji: "👍", count: 2, me: true }]);
     expect(bobSees.map((m) => m.type)).to.deep.equal(["text", "text", "text", "edit", "delete"]);
+  });
+
+  it("changes made while bob was cut off reach his library after the reconnect, in seq order, each once; a history refetch changes nothing", async () => {
+    const [alice, bob] = await createUsers("alice", "bob");
+    const { port } = await startGateway();
+    const proxy = new TcpProxy(await freePort(), { host: "127.0.0.1", port });
+    await proxy.open();
+    try {
+      const a = await started(talowaClient(`http://127.0.0.1:${port}`, alice));
+      const b = await started(talowaClient(`http://${proxy.address}`, bob));
+      const changes: string[] = [];
+      b.on("message_edited", (e) => changes.push(`edited ${e.content}`));
+      b.on("message_deleted", (d) => changes.push(`deleted ${d.messageId}`));
+      const first = await a.send({ recipientId: bob.uid, content: "first" });
+      const { conversationId } = first;
+      const second = await a.send({ conversationId, content: "second" });
+      await holds(() => b.messages(conversationId).length === 2, "bob's two copies");
+
+      await proxy.cut();
+      await holds(() => b.state === "connecting", "bob to notice the loss");
+      await a.editMessage(conversationId, first.messageId, "first, edited once");
+      await a.editMessage(conversationId, first.messageId, "first, edited twice");
+      await a.deleteMessage(conversationId, second.messageId);
+      const third = await a.send({ conversationId, content: "third" });
+      await proxy.open();
+      await holds(() => b.messages(conversationId).length === 3, "bob to catch up");
+      await b.ready();
+      const caughtUp = b.messages(conversationId);
+      await b.history(conversationId, { limit: 100 });
+
+      expect(changes).to.deep.equal(["edited first, edited once", "edited first, edited twice", `deleted ${second.messageId}`]);
+      expect(caughtUp.map((m) => [m.id, m.content, m.deleted ?? false])).to.deep.equal([
+        [first.messageId, "first, edited twice", false],
+        [second.messageId, "", true],
+        [third.messageId, "third", false],
+      ]);
+      expect(b.messages(conversationId)).to.deep.equal(caughtUp);
+      expect(b.unreadCount(conversationId)).to.equal(6); // three messages, two edits, one deletion
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("a reaction removed on one device of bob's shows as not mine on his other device; an edit made on alice's phone shows on her laptop", async () => {
