@@ -223,7 +223,10 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
       resumed: (call) => this.emit("call_resumed", call),
     });
     this.connection.on("socket", (socket) => this.listen(socket));
-    this.connection.on("open", (socket, welcome) => void this.resume(socket, welcome));
+    this.connection.on("open", (socket, welcome) => {
+      this.notificationCenter.admitted(welcome.unreadNotifications);
+      void this.resume(socket, welcome);
+    });
     this.connection.on("close", (reason) => this.lost(reason));
     this.connection.on("signed_out", (reason) => this.finish("signed-out", () => this.emit("signed_out", reason)));
     this.connection.on("fatal", (error) => this.finish("failed", () => this.emit("error", error)));
@@ -703,7 +706,6 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     const current = () => generation === this.resumeGeneration && socket === this.connection.socket;
     this.welcomePayload = welcome;
     this.admittedAt = Date.now();
-    this.notificationCenter.admitted(welcome.unreadNotifications);
     this.setState("resuming");
     const request = this.requester(socket);
     this.inbox.connectionOpened(request);

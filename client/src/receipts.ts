@@ -30,13 +30,12 @@ export class Receipts {
   }
 
   /** The server's count for one of your group messages; it only grows (a member never un-reads). */
-  receiveSummary(payload: ReceiptSummaryPayload): ReceiptSummary {
+  receiveSummary(payload: ReceiptSummaryPayload): void {
     const here = this.summaries.get(payload.conversationId) ?? new Map<number, ReceiptSummaryPayload>();
     this.summaries.set(payload.conversationId, here);
     const current = here.get(payload.seq);
     here.set(payload.seq, current ? { ...payload, delivered: Math.max(current.delivered, payload.delivered), read: Math.max(current.read, payload.read) } : payload);
     if (here.size > SUMMARIES_KEPT) here.delete(Math.min(...here.keys()));
-    return { delivered: here.get(payload.seq)!.delivered, read: here.get(payload.seq)!.read, of: payload.members };
   }
 
   of(conversationId: string, userId: string): { deliveredSeq: number; readSeq: number } {
