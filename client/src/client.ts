@@ -52,7 +52,7 @@ export interface TalowaClientOptions extends ConnectionOptions {
   typing?: Partial<TypingOptions>;
   /** Acknowledge each emergency broadcast (ack_broadcast) once it was handed to the app; default true. */
   autoAckBroadcasts?: boolean;
-  /** Messages kept per conversation for messages() (the newest by seq); default 500. */
+  /** Messages kept per conversation for messages() (the newest by seq); default 500; 0 keeps none (the events still come). */
   messagesKept?: number;
   /** After a lost connection, how long a call waits for call_resumed before it ends here; default 15 s (the gateway's grace is 10 s). */
   callResumeGraceMs?: number;
