@@ -1,9 +1,12 @@
+import { Calls, type CallInfo } from "./calls.js";
 import { Connection, type ConnectionOptions, type TalowaSocket } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import { TalowaError } from "./errors.js";
 import type {
   Ack,
   AuthSuccessPayload,
+  CallInitiatePayload,
+  CallInitiateResult,
   ChatMessage,
   ConversationEventResult,
   ConversationListItem,
@@ -12,10 +15,14 @@ import type {
   EmergencyBroadcastPayload,
   GroupInvitation,
   HistoryVisibility,
+  IceCandidate,
   MessageType,
+  NotificationItem,
+  NotificationsChangedPayload,
   ReactionResult,
   PresencePrivacySettings,
   ReceiptState,
+  ReceiptSummaryPayload,
   SendMessagePayload,
   SendMessageResult,
   UpdatePresencePayload,
@@ -23,10 +30,13 @@ import type {
   UserProfile,
 } from "./generated/protocol.js";
 import { Inbox, type InboxStats, type InitialSync, type Requester } from "./inbox.js";
+import { MessageLog, type MessageDeletion, type MessageEdit, type ReactionsChange } from "./messages.js";
+import { NotificationCenter, type NotificationsPage } from "./notifications.js";
 import { Outbox, type OutboxEntry } from "./outbox.js";
 import { Receipts, type DeliveryState, type ReceiptSummary } from "./receipts.js";
 import { MemoryStorage, type ClientStorage } from "./storage.js";
 import { TypingSender, TypingWatcher, type TypingOptions } from "./typing.js";
+import { UnreadCounts } from "./unread.js";
 
 export interface TalowaClientOptions extends ConnectionOptions {
   /** Cursors, outbox and shown broadcasts; MemoryStorage by default, IndexedDbStorage in browsers. */
@@ -42,6 +52,10 @@ export interface TalowaClientOptions extends ConnectionOptions {
   typing?: Partial<TypingOptions>;
   /** Acknowledge each emergency broadcast (ack_broadcast) once it was handed to the app; default true. */
   autoAckBroadcasts?: boolean;
+  /** Messages kept per conversation for messages() (the newest by seq); default 500; 0 keeps none (the events still come). */
+  messagesKept?: number;
+  /** After a lost connection, how long a call waits for call_resumed before it ends here; default 15 s (the gateway's grace is 10 s). */
+  callResumeGraceMs?: number;
 }
 
 /**
@@ -81,8 +95,42 @@ export type TalowaClientEvents = {
   outbox: (pending: OutboxEntry[]) => void;
   sent: (clientId: string, result: SendMessageResult) => void;
   send_failed: (clientId: string, error: TalowaError) => void;
-  /** Messages from others above your read position, as far as this client has seen them. */
+  /**
+   * The conversation's unread count changed: messages (and edit / delete events) from others above your read
+   * position. The server's count (unread_changed after a read on any of your devices, listConversations) plus
+   * what arrived since.
+   */
   unread: (conversationId: string, count: number) => void;
+  /** A kept message changed: edited, deleted (a tombstone), its reactions, or the preview of the message it answers. */
+  message_updated: (message: ChatMessage) => void;
+  /** An `edit` event was applied (in seq order; `message` is the kept message as it is now, when kept). */
+  message_edited: (edit: MessageEdit) => void;
+  /** A `delete` event was applied: the kept message is a tombstone now. */
+  message_deleted: (deletion: MessageDeletion) => void;
+  /** A message's reactions changed (a member, another device of yours, or this one). */
+  reactions: (change: ReactionsChange) => void;
+  /** "Read by N of M" for one of your group messages (the server's count). */
+  receipt_summary: (summary: ReceiptSummaryPayload) => void;
+  /** Any change of a call of this device (ringing, active, ended). */
+  call: (call: CallInfo) => void;
+  /** Someone calls you (every device of yours rings): answerCall or rejectCall. */
+  call_incoming: (call: CallInfo) => void;
+  /** Your call was answered: set the remote description from `sdpAnswer`; kept ICE candidates go out now. */
+  call_answered: (call: CallInfo, sdpAnswer: string) => void;
+  /** The call is over for this device (`endedReason`: answered_elsewhere, rejected, ended, cancelled, missed, busy, disconnected). */
+  call_ended: (call: CallInfo) => void;
+  /** A call to you rang out with nobody answering (a `missed_call` notification is stored too). */
+  call_missed: (call: CallInfo) => void;
+  /** An ICE candidate of the other party's device: addIceCandidate. */
+  call_ice_candidate: (callId: string, candidate: IceCandidate, from: string) => void;
+  /** This connection took the place of your device that dropped out of a call: restart ICE from here. */
+  call_resumed: (call: CallInfo) => void;
+  /** A new entry of your notification center (each id once). */
+  notification: (notification: NotificationItem) => void;
+  /** The notification center changed (new entry, read, cleared, on any device): the entries known here and the unread count. */
+  notifications: (notifications: NotificationItem[], unreadCount: number | undefined) => void;
+  /** Another device of yours read or cleared notifications (already applied to `notifications`). */
+  notifications_changed: (change: NotificationsChangedPayload) => void;
   /** The account was disabled or its tokens revoked: sign the user out. Final. */
   signed_out: (reason: string) => void;
   token_refreshed: (expiresAt: number | null) => void;
@@ -106,17 +154,21 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
   private readonly inbox: Inbox;
   private readonly outbox: Outbox;
   private readonly receipts = new Receipts();
+  private readonly messageLog: MessageLog;
+  private readonly unreadCounts = new UnreadCounts((conversationId, count) => this.emit("unread", conversationId, count));
+  private readonly callsState: Calls;
+  private readonly notificationCenter = new NotificationCenter((items, unread) => this.emit("notifications", items, unread));
   private readonly typingSender: TypingSender;
   private readonly typingWatcher: TypingWatcher;
   private readonly conversationMap = new Map<string, ConversationSummary>();
   private readonly presenceMap = new Map<string, UserPresence>();
   private readonly followed = new Set<string>();
-  private readonly unreadSeqs = new Map<string, Set<number>>();
-  private readonly readSeqs = new Map<string, number>();
   private readonly ownIds = new Set<string>();
   private shownBroadcasts: string[] = [];
   private appState?: "foreground" | "background";
   private welcomePayload?: AuthSuccessPayload;
+  /** When the current connection was admitted: copies the inbox hands were read from the server after it. */
+  private admittedAt = 0;
   private currentState: ClientState = "idle";
   private readonly autoAckBroadcasts: boolean;
   private resumeGeneration = 0;
@@ -150,8 +202,31 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
       idleMs: options.typing?.idleMs ?? 4_000,
     });
     this.typingWatcher = new TypingWatcher((conversationId, userIds) => this.emit("typing", conversationId, userIds));
+    this.messageLog = new MessageLog({
+      kept: options.messagesKept ?? 500,
+      uid: () => this.uid,
+      updated: (message) => this.emit("message_updated", message),
+      edited: (edit) => this.emit("message_edited", edit),
+      deleted: (deletion) => this.emit("message_deleted", deletion),
+      reactions: (change) => this.emit("reactions", change),
+    });
+    this.callsState = new Calls({
+      call: (event, payload) => this.call(event, payload),
+      resumeGraceMs: options.callResumeGraceMs ?? 15_000,
+      uid: () => this.uid,
+      changed: (call) => this.emit("call", call),
+      incoming: (call) => this.emit("call_incoming", call),
+      answered: (call, sdpAnswer) => this.emit("call_answered", call, sdpAnswer),
+      ended: (call) => this.emit("call_ended", call),
+      missed: (call) => this.emit("call_missed", call),
+      candidate: (callId, candidate, from) => this.emit("call_ice_candidate", callId, candidate, from),
+      resumed: (call) => this.emit("call_resumed", call),
+    });
     this.connection.on("socket", (socket) => this.listen(socket));
-    this.connection.on("open", (socket, welcome) => void this.resume(socket, welcome));
+    this.connection.on("open", (socket, welcome) => {
+      this.notificationCenter.admitted(welcome.unreadNotifications);
+      void this.resume(socket, welcome);
+    });
     this.connection.on("close", (reason) => this.lost(reason));
     this.connection.on("signed_out", (reason) => this.finish("signed-out", () => this.emit("signed_out", reason)));
     this.connection.on("fatal", (error) => this.finish("failed", () => this.emit("error", error)));
@@ -225,9 +300,33 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     return this.outbox.pending();
   }
 
-  /** A page of history for display (ascending seq). It does not go through the `message` event. */
+  /**
+   * A page of history for display (ascending seq, edit / delete events included as the server lists them).
+   * It does not go through the `message` event; its messages join messages() (copies show edits and deletions).
+   */
   async history(conversationId: string, page: { beforeSeq?: number; afterSeq?: number; limit?: number } = {}) {
-    return this.call<{ messages: ChatMessage[]; hasMore: boolean }>("fetch_history", { conversationId, ...page });
+    const readAt = Date.now();
+    const answer = await this.call<{ messages: ChatMessage[]; hasMore: boolean }>("fetch_history", { conversationId, ...page });
+    for (const message of answer.messages) if (!isConversationEvent(message)) this.messageLog.add(message, readAt);
+    return answer;
+  }
+
+  /**
+   * The conversation's messages this client keeps (handed ones and history() pages, the newest
+   * `messagesKept`), in seq order, as they are now: edits applied, deleted ones as tombstones, current
+   * reactions. Edit / delete events themselves are not listed.
+   */
+  messages(conversationId: string): ChatMessage[] {
+    return this.messageLog.list(conversationId);
+  }
+
+  message(conversationId: string, messageId: string): ChatMessage | undefined {
+    return this.messageLog.get(conversationId, messageId);
+  }
+
+  /** A message's reactions as you see them (`me`: you reacted with it), also for messages this client does not keep. */
+  reactionsOf(messageId: string) {
+    return this.messageLog.reactionsOf(messageId);
   }
 
   /** The seq up to which this client handed every message of the conversation to the app. */
@@ -237,15 +336,21 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
 
   /** Tells the senders you read the conversation up to `upToSeq` (default: everything received). */
   async markRead(conversationId: string, upToSeq = this.cursor(conversationId) ?? 0): Promise<number> {
-    if (upToSeq <= (this.readSeqs.get(conversationId) ?? 0)) return this.readSeqs.get(conversationId) ?? 0;
-    this.setRead(conversationId, upToSeq);
+    if (upToSeq <= this.unreadCounts.readSeqOf(conversationId)) return this.unreadCounts.readSeqOf(conversationId);
+    this.unreadCounts.read(conversationId, upToSeq);
     const answer = await this.call<{ upToSeq: number }>("mark_read", { conversationId, upToSeq });
-    this.setRead(conversationId, answer.upToSeq);
+    this.unreadCounts.read(conversationId, answer.upToSeq);
     return answer.upToSeq;
   }
 
+  /** Messages (and edit / delete events) from others above your read position (see the `unread` event). */
   unreadCount(conversationId: string): number {
-    return this.unreadSeqs.get(conversationId)?.size ?? 0;
+    return this.unreadCounts.count(conversationId);
+  }
+
+  /** Your read position in the conversation, as far as this client knows (any device of yours). */
+  readSeq(conversationId: string): number {
+    return this.unreadCounts.readSeqOf(conversationId);
   }
 
   // --- receipts ------------------------------------------------------------------------------
@@ -254,7 +359,7 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     const { receipts } = await this.call<{ receipts: ReceiptState[] }>("get_receipts", { conversationId });
     this.receipts.apply(conversationId, receipts);
     const mine = receipts.find((r) => r.userId === this.uid);
-    if (mine) this.setRead(conversationId, mine.readSeq);
+    if (mine) this.unreadCounts.read(conversationId, mine.readSeq);
     return receipts;
   }
 
@@ -416,27 +521,133 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
 
   // --- edits, deletions, reactions, the conversation list (issue 14) -----------------------------
 
-  /** Edits one's own text message (within the server's MESSAGE_EDIT_WINDOW); members get a `new_message` of type `edit`. */
+  /**
+   * Edits one's own text message (within the server's MESSAGE_EDIT_WINDOW). Members get an `edit` event;
+   * every client folds it into its copy (message_edited, message_updated), this one from the ack. Refusals:
+   * INVALID_ARGUMENT (not text, deleted, empty), PERMISSION_DENIED (not yours, window passed, a block),
+   * NOT_FOUND, PAYLOAD_TOO_LARGE, RATE_LIMITED.
+   */
   async editMessage(conversationId: string, messageId: string, content: string): Promise<ConversationEventResult> {
-    return this.call<ConversationEventResult>("edit_message", { conversationId, messageId, content });
+    const result = await this.call<ConversationEventResult>("edit_message", { conversationId, messageId, content });
+    this.ownEvent("edit", result, content);
+    return result;
   }
 
-  /** Deletes a message for everyone (its sender, or a group admin / moderator); a tombstone remains. */
+  /**
+   * Deletes a message for everyone (its sender, or a group admin / moderator): a tombstone remains in its
+   * place. INVALID_ARGUMENT when it was already deleted (after a retry: done), PERMISSION_DENIED, NOT_FOUND.
+   */
   async deleteMessage(conversationId: string, messageId: string): Promise<ConversationEventResult> {
-    return this.call<ConversationEventResult>("delete_message", { conversationId, messageId });
+    const result = await this.call<ConversationEventResult>("delete_message", { conversationId, messageId });
+    this.ownEvent("delete", result, "");
+    return result;
   }
 
+  /** Adds your reaction (`me` becomes true); INVALID_ARGUMENT (bad emoji, deleted message, too many values), NOT_FOUND, PERMISSION_DENIED. */
   async addReaction(conversationId: string, messageId: string, emoji: string): Promise<ReactionResult> {
-    return this.call<ReactionResult>("add_reaction", { conversationId, messageId, emoji });
+    const result = await this.call<ReactionResult>("add_reaction", { conversationId, messageId, emoji });
+    this.messageLog.ownReaction(conversationId, messageId, result.emoji, result.count, true);
+    return result;
   }
 
   async removeReaction(conversationId: string, messageId: string, emoji: string): Promise<ReactionResult> {
-    return this.call<ReactionResult>("remove_reaction", { conversationId, messageId, emoji });
+    const result = await this.call<ReactionResult>("remove_reaction", { conversationId, messageId, emoji });
+    this.messageLog.ownReaction(conversationId, messageId, result.emoji, result.count, false);
+    return result;
   }
 
-  /** A page of the conversation list (newest activity first) with unread counts, last message and peer presence. */
+  /**
+   * A page of the conversation list (newest activity first) with unread counts, last message and peer
+   * presence. Its counts and read positions become this client's (`unread` events).
+   */
   async listConversations(page: { limit?: number; before?: string } = {}): Promise<{ conversations: ConversationListItem[]; nextCursor: string | null }> {
-    return this.call<{ conversations: ConversationListItem[]; nextCursor: string | null }>("list_conversations", { limit: page.limit ?? 20, ...(page.before ? { before: page.before } : {}) });
+    const answer = await this.call<{ conversations: ConversationListItem[]; nextCursor: string | null }>("list_conversations", { limit: page.limit ?? 20, ...(page.before ? { before: page.before } : {}) });
+    for (const c of answer.conversations) this.unreadCounts.fromServer(c.id, c.unreadCount, c.readSeq);
+    return answer;
+  }
+
+  // --- calls (issue 15: signaling only; media and TURN are the app's) -----------------------------
+
+  /**
+   * Rings a conversation's other members or `calleeIds`; resolves with `{ callId, state, calleeIds, busy }`
+   * (`state: "ended"` when everyone was busy). PERMISSION_DENIED (no shared conversation, a block, you are
+   * already in a call), NOT_FOUND (not a member), INVALID_ARGUMENT (yourself, too many callees, bad offer),
+   * RATE_LIMITED, UNAVAILABLE (call signaling down).
+   */
+  async startCall(call: CallInitiatePayload): Promise<CallInitiateResult> {
+    return this.callsState.start(call);
+  }
+
+  /** Answers a ringing call on this device; PERMISSION_DENIED when another device answered first, NOT_FOUND when it stopped ringing. */
+  async answerCall(callId: string, sdpAnswer: string): Promise<void> {
+    await this.callsState.answer(callId, sdpAnswer);
+  }
+
+  /** Stops the ringing on every device of yours; NOT_FOUND when it is not ringing for you. */
+  async rejectCall(callId: string): Promise<void> {
+    await this.callsState.reject(callId);
+  }
+
+  /** Cancels a call you placed, or hangs up (a ringing callee's endCall is a reject); NOT_FOUND when you are not a party. */
+  async endCall(callId: string): Promise<void> {
+    await this.callsState.hangUp(callId);
+  }
+
+  /**
+   * An ICE candidate of this device (`RTCIceCandidate.toJSON()`). While the call still rings it is kept, and
+   * sent in order once the call is answered (the gateway refuses candidates before that).
+   */
+  async sendIceCandidate(callId: string, candidate: IceCandidate): Promise<void> {
+    await this.callsState.candidate(callId, candidate);
+  }
+
+  /** Calls of this device that are ringing or active. */
+  get calls(): CallInfo[] {
+    return this.callsState.current;
+  }
+
+  callInfo(callId: string): CallInfo | undefined {
+    return this.callsState.get(callId);
+  }
+
+  // --- notification center (issue 15) ---------------------------------------------------------------
+
+  /** A page (unread first, newest first); its entries and the unread count become `notifications`. INVALID_ARGUMENT for a `before` the server did not give. */
+  async getNotifications(page: { limit?: number; before?: string } = {}): Promise<NotificationsPage> {
+    const answer = await this.call<NotificationsPage>("get_notifications", page);
+    this.notificationCenter.page(answer);
+    return answer;
+  }
+
+  /** Marks one read (your other devices follow); resolves with the unread count. NOT_FOUND for an id that is not yours. */
+  async markNotificationRead(id: string): Promise<number> {
+    const { unreadCount } = await this.call<{ id: string; unreadCount: number }>("mark_notification_read", { id });
+    this.notificationCenter.apply({ change: "read", id, unreadCount });
+    return unreadCount;
+  }
+
+  /** Deletes one (on every device of yours); NOT_FOUND for an id that is not yours. */
+  async clearNotification(id: string): Promise<number> {
+    const { unreadCount } = await this.call<{ id: string; unreadCount: number }>("clear_notification", { id });
+    this.notificationCenter.apply({ change: "cleared", id, unreadCount });
+    return unreadCount;
+  }
+
+  /** Deletes every entry (on every device of yours); resolves with how many were cleared. */
+  async clearAllNotifications(): Promise<number> {
+    const { cleared } = await this.call<{ cleared: number; unreadCount: number }>("clear_all_notifications", {});
+    this.notificationCenter.apply({ change: "cleared_all", id: null, unreadCount: 0 });
+    return cleared;
+  }
+
+  /** The notification center's entries this device knows (listed or received), unread first, newest first. */
+  get notifications(): NotificationItem[] {
+    return this.notificationCenter.list;
+  }
+
+  /** The user's unread notifications (from auth_success, pages, acks and other devices' changes); undefined until known. */
+  get unreadNotifications(): number | undefined {
+    return this.notificationCenter.unreadCount;
   }
 
   /** The app showed a broadcast (when autoAckBroadcasts is off). */
@@ -470,6 +681,22 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     socket.on("presence_update", ({ timestamp: _, ...presence }) => this.setPresence(presence));
     socket.on("emergency_broadcast", (broadcast) => this.broadcast(broadcast));
     socket.on("group_invitation", (invitation) => this.emit("invitation", invitation));
+    socket.on("reaction_updated", (update) => this.messageLog.reactionUpdated(update));
+    socket.on("unread_changed", ({ conversationId, unreadCount, readSeq }) => this.unreadCounts.fromServer(conversationId, unreadCount, readSeq));
+    socket.on("receipt_summary", (summary) => {
+      this.receipts.receiveSummary(summary);
+      this.emit("receipt_summary", summary);
+    });
+    socket.on("call_incoming", (call) => this.callsState.incoming(call));
+    socket.on("call_answered", (answer) => this.callsState.answeredByPeer(answer));
+    socket.on("call_ended", (ended) => this.callsState.endedByServer(ended));
+    socket.on("call_ice_candidate", (candidate) => this.callsState.candidateFromPeer(candidate));
+    socket.on("call_resumed", (resumed) => this.callsState.resumed(resumed));
+    socket.on("notification_new", (notification) => this.notificationCenter.added(notification) && this.emit("notification", notification));
+    socket.on("notifications_changed", (change) => {
+      this.notificationCenter.apply(change);
+      this.emit("notifications_changed", change);
+    });
     socket.on("resync", () => this.welcomePayload && void this.resume(socket, this.welcomePayload));
   }
 
@@ -478,6 +705,7 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     const generation = ++this.resumeGeneration;
     const current = () => generation === this.resumeGeneration && socket === this.connection.socket;
     this.welcomePayload = welcome;
+    this.admittedAt = Date.now();
     this.setState("resuming");
     const request = this.requester(socket);
     this.inbox.connectionOpened(request);
@@ -509,6 +737,7 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
   private lost(reason: string): void {
     this.inbox.connectionClosed();
     this.typingWatcher.clear();
+    this.callsState.connectionLost();
     if (this.isFinal()) return;
     this.setState("connecting");
     this.emit("disconnected", reason);
@@ -549,14 +778,33 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     return true;
   }
 
+  /** Each message the inbox hands (seq order, once): folded into the kept messages and the unread count, then shown. */
   private handed(message: ChatMessage): void {
-    if (!this.isOwn(message) && message.seq > (this.readSeqs.get(message.conversationId) ?? 0)) {
-      const unread = this.unreadSeqs.get(message.conversationId) ?? new Set<number>();
-      unread.add(message.seq);
-      this.unreadSeqs.set(message.conversationId, unread);
-      this.emit("unread", message.conversationId, unread.size);
-    }
+    this.messageLog.add(message, this.admittedAt);
+    this.unreadCounts.handed(message.conversationId, message.seq, !this.isOwn(message));
     this.emit("message", message);
+  }
+
+  /** Your own edit / delete, from its ack: it takes its place in the conversation like your messages do. */
+  private ownEvent(type: "edit" | "delete", result: ConversationEventResult, content: string): void {
+    const target = this.messageLog.get(result.conversationId, result.targetId);
+    const anonymous = !!target?.isAnonymous && this.ownIds.has(result.targetId);
+    this.rememberOwn(result.eventId);
+    this.inbox.receiveOwn({
+      id: result.eventId,
+      conversationId: result.conversationId,
+      seq: result.seq,
+      senderId: anonymous ? null : (this.uid ?? null),
+      type,
+      content,
+      encryptionLevel: target?.encryptionLevel ?? "standard",
+      isAnonymous: anonymous,
+      clientId: "",
+      clientTimestamp: null,
+      createdAt: result.createdAt,
+      metadata: {},
+      targetId: result.targetId,
+    });
   }
 
   private sent(entry: OutboxEntry, result: SendMessageResult): void {
@@ -588,15 +836,6 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     this.ownIds.add(id);
   }
 
-  private setRead(conversationId: string, readSeq: number): void {
-    if (readSeq <= (this.readSeqs.get(conversationId) ?? 0)) return;
-    this.readSeqs.set(conversationId, readSeq);
-    const unread = this.unreadSeqs.get(conversationId);
-    if (!unread) return;
-    for (const seq of unread) if (seq <= readSeq) unread.delete(seq);
-    this.emit("unread", conversationId, unread.size);
-  }
-
   private others(conversationId: string): string[] {
     return (this.conversationMap.get(conversationId)?.members ?? []).filter((m) => m !== this.uid);
   }
@@ -615,6 +854,8 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
   private removeConversation(conversationId: string): void {
     if (!this.conversationMap.delete(conversationId)) return;
     this.inbox.forget(conversationId);
+    this.messageLog.forget(conversationId);
+    this.unreadCounts.forget(conversationId);
     this.emit("conversations", this.conversations);
   }
 
@@ -649,6 +890,7 @@ export class TalowaClient extends Emitter<TalowaClientEvents> {
     this.outbox.close();
     this.inbox.close();
     this.typingSender.close();
+    this.callsState.close();
     const error = TalowaError.unavailable(`The client is ${state}.`);
     for (const waiter of this.readyWaiters.splice(0)) waiter.reject(error);
     announce();
@@ -665,6 +907,10 @@ async function patiently<T>(run: () => Promise<T>, tries = 5): Promise<T> {
       await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs ?? 1_000));
     }
   }
+}
+
+function isConversationEvent(message: ChatMessage): boolean {
+  return message.type === "edit" || message.type === "delete";
 }
 
 /** The newest seq of a conversation, when the server's list carries it (issue 14's `lastMessage`). */

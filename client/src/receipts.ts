@@ -1,4 +1,4 @@
-import type { DeliveryStatusPayload, ReceiptState } from "./generated/protocol.js";
+import type { DeliveryStatusPayload, ReceiptState, ReceiptSummaryPayload } from "./generated/protocol.js";
 
 export type DeliveryState = "pending" | "sent" | "delivered" | "read";
 
@@ -9,9 +9,16 @@ export interface ReceiptSummary {
   of: number;
 }
 
-/** Each member's delivered and read positions per conversation, from get_receipts and message_delivery_status. */
+/** Server summaries kept per conversation (the newest messages'). */
+const SUMMARIES_KEPT = 500;
+
+/**
+ * Each member's delivered and read positions per conversation, from get_receipts and
+ * message_delivery_status; and, for your group messages, the server's "read by N of M" (receipt_summary).
+ */
 export class Receipts {
   private readonly positions = new Map<string, Map<string, { deliveredSeq: number; readSeq: number }>>();
+  private readonly summaries = new Map<string, Map<number, ReceiptSummaryPayload>>();
 
   apply(conversationId: string, receipts: ReceiptState[]): void {
     for (const r of receipts) this.raise(conversationId, r.userId, r.deliveredSeq, r.readSeq);
@@ -22,10 +29,20 @@ export class Receipts {
     this.raise(payload.conversationId, payload.userId, payload.upToSeq, read);
   }
 
+  /** The server's count for one of your group messages; it only grows (a member never un-reads). */
+  receiveSummary(payload: ReceiptSummaryPayload): void {
+    const here = this.summaries.get(payload.conversationId) ?? new Map<number, ReceiptSummaryPayload>();
+    this.summaries.set(payload.conversationId, here);
+    const current = here.get(payload.seq);
+    here.set(payload.seq, current ? { ...payload, delivered: Math.max(current.delivered, payload.delivered), read: Math.max(current.read, payload.read) } : payload);
+    if (here.size > SUMMARIES_KEPT) here.delete(Math.min(...here.keys()));
+  }
+
   of(conversationId: string, userId: string): { deliveredSeq: number; readSeq: number } {
     return this.positions.get(conversationId)?.get(userId) ?? { deliveredSeq: 0, readSeq: 0 };
   }
 
+  /** The positions this client knows, and the server's summary when it sent one (the larger counts win). */
   summary(conversationId: string, seq: number, others: string[]): ReceiptSummary {
     let delivered = 0;
     let read = 0;
@@ -34,7 +51,10 @@ export class Receipts {
       if (p.deliveredSeq >= seq) delivered += 1;
       if (p.readSeq >= seq) read += 1;
     }
-    return { delivered, read, of: others.length };
+    const server = this.summaries.get(conversationId)?.get(seq);
+    if (!server) return { delivered, read, of: others.length };
+    const of = server.members;
+    return { delivered: Math.min(of, Math.max(delivered, server.delivered)), read: Math.min(of, Math.max(read, server.read)), of };
   }
 
   /** "read" once every other member read it, "delivered" once every other member has it, else "sent". */

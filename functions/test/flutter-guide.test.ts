@@ -4,16 +4,18 @@
  * sends, is declared in src/protocol.ts (read with the TypeScript compiler); (2) a session driven with
  * socket.io-client configured exactly like the class (websocket only, the auth function asked on every
  * connection attempt, built-in reconnection) and the class's event sequence gets every message once, in
- * order, across a dropped connection.
+ * order, across a dropped connection; (3) the guide's conversation-state, call and notification steps (issues
+ * 14 and 15), driven the same way, leave the state the class keeps where the protocol says it is.
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { io as connect, type Socket } from "socket.io-client";
 import ts from "typescript";
-import type { Ack, ChatMessage, ConversationSummary } from "../src/protocol";
+import { RecordingPushSender } from "../src/ports/push-sender/recording-push-sender";
+import type { Ack, ChatMessage, ConversationSummary, IceCandidate, NotificationItem, ReactionSummary } from "../src/protocol";
 import { connectAs, startGateway } from "./support/gateway";
-import { sendOk } from "./support/messaging";
+import { callOk, collect, sendOk } from "./support/messaging";
 import { createUsers } from "./support/users";
 import { arrived, eventually } from "./support/wait";
 
@@ -71,6 +73,15 @@ describe("Flutter guide (docs/FLUTTER.md)", function () {
 
     expect(dart.length).to.be.greaterThan(1_000);
     expect([...dartEmits().keys()]).to.include.members(["send_message", "list_conversations", "fetch_history", "mark_delivered", "refresh_token", "heartbeat"]);
+    expect([...dartEmits().keys()]).to.include.members([
+      "edit_message", "delete_message", "add_reaction", "remove_reaction",
+      "call_initiate", "call_answer", "call_reject", "call_end", "call_ice_candidate",
+      "get_notifications", "mark_notification_read", "clear_notification", "clear_all_notifications",
+    ]);
+    expect([...dartListens()]).to.include.members([
+      "reaction_updated", "unread_changed", "receipt_summary", "call_incoming", "call_answered", "call_ended",
+      "call_ice_candidate", "call_resumed", "notification_new", "notifications_changed",
+    ]);
     expect(unknown).to.deep.equal([]);
   });
 
@@ -98,12 +109,67 @@ describe("Flutter guide (docs/FLUTTER.md)", function () {
     expect(phone.tokenRequests).to.equal(2);
     expect(first.ok && resent.ok && resent.duplicate && resent.messageId === first.messageId).to.equal(true);
   });
+
+  it("the guide's issue 14 and 15 steps, driven like the Dart class: edits and deletions folded, reactions with me, unread_changed on the other device, ICE kept until answered, a notification cleared on the other device", async () => {
+    const [alice, bob] = await createUsers("alice", "bob");
+    const { url } = await startGateway({}, { pushSender: new RecordingPushSender() });
+    const a = await connectAs(url, alice.idToken);
+    const phone = new DartLikeSession(url, () => bob.idToken);
+    const laptop = new DartLikeSession(url, () => bob.idToken);
+    phone.socket.connect();
+    laptop.socket.connect();
+    await Promise.all([phone.resumed, laptop.resumed]);
+    const question = await sendOk(a.socket, { recipientId: bob.uid, content: "is the bridge open?" });
+    const { conversationId } = question;
+    const news = await sendOk(a.socket, { conversationId, content: "school closed" });
+    await Promise.all([arrived(phone.handed, 2), arrived(laptop.handed, 2)]);
+
+    await callOk(a.socket, "edit_message", { conversationId, messageId: question.messageId, content: "is the north bridge open?" });
+    await callOk(a.socket, "add_reaction", { conversationId, messageId: news.messageId, emoji: "👍" });
+    await eventually(() => phone.kept.get(news.messageId)?.reactions?.length, { accept: (n) => n === 1, what: "alice's reaction on the phone" });
+    await phone.addReaction(conversationId, news.messageId, "👍");
+    await callOk(a.socket, "delete_message", { conversationId, messageId: question.messageId });
+    await eventually(() => laptop.kept.get(question.messageId)?.deleted === true && laptop.kept.get(news.messageId)?.reactions?.[0]?.count === 2, { accept: (ok) => ok, what: "the deletion and both reactions on the laptop" });
+    const unreadBefore = laptop.unreadCount(conversationId);
+    await phone.ok("mark_read", { conversationId, upToSeq: 4 });
+    await eventually(() => laptop.unreadCount(conversationId), { accept: (n) => n === 0, what: "unread_changed on the laptop" });
+
+    const aliceGot = collect<{ candidate: IceCandidate }>(a.socket, "call_ice_candidate");
+    const { callId } = await callOk<{ callId: string }>(a.socket, "call_initiate", { conversationId, media: "audio", sdpOffer: "v=0 offer" });
+    await eventually(() => phone.calls.get(callId), { accept: (state) => state === "ringing", what: "the phone to ring" });
+    await phone.sendIceCandidate(callId, { candidate: "candidate:1 1 udp 2122260223 192.168.1.2 50000 typ host", sdpMid: "0", sdpMLineIndex: 0 });
+    const keptWhileRinging = phone.pendingIce.get(callId)?.length;
+    await phone.answerCall(callId, "v=0 answer");
+    await arrived(aliceGot, 1);
+    await eventually(() => laptop.callEvents.find((e) => e.event === "call_ended"), { accept: (e) => e !== undefined, what: "the laptop to stop ringing" });
+
+    await sendOk(a.socket, { conversationId, content: "@bob call me", mentions: [bob.uid] });
+    await eventually(() => phone.notifications.size + laptop.notifications.size, { accept: (n) => n === 2, what: "the mention on both devices" });
+    await phone.clearNotification([...phone.notifications.keys()][0]);
+    await eventually(() => laptop.notifications.size, { accept: (n) => n === 0, what: "notifications_changed on the laptop" });
+    phone.socket.disconnect();
+    laptop.socket.disconnect();
+
+    for (const device of [phone, laptop]) {
+      expect(device.kept.get(question.messageId)).to.deep.include({ content: "", deleted: true });
+      expect(device.kept.get(news.messageId)?.reactions).to.deep.equal([{ emoji: "👍", count: 2, me: true }]);
+    }
+    expect(unreadBefore).to.equal(4); // two messages, the edit, the deletion
+    expect(laptop.readSeq.get(conversationId)).to.equal(4);
+    expect(keptWhileRinging).to.equal(1);
+    expect(aliceGot[0].candidate.candidate).to.match(/^candidate:1 /);
+    expect(phone.calls.get(callId)).to.equal("active");
+    expect(laptop.callEvents.map((e) => [e.event, e.reason ?? null])).to.deep.equal([["call_incoming", null], ["call_ended", "answered_elsewhere"]]);
+    expect(laptop.unreadNotifications).to.equal(0);
+  });
 });
 
 /**
  * The Dart class's wire behaviour, line for line where it touches the gateway: OptionBuilder options, the
  * auth function, `_resume`, `_fetchAfterCursor`, `_receive`/`_release` (held while resuming, copies dropped
- * by id and cursor) and `_flushConfirms` (mark_delivered per conversation after 250 ms).
+ * by id and cursor) and `_flushConfirms` (mark_delivered per conversation after 250 ms); and the issue 14 / 15
+ * state: `_fold`, `_setReaction`, `_countUnread` / `_serverUnread` / `unreadCount`, `_callEvent` with
+ * `sendIceCandidate` / `_flushIce`, `_notificationNew` / `_notificationChange`.
  */
 class DartLikeSession {
   readonly socket: Socket;
@@ -116,6 +182,19 @@ class DartLikeSession {
   private readonly toConfirm = new Set<string>();
   private resuming = true;
   private confirmTimer?: NodeJS.Timeout;
+  private uid?: string;
+  readonly resumed: Promise<void>;
+  private resumedNow!: () => void;
+  readonly kept = new Map<string, ChatMessage>();
+  readonly readSeq = new Map<string, number>();
+  private readonly unreadSeqs = new Map<string, Set<number>>();
+  private readonly floor = new Map<string, number>();
+  private readonly olderUnread = new Map<string, number>();
+  readonly calls = new Map<string, string>();
+  readonly pendingIce = new Map<string, IceCandidate[]>();
+  readonly callEvents: Array<{ event: string; reason?: string }> = [];
+  readonly notifications = new Map<string, NotificationItem>();
+  unreadNotifications?: number;
 
   constructor(url: string, token: () => string) {
     this.socket = connect(url, {
@@ -130,10 +209,62 @@ class DartLikeSession {
         callback({ token: token() });
       },
     });
+    this.resumed = new Promise((resolve) => (this.resumedNow = resolve));
     this.socket.onAnyOutgoing((event: string) => this.sent.push(event));
-    this.socket.on("auth_success", () => void this.resume());
+    this.socket.on("auth_success", (welcome: { uid: string; unreadNotifications?: number }) => {
+      this.uid = welcome.uid;
+      this.unreadNotifications = welcome.unreadNotifications ?? this.unreadNotifications;
+      void this.resume();
+    });
     this.socket.on("disconnect", () => (this.resuming = true));
     this.socket.on("new_message", (m: ChatMessage) => this.receive(m));
+    this.socket.on("reaction_updated", (p: { messageId: string; emoji: string; count: number; userId: string; added: boolean }) =>
+      this.setReaction(p.messageId, p.emoji, p.count, p.userId === this.uid ? p.added : undefined),
+    );
+    this.socket.on("unread_changed", (p: { conversationId: string; unreadCount: number; readSeq: number }) => this.serverUnread(p.conversationId, p.unreadCount, p.readSeq));
+    for (const event of ["call_incoming", "call_answered", "call_ended", "call_ice_candidate", "call_resumed"]) {
+      this.socket.on(event, (p: { callId: string; reason?: string; state?: string }) => void this.callEvent(event, p));
+    }
+    this.socket.on("notification_new", (n: NotificationItem) => this.notificationNew(n));
+    this.socket.on("notifications_changed", (c: { change: string; id: string | null; unreadCount: number }) => this.notificationChange(c));
+  }
+
+  /** The Dart `call`: the `{ ok: true }` body, or a throw with the code. */
+  async ok<T extends object>(event: string, payload: unknown): Promise<T & Record<string, unknown>> {
+    const answer = await this.call<T>(event, payload);
+    if (!answer.ok) throw new Error(`${event}: ${answer.error.code}`);
+    return answer as T & Record<string, unknown>;
+  }
+
+  async addReaction(conversationId: string, messageId: string, emoji: string): Promise<void> {
+    const ack = await this.ok<{ count: number }>("add_reaction", { conversationId, messageId, emoji });
+    this.setReaction(messageId, emoji, ack.count, true);
+  }
+
+  async answerCall(callId: string, sdpAnswer: string): Promise<void> {
+    await this.ok("call_answer", { callId, sdpAnswer });
+    this.calls.set(callId, "active");
+    await this.flushIce(callId);
+  }
+
+  async sendIceCandidate(callId: string, candidate: IceCandidate): Promise<void> {
+    if (this.calls.get(callId) === "ringing") {
+      this.pendingIce.set(callId, [...(this.pendingIce.get(callId) ?? []), candidate]);
+      return;
+    }
+    await this.ok("call_ice_candidate", { callId, candidate });
+  }
+
+  async clearNotification(id: string): Promise<void> {
+    const ack = await this.ok<{ unreadCount: number }>("clear_notification", { id });
+    this.notificationChange({ change: "cleared", id, unreadCount: ack.unreadCount });
+  }
+
+  unreadCount(conversationId: string): number {
+    const floor = this.floor.get(conversationId);
+    const read = this.readSeq.get(conversationId) ?? 0;
+    const older = floor !== undefined && read >= floor ? 0 : (this.olderUnread.get(conversationId) ?? 0);
+    return older + (this.unreadSeqs.get(conversationId)?.size ?? 0);
   }
 
   async call<T extends object>(event: string, payload: unknown): Promise<Ack<T> & Record<string, unknown>> {
@@ -163,6 +294,7 @@ class DartLikeSession {
     }
     this.resuming = false;
     this.flushConfirms();
+    this.resumedNow();
   }
 
   private receive(m: ChatMessage): void {
@@ -185,6 +317,81 @@ class DartLikeSession {
     this.seen.add(m.id);
     this.handed.push(m);
     this.confirm(m.conversationId);
+    this.fold(m);
+    this.countUnread(m);
+  }
+
+  private fold(m: ChatMessage): void {
+    if (m.type !== "edit" && m.type !== "delete") {
+      this.kept.set(m.id, m);
+      return;
+    }
+    const target = this.kept.get(m.targetId ?? "");
+    if (!target || target.deleted) return;
+    if (m.type === "edit") {
+      if ((target.editedAt ?? 0) > m.createdAt) return;
+      this.kept.set(target.id, { ...target, content: m.content, editedAt: m.createdAt });
+    } else {
+      const { replyTo: _r, reactions: _x, ...rest } = target;
+      this.kept.set(target.id, { ...rest, content: "", metadata: {}, deleted: true, deletedAt: m.createdAt });
+    }
+  }
+
+  private setReaction(messageId: string, emoji: string, count: number, me: boolean | undefined): void {
+    const m = this.kept.get(messageId);
+    if (!m) return;
+    const reactions: ReactionSummary[] = (m.reactions ?? []).map((r) => ({ ...r }));
+    const mine = me ?? reactions.some((r) => r.emoji === emoji && r.me);
+    const others = reactions.filter((r) => r.emoji !== emoji);
+    this.kept.set(messageId, { ...m, reactions: count > 0 ? [...others, { emoji, count, me: mine }] : others });
+  }
+
+  private countUnread(m: ChatMessage): void {
+    const id = m.conversationId;
+    if (!this.floor.has(id)) this.floor.set(id, m.seq - 1);
+    if (m.senderId !== this.uid && m.seq > (this.readSeq.get(id) ?? 0)) this.unreadSeqs.set(id, new Set([...(this.unreadSeqs.get(id) ?? []), m.seq]));
+  }
+
+  private serverUnread(id: string, count: number, readSeq: number): void {
+    if (readSeq < (this.readSeq.get(id) ?? 0)) return;
+    this.readSeq.set(id, readSeq);
+    const seqs = new Set([...(this.unreadSeqs.get(id) ?? [])].filter((s) => s > readSeq));
+    this.unreadSeqs.set(id, seqs);
+    this.olderUnread.set(id, Math.max(0, count - seqs.size));
+  }
+
+  private async callEvent(event: string, p: { callId: string; reason?: string; state?: string }): Promise<void> {
+    if (event === "call_incoming") this.calls.set(p.callId, "ringing");
+    if (event === "call_resumed") this.calls.set(p.callId, p.state ?? "active");
+    if (event === "call_ended") {
+      this.calls.delete(p.callId);
+      this.pendingIce.delete(p.callId);
+    }
+    this.callEvents.push({ event, ...(p.reason ? { reason: p.reason } : {}) });
+    if (event === "call_answered") {
+      this.calls.set(p.callId, "active");
+      await this.flushIce(p.callId);
+    }
+  }
+
+  private async flushIce(callId: string): Promise<void> {
+    const kept = this.pendingIce.get(callId) ?? [];
+    this.pendingIce.delete(callId);
+    for (const candidate of kept) await this.ok("call_ice_candidate", { callId, candidate });
+  }
+
+  private notificationNew(n: NotificationItem): void {
+    const known = this.notifications.has(n.id);
+    this.notifications.set(n.id, n);
+    if (!known) this.unreadNotifications = (this.unreadNotifications ?? 0) + 1;
+  }
+
+  private notificationChange(c: { change: string; id: string | null; unreadCount: number }): void {
+    if (c.change === "cleared_all") this.notifications.clear();
+    if (c.change === "cleared" && c.id) this.notifications.delete(c.id);
+    const n = c.id ? this.notifications.get(c.id) : undefined;
+    if (c.change === "read" && n) this.notifications.set(n.id, { ...n, read: true });
+    this.unreadNotifications = c.unreadCount;
   }
 
   private confirm(conversationId: string): void {

@@ -72,6 +72,11 @@ export function startChat(root: HTMLElement, user: User, config: AppConfig, sign
     if (m.conversationId === openId) readIfSeen();
     render();
   });
+  // Edits and deletions are folded by the client into the message they name (issue 14).
+  client.on("message_updated", (m) => {
+    if (messages.get(m.conversationId)?.has(m.id)) store(m);
+    render();
+  });
   client.on("conversations", (conversations) => {
     void learnNames(conversations.flatMap((c) => c.members));
     if (client.state === "ready") void learnPresence(conversations);
@@ -171,6 +176,7 @@ export function startChat(root: HTMLElement, user: User, config: AppConfig, sign
   }
 
   function store(m: ChatMessage): void {
+    if (m.type === "edit" || m.type === "delete") return; // conversation events, not messages to show
     const here = messages.get(m.conversationId) ?? new Map<string, ChatMessage>();
     here.set(m.id, m);
     messages.set(m.conversationId, here);
@@ -260,7 +266,7 @@ export function startChat(root: HTMLElement, user: User, config: AppConfig, sign
       "div",
       { class: `message${mine ? " mine" : ""}`, "data-testid": "message", "data-seq": m.seq, "data-mine": String(mine) },
       who,
-      h("div", { "data-testid": "content" }, m.content),
+      h("div", { "data-testid": "content" }, m.deleted ? "Message deleted" : m.content),
       h("div", { class: "meta" }, `${time} `, ticks),
     );
   }
