@@ -24,6 +24,12 @@ export const defaultSettings = {
   connectTimeoutMs: 30000,
   /** Fixed loads: messages per second per client, over `messagingClients` clients. */
   fixedRates: [1, 5] as number[],
+  /**
+   * The common load (msg/s in all, over the messaging clients) every target runs first, on an emptied Firestore
+   * emulator: a rate the Node emulator sustains on a 2-core machine, so "CPU per delivered message" compares
+   * the gateways at the same work (0: none).
+   */
+  commonRate: 300,
   fixedSeconds: 5,
   /** Ramp for the highest sustained rate: first step (msg/s) per target, growth factor, step length. */
   rampStartBare: 5000,
@@ -50,6 +56,11 @@ export const defaultSettings = {
   stormQueued: 2,
   /** Longest wait for the storm to be admitted and have its queues (past it, what was reached is reported). */
   stormTimeoutMs: 60000,
+  /**
+   * Each storm user reconnects as the app does (client library backoff: 250 ms doubling to 15 s, jittered, never
+   * before retryAfterMs); one attempt's connect timeout is socket.io-client's default.
+   */
+  stormAttemptTimeoutMs: 20000,
   presenceTimeoutMs: 3000,
   /** Redis for the Firestore-backed gateway (the production shape): auto = when redis-server is installed. */
   redis: "auto" as "auto" | "on" | "off",
