@@ -311,7 +311,7 @@ export function toMarkdown(report: BenchReport): string {
   out.push(`- Code: commit ${report.git.commit} (${report.git.branch}${report.git.dirty ? ", uncommitted changes" : ""}); run took ${report.durationSeconds} s${report.complete ? "" : " (some parts did not run: see notes)"}`);
   out.push(
     `- Settings: load generator ${s.workers} processes (socket.io-client ${"websocket"}, own loopback source address each), ${s.messagingClients} messaging clients (one per user), ` +
-      `${s.idleConnections.toLocaleString("en-US")} idle sockets (Firestore gateway: ${s.idleConnectionsFirestore > 0 ? s.idleConnectionsFirestore.toLocaleString("en-US") : "measured on its messaging clients"}; bounded to ${Math.round(s.idleShare * 100)}% of a target's time), ${s.connectConcurrency} handshakes in flight per worker, ` +
+      `${s.idleConnections.toLocaleString("en-US")} idle sockets (Firestore gateway: ${s.idleConnectionsFirestore > 0 ? s.idleConnectionsFirestore.toLocaleString("en-US") : "measured on its messaging clients"}; bounded to ${Math.round(s.idleShare * 100)}% of a target's time, Firestore ${Math.round((s.idleShareFirestore ?? s.idleShare) * 100)}%), ${s.connectConcurrency} handshakes in flight per worker, ` +
       `fixed loads ${s.fixedSeconds} s, ramp steps ${s.rampSeconds} s (×${s.rampFactor}, then bisection), ${s.contentBytes}-byte text messages; servers run with ${s.serverNodeFlags.join(" ")}; ` +
       `gateway: real Auth-emulator ID tokens, checkRevoked ${s.checkRevoked} (firebase-admin asks the Auth emulator about the user at every admission either way); Firestore ${s.firestore}; Redis ${s.redisUsed ? "for the Firestore gateway" : "not used"}${s.profile ? "; CPU profiling on (adds overhead)" : ""}`,
   );

@@ -4,7 +4,7 @@ import { FirestoreServer } from "@firestore-emulator/server";
 import { reconnectDelay } from "../bench/lib/backoff";
 import { GcTrace } from "../bench/lib/gc-trace";
 import { Histogram } from "../bench/lib/histogram";
-import { buildTable } from "../bench/report";
+import { buildTable, resetNote } from "../bench/report";
 import { countDocuments, resetEmulator } from "../bench/servers/firestore-host";
 import { liftLimits } from "../bench/servers/gateway-server";
 import { freePort } from "../tools/free-port";
@@ -73,6 +73,29 @@ describe("benchmark harness", () => {
     expect(row("Server memory per idle").verdicts["gateway-memory"]).to.equal("missed"); // 20/14 > 1.3
     // Issue 13: memory per socket is a goal of the memory store; the Firestore target is judged against the memory store.
     expect(row("Server memory per idle").verdicts["gateway-firestore"]).to.equal(undefined);
+    expect(table.every((r) => (r.load ?? "").length > 0)).to.equal(true); // every figure says which load it was measured at
+  });
+
+  it("compares CPU per delivered message at the common load every target ran, and notes when the Firestore emulator was emptied", () => {
+    const load = (cpuMsPerMessage: number) => ({
+      perClientRate: 0.3, clients: 1000, targetRate: 300, achievedRate: 300, sent: 1500, acked: 1500, received: 1500, lost: 0, ackErrors: {}, maxBehindMs: 0,
+      serverCpu: 0.3, machineBusy: 0.5, cpuMsPerMessage, latency: { count: 1, mean: 5, p50: 5, p95: 5, p99: 5, max: 5 }, ackLatency: { count: 1, mean: 1, p50: 1, p95: 1, p99: 1, max: 1 },
+    });
+    const target = (name: TargetResult["name"], cpu: number, extra: Partial<TargetResult> = {}): TargetResult => ({
+      name, label: name, serverSettings: {}, serverNotes: [], messaging: { supported: true }, common: load(cpu), fixed: [], gc: {}, profiles: {}, skipped: [], errors: [], ...extra,
+    });
+    const firestore = target("gateway-firestore", 1.5, { storeResets: [{ phase: "common", documentsBefore: 6091, kept: 1298, keep: ["conversations", "users"], done: true }] });
+    const report = {
+      settings: { ...defaultSettings, commonRate: 300 },
+      targets: { "gateway-memory": target("gateway-memory", 0.4), "gateway-firestore": firestore },
+    } as unknown as BenchReport;
+
+    const cpu = buildTable(report).find((r) => r.figure.startsWith("Server CPU per delivered"))!;
+    expect(cpu.figure).to.contain("common 300 msg/s");
+    expect(cpu.ratios["gateway-firestore"]).to.equal("3.75× memory");
+    expect(cpu.verdicts["gateway-firestore"]).to.equal("missed"); // 1.5 > 3 × 0.4
+    expect(resetNote(firestore)).to.contain("common (held 6,091 documents, 1,298 kept)");
+    expect(resetNote(target("gateway-memory", 0.4))).to.equal(undefined);
   });
 
   it("lifts the gateway's abuse limits (rates, group size) and nothing else, in a config the gateway accepts", () => {
