@@ -725,7 +725,8 @@ async function main(): Promise<void> {
     const env: Env = { settings, children, pool, authHost: auth?.host, authPid, firestoreHost, firestorePid: fsStarted?.proc.pid, firestoreIpc: fsStarted?.ipc, redisUrl: redis?.url, users, deadline };
 
     // Shares of the time left when a target starts; the Firestore target's 15,000 idle sockets take about 3 minutes on 2 cores.
-    const weight: Record<TargetName, number> = { bare: 0.8, "gateway-memory": 1.2, "gateway-firestore": 1.4 };
+    const firestoreIdle = settings.idleConnectionsFirestore > 0;
+    const weight: Record<TargetName, number> = { bare: firestoreIdle ? 0.8 : 1, "gateway-memory": 1.2, "gateway-firestore": firestoreIdle ? 1.4 : 0.65 };
     for (let i = 0; i < settings.targets.length; i++) {
       const target = settings.targets[i];
       const remaining = settings.targets.slice(i);
