@@ -61,6 +61,8 @@ export interface TargetResult {
     loaded: Record<string, number>;
   };
   messaging: { supported: boolean; reason?: string; probeMs?: number };
+  /** The common load (`commonRate` msg/s), run by every target: CPU per delivered message at the same rate. */
+  common?: LoadResult;
   fixed: LoadResult[];
   /** Highest rate that passed and lowest that failed (fixed loads included); no failure: the true limit is higher. */
   maxRate?: { sustained: number; lowestFailed: number | null; steps: LoadResult[]; limitedBy?: string };
@@ -84,14 +86,26 @@ export interface TargetResult {
     seeded: { sent: number; acked: number; errors: Record<string, number>; seconds: number };
     admitted: number;
     complete: number;
+    /** Refusals UNAVAILABLE with retryAfterMs (load shedding). */
     shed: number;
+    /** Other failed attempts by reason (connect timeouts, transport errors). */
     errors: Record<string, number>;
+    /** Connection attempts (each a new socket), retries among them, and users still not admitted at the bound. */
+    attempts: number;
+    retries: number;
+    gaveUp: number;
+    timeoutSeconds: number;
     admittedSeconds: number;
     completeSeconds: number;
     admittedAt: LatencySummary;
     completeAt: LatencySummary;
     serverCpu: number;
     serverCpuMsPerAdmission: number;
+    /** Cores the generator, the Auth emulator and (Firestore target) the Firestore emulator used meanwhile. */
+    generatorCpu?: number;
+    authEmulatorCpu?: number;
+    storeCpu?: number;
+    machineBusy: number;
   };
   gc: Record<string, GcSummary>;
   profiles: Record<string, ProfileSummary>;
@@ -99,6 +113,18 @@ export interface TargetResult {
   heapGrowth?: { sockets: number; totalBytesPerSocket: number; kinds: HeapKind[] };
   skipped: string[];
   errors: string[];
+  /** Firestore target: the emulator was emptied before these phases (keeping `keep`); documents it held then. */
+  storeResets?: StoreReset[];
+}
+
+export interface StoreReset {
+  phase: string;
+  documentsBefore: number;
+  byCollection?: Record<string, number>;
+  kept: number;
+  keep: string[];
+  /** false: an external emulator, not reset. */
+  done: boolean;
 }
 
 export interface Machine {
@@ -133,6 +159,8 @@ export type Verdict = "met" | "missed" | "n/a";
 
 export interface TableRow {
   figure: string;
+  /** The load the figure was measured at. */
+  load?: string;
   values: Partial<Record<TargetName, string>>;
   ratios: Partial<Record<TargetName, string>>;
   target: string;

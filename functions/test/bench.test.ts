@@ -1,9 +1,14 @@
 import { expect } from "chai";
 import { defaultConfig, resolveConfig, GatewayConfig } from "../src/config";
+import { FirestoreServer } from "@firestore-emulator/server";
+import { reconnectDelay } from "../bench/lib/backoff";
 import { GcTrace } from "../bench/lib/gc-trace";
 import { Histogram } from "../bench/lib/histogram";
-import { buildTable } from "../bench/report";
+import { buildTable, resetNote } from "../bench/report";
+import { countDocuments, resetEmulator } from "../bench/servers/firestore-host";
 import { liftLimits } from "../bench/servers/gateway-server";
+import { freePort } from "../tools/free-port";
+import { firestoreAt } from "./support/activity";
 import { defaultSettings, parseSettings } from "../bench/settings";
 import type { BenchReport, TargetResult } from "../bench/types";
 
@@ -68,6 +73,29 @@ describe("benchmark harness", () => {
     expect(row("Server memory per idle").verdicts["gateway-memory"]).to.equal("missed"); // 20/14 > 1.3
     // Issue 13: memory per socket is a goal of the memory store; the Firestore target is judged against the memory store.
     expect(row("Server memory per idle").verdicts["gateway-firestore"]).to.equal(undefined);
+    expect(table.every((r) => (r.load ?? "").length > 0)).to.equal(true); // every figure says which load it was measured at
+  });
+
+  it("compares CPU per delivered message at the common load every target ran, and notes when the Firestore emulator was emptied", () => {
+    const load = (cpuMsPerMessage: number) => ({
+      perClientRate: 0.3, clients: 1000, targetRate: 300, achievedRate: 300, sent: 1500, acked: 1500, received: 1500, lost: 0, ackErrors: {}, maxBehindMs: 0,
+      serverCpu: 0.3, machineBusy: 0.5, cpuMsPerMessage, latency: { count: 1, mean: 5, p50: 5, p95: 5, p99: 5, max: 5 }, ackLatency: { count: 1, mean: 1, p50: 1, p95: 1, p99: 1, max: 1 },
+    });
+    const target = (name: TargetResult["name"], cpu: number, extra: Partial<TargetResult> = {}): TargetResult => ({
+      name, label: name, serverSettings: {}, serverNotes: [], messaging: { supported: true }, common: load(cpu), fixed: [], gc: {}, profiles: {}, skipped: [], errors: [], ...extra,
+    });
+    const firestore = target("gateway-firestore", 1.5, { storeResets: [{ phase: "common", documentsBefore: 6091, kept: 1298, keep: ["conversations", "users"], done: true }] });
+    const report = {
+      settings: { ...defaultSettings, commonRate: 300 },
+      targets: { "gateway-memory": target("gateway-memory", 0.4), "gateway-firestore": firestore },
+    } as unknown as BenchReport;
+
+    const cpu = buildTable(report).find((r) => r.figure.startsWith("Server CPU per delivered"))!;
+    expect(cpu.figure).to.contain("common 300 msg/s");
+    expect(cpu.ratios["gateway-firestore"]).to.equal("3.75× memory");
+    expect(cpu.verdicts["gateway-firestore"]).to.equal("missed"); // 1.5 > 3 × 0.4
+    expect(resetNote(firestore)).to.contain("common (held 6,091 documents, 1,298 kept)");
+    expect(resetNote(target("gateway-memory", 0.4))).to.equal(undefined);
   });
 
   it("lifts the gateway's abuse limits (rates, group size) and nothing else, in a config the gateway accepts", () => {
@@ -101,5 +129,47 @@ describe("benchmark harness", () => {
     gc.end();
 
     expect(gc.phases.load).to.include({ scavenges: 1, scavengeMs: 1.3, majors: 1, majorMs: 35.1, maxPauseMs: 35.1 });
+  });
+
+  it("storm users back off like the client library: exponential and jittered, never before the server's retryAfterMs", () => {
+    const [low, high] = [() => 0, () => 0.999];
+    expect(reconnectDelay(0, undefined, undefined, low)).to.equal(125);
+    expect(reconnectDelay(3, undefined, undefined, low)).to.equal(1_000); // 250 × 2³, half of it fixed
+    expect(reconnectDelay(3, undefined, undefined, high)).to.be.within(1_990, 2_000);
+    expect(reconnectDelay(10, undefined, undefined, high)).to.be.at.most(15_000);
+    expect(reconnectDelay(0, 500, undefined, low)).to.equal(500);
+    expect(reconnectDelay(0, 500, undefined, high)).to.be.within(749, 750);
+    expect(reconnectDelay(5, 500, undefined, low)).to.equal(4_000); // a long backoff wins over a short retryAfterMs
+  });
+
+  it("empties the bench's Firestore emulator between phases, keeping only the named top-level collections", async () => {
+    const server = new FirestoreServer();
+    const port = await freePort();
+    await server.start(port);
+    const db = firestoreAt(`127.0.0.1:${port}`);
+    try {
+      await db.collection("conversations").doc("c1").set({ members: ["a", "b"], type: "direct" });
+      await db.collection("conversations").doc("c1").collection("messages").doc("m1").set({ seq: 1 });
+      await db.collection("offline_queue").doc("b_m1").set({ recipientId: "b" });
+      await db.collection("activity_logs").doc().set({ action: "login" });
+      expect(countDocuments(server.state)).to.deep.equal({
+        byCollection: { conversations: 1, "conversations/*/messages": 1, offline_queue: 1, activity_logs: 1 },
+        total: 4,
+      });
+
+      const { before, kept } = resetEmulator(server.state, ["conversations", "users"]);
+
+      expect(before.total).to.equal(4);
+      expect(kept).to.equal(1);
+      expect((await db.collection("conversations").doc("c1").get()).data()).to.deep.equal({ members: ["a", "b"], type: "direct" });
+      expect((await db.collection("conversations").doc("c1").collection("messages").get()).size).to.equal(0);
+      expect((await db.collection("offline_queue").get()).size).to.equal(0);
+      expect((await db.collection("conversations").where("members", "array-contains", "a").get()).size).to.equal(1);
+      resetEmulator(server.state, []);
+      expect(countDocuments(server.state).total).to.equal(0);
+    } finally {
+      await db.terminate();
+      server.stop();
+    }
   });
 });

@@ -32,6 +32,7 @@ export type WorkerRequest =
   | { cmd: "groupReport"; final: boolean }
   | { cmd: "presence"; subject: BenchUser; subscriber: number; url: string; localAddress: string; repeats: number; timeoutMs: number }
   | { cmd: "memory" }
+  | { cmd: "cpu" }
   | { cmd: "outstanding" }
   | { cmd: "seed"; sender: number; recipients: string[]; perUser: number; concurrency: number; timeoutMs: number }
   | {
@@ -42,16 +43,23 @@ export type WorkerRequest =
       /** Queued messages each user must receive before it counts as done (same order as `users`). */
       expected: number[];
       timeoutMs: number;
+      /** socket.io-client's connect timeout of each attempt (its default, 20 s, as in the client library). */
+      attemptTimeoutMs: number;
     };
 
 export interface StormResult {
   users: number;
   admitted: number;
   complete: number;
-  /** Refusals answered UNAVAILABLE with retryAfterMs (load shedding), retried after that long. */
+  /** Refusals answered UNAVAILABLE with retryAfterMs (load shedding), retried after that long (or the backoff, if longer). */
   shed: number;
-  /** Other connection errors, by reason (retried after 1 s). */
+  /** Other connection errors, by reason (retried after the client library's backoff). */
   errors: Record<string, number>;
+  /** Connection attempts in all, and those after a user's first (each a new socket). */
+  attempts: number;
+  retries: number;
+  /** Users who ran out of time before admission (the storm's bound). */
+  gaveUp: number;
   startEpochMs: number;
   lastAdmittedEpochMs: number;
   lastCompleteEpochMs: number;

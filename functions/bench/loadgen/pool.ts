@@ -38,6 +38,9 @@ export interface MergedStorm {
   complete: number;
   shed: number;
   errors: Record<string, number>;
+  attempts: number;
+  retries: number;
+  gaveUp: number;
   /** From the first attempt to the last admission, and to the last user having its whole queue. */
   admittedSeconds: number;
   completeSeconds: number;
@@ -161,19 +164,25 @@ export class WorkerPool {
   }
 
   /** Every user connects at once, spread over the workers; see the worker's `storm`. */
-  async storm(url: string, users: BenchUser[], addressOf: (worker: number) => string[], expectedOf: (uid: string) => number, timeoutMs: number): Promise<MergedStorm> {
+  async storm(url: string, users: BenchUser[], addressOf: (worker: number) => string[], expectedOf: (uid: string) => number, timeoutMs: number, attemptTimeoutMs: number): Promise<MergedStorm> {
     const shares = this.split(users);
     const results = await Promise.all(
       this.workers.map((w, i) =>
-        w.ipc.request<StormResult>({ cmd: "storm", url, users: shares[i], localAddresses: addressOf(i), expected: shares[i].map((u) => expectedOf(u.uid)), timeoutMs }, timeoutMs + 30_000),
+        w.ipc.request<StormResult>(
+          { cmd: "storm", url, users: shares[i], localAddresses: addressOf(i), expected: shares[i].map((u) => expectedOf(u.uid)), timeoutMs, attemptTimeoutMs },
+          timeoutMs + 30_000,
+        ),
       ),
     );
     const admittedAt = new Histogram();
     const completeAt = new Histogram();
     const errors: Record<string, number> = {};
-    let admitted = 0, complete = 0, shed = 0, start = Infinity, lastAdmitted = 0, lastComplete = 0;
+    let admitted = 0, complete = 0, shed = 0, attempts = 0, retries = 0, gaveUp = 0, start = Infinity, lastAdmitted = 0, lastComplete = 0;
     for (const r of results) {
       admitted += r.admitted;
+      attempts += r.attempts;
+      retries += r.retries;
+      gaveUp += r.gaveUp;
       complete += r.complete;
       shed += r.shed;
       addCounts(errors, r.errors);
@@ -184,7 +193,7 @@ export class WorkerPool {
       lastComplete = Math.max(lastComplete, r.lastCompleteEpochMs);
     }
     const since = (t: number) => (t > start ? (t - start) / 1000 : 0);
-    return { users: users.length, admitted, complete, shed, errors, admittedSeconds: since(lastAdmitted), completeSeconds: since(lastComplete), admittedAt, completeAt };
+    return { users: users.length, admitted, complete, shed, errors, attempts, retries, gaveUp, admittedSeconds: since(lastAdmitted), completeSeconds: since(lastComplete), admittedAt, completeAt };
   }
 
   groupCreate(worker: number, sender: number, name: string, memberIds: string[], timeoutMs: number) {
@@ -242,6 +251,12 @@ export class WorkerPool {
   async outstanding(): Promise<number> {
     const all = await Promise.all(this.workers.map((w) => w.ipc.request<number>({ cmd: "outstanding" }, 10_000)));
     return all.reduce((a, b) => a + b, 0);
+  }
+
+  /** CPU seconds the generator processes used so far (user + system), to tell whether the generator kept up. */
+  async cpuSeconds(): Promise<number> {
+    const all = await Promise.all(this.workers.map((w) => w.ipc.request<{ user: number; system: number }>({ cmd: "cpu" }, 10_000)));
+    return all.reduce((sum, c) => sum + (c.user + c.system) / 1e6, 0);
   }
 
   async memory(): Promise<number> {

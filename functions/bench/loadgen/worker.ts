@@ -6,6 +6,7 @@
  */
 import { io, Socket } from "socket.io-client";
 import type { ChatMessage, ClientToServerEvents, ServerToClientEvents } from "../../src/protocol";
+import { reconnectDelay } from "../lib/backoff";
 import { Histogram } from "../lib/histogram";
 import {
   BenchUser,
@@ -81,12 +82,12 @@ function errorKey(error: unknown): string {
   return e?.data?.reason ?? e?.data?.code ?? e?.message ?? String(error);
 }
 
-function openSocket(url: string, user: BenchUser, localAddress: string): ClientSocket {
+function openSocket(url: string, user: BenchUser, localAddress: string, timeoutMs = 20_000): ClientSocket {
   return io(url, {
     transports: ["websocket"],
     reconnection: false,
     forceNew: true,
-    timeout: 20_000,
+    timeout: timeoutMs,
     auth: { token: user.token, uid: user.uid },
     localAddress,
   } as Parameters<typeof io>[1]);
@@ -453,9 +454,12 @@ async function seed(req: Extract<WorkerRequest, { cmd: "seed" }>) {
 }
 
 /**
- * Reconnect storm: every user connects at once (as after an instance restart) and waits for its queued
- * messages. A refusal with UNAVAILABLE + retryAfterMs is retried after that long, as a client would;
- * other errors after 1 s. Done when every user is admitted and has `expectPerUser` messages, or at the timeout.
+ * Reconnect storm: every user reconnects at once (as after an instance restart) the way the app does,
+ * through the client library's backoff (bench/lib/backoff.ts): a first attempt after 125–250 ms, then
+ * after each failure an exponential, jittered pause, never sooner than the gateway's retryAfterMs. Each
+ * attempt is one socket with socket.io-client's connect timeout; a failed one is closed before the next.
+ * Done when every user is admitted and has `expected[i]` messages, or at the timeout (no attempt starts
+ * after it).
  */
 async function storm(req: Extract<WorkerRequest, { cmd: "storm" }>): Promise<StormResult> {
   const admittedMs = new Histogram();
@@ -464,6 +468,8 @@ async function storm(req: Extract<WorkerRequest, { cmd: "storm" }>): Promise<Sto
   let admitted = 0;
   let complete = 0;
   let shed = 0;
+  let attempts = 0;
+  let gaveUp = 0;
   let lastAdmitted = 0;
   let lastComplete = 0;
   const start = epochNow();
@@ -475,50 +481,65 @@ async function storm(req: Extract<WorkerRequest, { cmd: "storm" }>): Promise<Sto
       settled += 1;
       if (settled === req.users.length) resolve();
     };
-    const timer = setTimeout(resolve, req.timeoutMs);
+    const timer = setTimeout(resolve, req.timeoutMs + 1_000);
     timer.unref();
     req.users.forEach((user, i) => {
       const expectPerUser = req.expected[i] ?? 0;
+      const localAddress = req.localAddresses[i % req.localAddresses.length];
       let got = 0;
+      let failures = 0;
       let done = false;
+      const completed = () => {
+        done = true;
+        complete += 1;
+        lastComplete = epochNow();
+        completeMs.record(performance.now() - t0);
+        finished();
+      };
+      const retryLater = (retryAfterMs: number | undefined) => {
+        const delay = reconnectDelay(failures, retryAfterMs);
+        failures += 1;
+        if (performance.now() + delay < deadline) setTimeout(attempt, delay);
+        else {
+          gaveUp += 1;
+          finished();
+        }
+      };
       const attempt = () => {
-        const socket = openSocket(req.url, user, req.localAddresses[i % req.localAddresses.length]);
+        attempts += 1;
+        const socket = openSocket(req.url, user, localAddress, req.attemptTimeoutMs);
+        let admittedHere = false;
         socket.on("new_message", () => {
           got += 1;
-          if (!done && got >= expectPerUser) {
-            done = true;
-            complete += 1;
-            lastComplete = epochNow();
-            completeMs.record(performance.now() - t0);
-            finished();
-          }
+          if (!done && got >= expectPerUser) completed();
         });
         socket.once("auth_success", () => {
+          admittedHere = true;
           admitted += 1;
           lastAdmitted = epochNow();
           admittedMs.record(performance.now() - t0);
           clients.push({ uid: user.uid, socket });
-          if (expectPerUser === 0 && !done) {
-            done = true;
-            complete += 1;
-            lastComplete = lastAdmitted;
-            finished();
-          }
+          if (expectPerUser === 0 && !done) completed();
         });
-        socket.once("connect_error", (error) => {
+        const failed = (key: string, retryAfterMs?: number) => {
+          socket.removeAllListeners();
           socket.disconnect();
+          if (retryAfterMs !== undefined) shed += 1;
+          else errors[key] = (errors[key] ?? 0) + 1;
+          if (!done) retryLater(retryAfterMs);
+        };
+        socket.once("connect_error", (error) => {
           const data = (error as { data?: { code?: string; retryAfterMs?: number } }).data;
           const retryAfter = data?.code === "UNAVAILABLE" && typeof data.retryAfterMs === "number" ? data.retryAfterMs : undefined;
-          if (retryAfter !== undefined) shed += 1;
-          else {
-            const key = errorKey(error);
-            errors[key] = (errors[key] ?? 0) + 1;
-          }
-          if (performance.now() + (retryAfter ?? 1_000) < deadline) setTimeout(attempt, retryAfter ?? 1_000);
-          else finished();
+          failed(errorKey(error), retryAfter);
+        });
+        // Admitted, then dropped before its queue arrived: the app reconnects (counted, not expected).
+        socket.once("disconnect", (reason) => {
+          if (admittedHere && !done) failed(`disconnected after admission: ${reason}`);
         });
       };
-      attempt();
+      // The library's first reconnection after a lost socket waits its first backoff step (125–250 ms).
+      setTimeout(attempt, reconnectDelay(failures++, undefined));
     });
   });
   return {
@@ -527,6 +548,9 @@ async function storm(req: Extract<WorkerRequest, { cmd: "storm" }>): Promise<Sto
     complete,
     shed,
     errors,
+    attempts,
+    retries: attempts - Math.min(attempts, req.users.length),
+    gaveUp,
     startEpochMs: start,
     lastAdmittedEpochMs: lastAdmitted,
     lastCompleteEpochMs: lastComplete,
@@ -566,6 +590,8 @@ serveIpc(async (request) => {
       return presence(req);
     case "memory":
       return { ...process.memoryUsage(), clients: live().length };
+    case "cpu":
+      return process.cpuUsage();
     case "outstanding":
       return outstanding;
     case "storm":
