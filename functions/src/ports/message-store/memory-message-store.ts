@@ -12,6 +12,15 @@ export class MemoryMessageStore implements MessageStore {
   private readonly messages = new Map<string, StoredMessage[]>();
   private readonly messageIds = new Map<string, StoredMessage>();
   private readonly queue = new Map<string, MemoryQueueEntry>();
+  private readonly queueByRecipient = new Map<string, Map<string, MemoryQueueEntry>>();
+  private readonly conversationsByMember = new Map<string, Set<string>>();
+  private indexMembers(conversation: Conversation): void {
+    for (const uid of conversation.members) {
+      const set = this.conversationsByMember.get(uid) ?? new Set<string>();
+      set.add(conversation.id);
+      this.conversationsByMember.set(uid, set);
+    }
+  }
   private readonly receiptDocs = new Map<string, Map<string, ReceiptState>>();
 
   async getConversation(id: string) {
@@ -20,7 +29,10 @@ export class MemoryMessageStore implements MessageStore {
   }
 
   async createConversation(conversation: Conversation) {
-    if (!this.conversations.has(conversation.id)) this.conversations.set(conversation.id, clone(conversation));
+    if (!this.conversations.has(conversation.id)) {
+      this.conversations.set(conversation.id, clone(conversation));
+      this.indexMembers(conversation);
+    }
     return clone(this.conversations.get(conversation.id)!);
   }
 
@@ -29,11 +41,13 @@ export class MemoryMessageStore implements MessageStore {
     if (!conversation) throw new Error(`no conversation ${id}`);
     conversation.members = applyChange(conversation.members, change);
     conversation.admins = conversation.admins.filter((a) => !change.remove.includes(a));
+    this.indexMembers(conversation);
     return clone(conversation);
   }
 
   async conversationsOf(uid: string) {
-    return [...this.conversations.values()].filter((c) => c.members.includes(uid)).map(clone);
+    const ids = [...(this.conversationsByMember.get(uid) ?? [])];
+    return ids.map((id) => this.conversations.get(id)!).filter((c) => c && c.members.includes(uid)).map(clone);
   }
 
   async highestSeq(conversationId: string) {
@@ -130,18 +144,23 @@ export class MemoryMessageStore implements MessageStore {
   async enqueue(entries: QueueEntry[]) {
     for (const entry of entries) {
       const key = `${entry.recipientId}_${entry.messageId}`;
-      if (!this.queue.has(key)) this.queue.set(key, { ...clone(entry), delivered: false });
+      if (this.queue.has(key)) continue;
+      const stored = { ...clone(entry), delivered: false };
+      this.queue.set(key, stored);
+      const mine = this.queueByRecipient.get(entry.recipientId) ?? new Map<string, MemoryQueueEntry>();
+      mine.set(key, stored);
+      this.queueByRecipient.set(entry.recipientId, mine);
     }
   }
 
   async pendingFor(recipientId: string, limit: number) {
-    const pending = [...this.queue.values()].filter((e) => e.recipientId === recipientId && !e.delivered);
+    const pending = [...(this.queueByRecipient.get(recipientId)?.values() ?? [])].filter((e) => !e.delivered);
     return orderQueue(pending.map(({ delivered: _d, ...entry }) => clone(entry))).slice(0, limit);
   }
 
   async markDelivered(recipientId: string, conversationId: string, upToSeq: number) {
     let count = 0;
-    for (const entry of this.queue.values()) {
+    for (const entry of this.queueByRecipient.get(recipientId)?.values() ?? []) {
       if (entry.recipientId === recipientId && entry.conversationId === conversationId && !entry.delivered && entry.seq <= upToSeq) {
         entry.delivered = true;
         count += 1;
