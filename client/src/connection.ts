@@ -173,6 +173,8 @@ export class Connection extends Emitter<ConnectionEvents> {
       this.forceRefresh = true; // TOKEN_EXPIRED, TOKEN_INVALID, or a reason this client does not know
     }
     this.emit("attempt_failed", failure);
+    // Overloaded, rate-limited or cut off for a flood: never back before the server said (plus jitter, in nextDelay).
+    if (failure.retryAfterMs !== undefined) this.serverDelayMs = Math.max(this.serverDelayMs ?? 0, failure.retryAfterMs, this.exponentialDelay());
     this.failover(socket, `refused: ${failure.reason ?? failure.code}`);
   }
 
@@ -238,13 +240,16 @@ export class Connection extends Emitter<ConnectionEvents> {
 
   private nextDelay(): number {
     const min = this.options.minReconnectDelayMs ?? 250;
-    const max = this.options.maxReconnectDelayMs ?? 15_000;
     const fromServer = this.serverDelayMs;
     this.serverDelayMs = undefined;
-    const exponential = Math.min(max, min * 2 ** this.failures);
+    const exponential = this.exponentialDelay();
     this.failures += 1;
     if (fromServer !== undefined) return fromServer + Math.random() * min;
     return exponential / 2 + (Math.random() * exponential) / 2;
+  }
+
+  private exponentialDelay(): number {
+    return Math.min(this.options.maxReconnectDelayMs ?? 15_000, (this.options.minReconnectDelayMs ?? 250) * 2 ** this.failures);
   }
 
   private startHeartbeat(socket: TalowaSocket, intervalMs: number): void {

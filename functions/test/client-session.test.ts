@@ -60,6 +60,21 @@ describe("client library: sessions", function () {
     expect(((await a.send({ recipientId: "x", content: "after" }).catch((e) => e)) as TalowaError).code).to.equal("UNAVAILABLE");
   });
 
+  it("a refusal with retryAfterMs (connection budget spent): no new attempt before that time, then admitted", async () => {
+    const alice = await createUser({ name: "alice" });
+    const { url } = await startGateway({ rateLimitMaxConnections: 1, rateLimitWindowMs: 3_000 });
+    let asked = 0;
+    const a = talowaClient(url, alice, { getToken: () => (asked++, alice.idToken) });
+    await started(a); // the one connection attempt of this 3 s window
+    a.reconnect(); // refused RATE_LIMITED, retryAfterMs: what is left of the window
+    await holds(() => asked === 2 && a.state === "connecting", "the refused attempt");
+    await settle(1_500); // without honouring retryAfterMs the backoff (50 ms doubling) would have tried 4-5 times
+
+    expect(asked, "attempts while told to wait").to.equal(2);
+    await holds(() => a.state === "ready", "admitted once the window passed");
+    expect(asked).to.equal(3);
+  });
+
   it("a token for another project: one error event, no retry loop", async () => {
     const alice = await createUser({ name: "alice" });
     const { url } = await startGateway();

@@ -62,7 +62,7 @@ describe("web app in a real browser", function () {
     await steps.shot("delivered-unread", { alice, bob });
 
     // Bob opens it: Alice sees it read. Bob types: Alice sees it. Bob answers.
-    await bob.click(byTestId("conversation"));
+    await clickRerendered(bob, byTestId("conversation"));
     await waitForText(bob, byTestId("messages"), "Hi Bob, are you safe?");
     await alice.waitForSelector(`${byTestId("status")}[data-state="read"]`);
     await bob.type(byTestId("composer"), "Yes, at the shelter");
@@ -86,7 +86,7 @@ describe("web app in a real browser", function () {
     await bob.goto(hosting.url);
     await waitForText(bob, byTestId("state"), "online");
     await waitForText(bob, `${byTestId("conversation")} ${byTestId("unread")}`, "3");
-    await bob.click(byTestId("conversation"));
+    await clickRerendered(bob, byTestId("conversation"));
     await waitForText(bob, byTestId("messages"), "Help is on the way");
     await new Promise((r) => setTimeout(r, 500)); // anything doubled would have arrived by now
     await steps.shot("bob-back", { alice, bob });
@@ -102,3 +102,15 @@ describe("web app in a real browser", function () {
     expect(await shownMessages(alice)).to.deep.equal(bobSees);
   });
 });
+
+/** The conversation list re-renders as unread counts and presence arrive: a click can hit a node just replaced; find it again. */
+async function clickRerendered(page: Page, selector: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await page.click(selector);
+    } catch (error) {
+      if (attempt >= 10 || !/detached/i.test(String(error))) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

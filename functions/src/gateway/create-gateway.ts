@@ -143,6 +143,7 @@ export function createGateway(overrides: Partial<GatewayConfig>, options: Create
     features,
     adapter: redis?.adapter,
     watchRedis: redis ? (report) => watchHealth(redis.commands, report) : undefined,
+    beforeListen: redis ? () => untilReady(redis.commands, REDIS_READY_WAIT_MS) : undefined,
     closers: [
       // After the last socket left, so every logout is written.
       ...(ports.activity ? [() => ports.activity!.stop()] : []),
@@ -238,5 +239,22 @@ function watchHealth(redis: Redis, report: (up: boolean) => void): void {
   redis.on("ready", () => {
     if (down) report(true);
     down = false;
+  });
+}
+
+/** How long a starting gateway waits for its Redis before opening its port anyway (memory fallbacks then). */
+const REDIS_READY_WAIT_MS = 5_000;
+
+/** Resolves once `redis` is ready, or after `ms` whatever its state: a Redis that is down must not stop a start. */
+function untilReady(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off("ready", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    redis.once("ready", done);
   });
 }

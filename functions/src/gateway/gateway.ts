@@ -31,6 +31,11 @@ export interface GatewayDeps {
   closers?: Array<() => Promise<unknown> | unknown>;
   /** Socket.IO adapter factory (the sharded Redis adapter when several instances share Redis). */
   adapter?: ServerOptions["adapter"];
+  /**
+   * Awaited before the port opens (Redis connecting): sockets admitted before it is ready would be counted by
+   * this instance's memory budgets instead of the shared ones. Must settle by itself, ready or not.
+   */
+  beforeListen?: () => Promise<void>;
   /** Calls back with false when the gateway's Redis fails and true when it is back (`redisHealth` hook). */
   watchRedis?: (report: (up: boolean) => void) => void;
 }
@@ -56,6 +61,7 @@ export class Gateway implements GatewayControl {
   private readonly clock: Clock;
   private readonly hooks: GatewayHooks;
   private readonly calls: CallRegistry;
+  private readonly beforeListen?: () => Promise<void>;
   private readonly features: GatewayFeature[];
   private readonly closers: Array<() => Promise<unknown> | unknown>;
   private readonly socketsByUser = new Map<string, number>();
@@ -95,6 +101,7 @@ export class Gateway implements GatewayControl {
     );
     const ctx: GatewayContext = { config, io: this.io, logger: this.logger, clock: this.clock, instanceId: this.instanceId, hooks: this.hooks, calls, metrics: this.metrics, load: this.load, gateway: this };
     this.closers = deps.closers ?? [];
+    this.beforeListen = deps.beforeListen;
     this.features = (deps.features ?? []).map((build) => build(ctx));
     deps.watchRedis?.((up) => {
       this.metrics.redisUp.set(up ? 1 : 0);
@@ -138,6 +145,7 @@ export class Gateway implements GatewayControl {
   async start(): Promise<number> {
     if (this.state === "running") return this.port;
     if (this.state !== "idle") throw new Error(`cannot start a gateway that is ${this.state}`);
+    await this.beforeListen?.();
     await new Promise<void>((resolve, reject) => {
       this.httpServer.once("error", reject);
       this.httpServer.listen({ port: this.config.port, host: this.config.host, backlog: LISTEN_BACKLOG }, () => {
