@@ -89,7 +89,7 @@ const ABUSES: Array<[string, string, (c: AbuseContext) => Promise<unknown>]> = [
   ["create_group_flood", "create_group naming 50 unknown users, 10 in flight", ({ abuser }) => flood(() => abuser.ask("create_group", { name: "flood", memberIds: ids("ghost", 50) }), 10)],
   ["forced_groups", "create_group with the victim as member, 10 in flight", ({ abuser, victim }) => flood(() => abuser.ask("create_group", { name: "forced", memberIds: [victim.uid] }), 10)],
   ["fuzz", "seeded malformed events, 64 in flight", ({ abuser }) => fuzz(abuser)],
-  ["sockets_1000", "1,000 sockets of one user, 50 opening at once", ({ url, abuser }) => manySockets(url, abuser, 1_000, 50)],
+  ["sockets_1000", "1,000 sockets of one user, 50 opening at once", ({ abuser }) => manySockets(abuser, 1_000, 50)],
 ];
 /** The bystanders' address; each abuser has one of its own (127.0.0.10 and up). */
 const BYSTANDER_ADDRESS = "127.0.0.2";
@@ -221,7 +221,7 @@ async function flood(call: () => Promise<void>, inFlight: number): Promise<void>
   }));
 }
 
-async function manySockets(_url: string, abuser: Abuser, total: number, atOnce: number): Promise<void> {
+async function manySockets(abuser: Abuser, total: number, atOnce: number): Promise<void> {
   const codes = abuser.codes;
   const open: Socket[] = [];
   let next = 0;

@@ -163,24 +163,17 @@ async function profiled<T>(env: Env, server: Server, result: TargetResult, phase
 async function settle(server: Server, pool: WorkerPool, maxMs = 5_000, maxAckWaitMs = 20_000): Promise<boolean> {
   const ackDeadline = performance.now() + maxAckWaitMs;
   while (performance.now() < ackDeadline && (await pool.outstanding()) > 0) await sleep(200);
-  const deadline = performance.now() + maxMs;
   await sleep(300);
-  while (performance.now() < deadline) {
-    const a = await cpuOf(server);
-    await sleep(300);
-    const b = await cpuOf(server);
-    if ((b.user - a.user + b.system - a.system) / 1e6 / 0.3 < 0.2) return true;
-  }
-  return false;
+  return quietDown(server, undefined, maxMs);
 }
 
 /** Waits (bounded) until the server and, when there is one, the Firestore emulator use under 0.2 cores each. */
 async function quietDown(server: Server, firestore: IpcClient | undefined, maxMs: number): Promise<boolean> {
   const busy = async (read: () => Promise<{ user: number; system: number }>) => {
     const a = await read();
-    await sleep(500);
+    await sleep(300);
     const b = await read();
-    return (b.user - a.user + b.system - a.system) / 1e6 / 0.5 >= 0.2;
+    return (b.user - a.user + b.system - a.system) / 1e6 / 0.3 >= 0.2;
   };
   const deadline = performance.now() + maxMs;
   while (performance.now() < deadline) {
